@@ -1,0 +1,21 @@
+"""Locate the GLSL shaders and data assets shipped inside the package.
+
+The top-level ``shaders/`` and ``assets/`` folders are mapped onto the ``delvol.shaders``
+and ``delvol.assets`` packages by the build configuration, so one lookup through
+:mod:`importlib.resources` works from a source checkout, an editable install and a wheel.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+
+def shader_source(name: str) -> str:
+    """Return the text of the shader file ``name`` (for example ``"volume.vert"``)."""
+    return files("delvol.shaders").joinpath(name).read_text(encoding="utf-8")
+
+
+def asset(name: str) -> Traversable:
+    """Return a handle on the packaged asset ``name``; open it with ``.open("rb")``."""
+    return files("delvol.assets").joinpath(name)

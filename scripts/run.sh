@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One-step set-up and run for a fresh machine.
+#   bash scripts/run.sh demo   install, then render the bundled sample to delvol-sample.png
+#   bash scripts/run.sh test   install, then run the whole test suite
+# Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool through apt
+# when they are missing (as root, or through sudo), then delvol into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+task=${1:-demo}
+shift || true
+
+need_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)
+[ "$task" = test ] && need_pkgs+=(xvfb xauth xdotool)
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for pkg in "${need_pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "run.sh: installing system packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+extra=""
+[ "$task" = test ] && extra="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
+
+case "$task" in
+    demo) exec .venv/bin/delvol render data/sample.npy -o delvol-sample.png --size 1920x1080 "$@" ;;
+    test) exec .venv/bin/python -m pytest "$@" ;;
+    *) echo "usage: bash scripts/run.sh demo|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""GLSL sources, installed as the ``delvol.shaders`` package (see pyproject.toml)."""
