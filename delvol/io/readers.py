@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.io.pointset import PointSet
+from delvol.io.sky import DEFAULT_COSMOLOGY
 
 
 @dataclass
@@ -26,12 +27,25 @@ class LoadOptions:
         Seed of the subsample.
     box : (lower, upper), optional
         Keep only points inside this axis-aligned box.
+    columns : dict, optional
+        Column (or field) names by role, overriding the case-insensitive defaults. Roles:
+        ``x``, ``y``, ``z``, ``ra``, ``dec``, ``redshift``, ``mass``, ``id``.
+    ptypes : list of int, optional
+        Particle types to read from snapshots (default: all).
+    cosmology : str
+        Astropy cosmology for converting sky catalogues to comoving coordinates.
+    units : {"Mpc/h", "Mpc"}
+        Length unit of comoving coordinates made from sky catalogues.
     """
 
     format: str | None = None
     max_points: int | None = None
     seed: int = 0
     box: tuple[np.ndarray, np.ndarray] | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    ptypes: list[int] | None = None
+    cosmology: str = DEFAULT_COSMOLOGY
+    units: str = "Mpc/h"
 
 
 def read_npy(path: Path, options: LoadOptions) -> PointSet:
