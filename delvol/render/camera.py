@@ -119,9 +119,7 @@ class Camera:
 
     def clip_planes(self) -> tuple[float, float]:
         """Near and far distances that enclose the whole scene box from where the camera is."""
-        corners = np.array(np.meshgrid(*zip(self.scene_lower, self.scene_upper, strict=True), indexing="ij"))
-        corners = corners.reshape(3, -1).T
-        depth = (corners - self.position) @ self.forward
+        depth = (self.scene_corners() - self.position) @ self.forward
         far = max(float(depth.max()), 0.0) + 0.01 * self.scene_size
         far = max(far, 1e-6 * self.scene_size)
         if self.projection == "orthographic":
@@ -198,16 +196,24 @@ class Camera:
             toward = self._world_direction(np.radians(azimuth), np.radians(elevation))
             screen_up = self.up
         self.rotation = look_rotation(-toward, screen_up)
-        # Half-extents of the box seen along the camera axes.
-        extent = self.scene_upper - self.scene_lower
-        half_w, half_h, half_d = (0.5 * float(np.abs(axis) @ extent) for axis in (self.right, self.camera_up, toward))
-        half_h = 1.04 * max(half_h, half_w / aspect, 1e-12 * self.scene_size)
+        centre = (self.scene_lower + self.scene_upper) / 2
+        corners = self.scene_corners() - centre
+        x, y, depth = corners @ self.right, corners @ self.camera_up, corners @ toward
+        margin = 1.04
+        half_h = margin * max(float(np.abs(y).max()), float(np.abs(x).max()) / aspect, 1e-12 * self.scene_size)
         self.ortho_height = 2 * half_h
         if distance is None:
-            distance = half_h / np.tan(np.radians(self.fov_y) / 2) + half_d
-        centre = (self.scene_lower + self.scene_upper) / 2
+            # The closest distance at which every corner is inside the frustum: a corner at
+            # depth offset d towards the camera needs (distance - d) * tan >= its offset.
+            tan_y = np.tan(np.radians(self.fov_y) / 2) / margin
+            distance = float(np.max(np.maximum(np.abs(y) / tan_y, np.abs(x) / (tan_y * aspect)) + depth))
         self.position = centre + toward * distance
         self.focus_distance = float(distance)
+
+    def scene_corners(self) -> np.ndarray:
+        """The 8 corners of the scene box, shape (8, 3)."""
+        grid = np.meshgrid(*zip(self.scene_lower, self.scene_upper, strict=True), indexing="ij")
+        return np.stack(grid, axis=-1).reshape(-1, 3)
 
     def _world_direction(self, azimuth: float, elevation: float) -> np.ndarray:
         """Unit vector at ``azimuth`` about :attr:`up` and ``elevation`` above its plane."""
