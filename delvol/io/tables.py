@@ -31,7 +31,8 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
     format : {"csv", "text", "fits"}, optional
         Detected when omitted: FITS by its magic bytes, CSV when the first data line has
         commas, otherwise whitespace-separated text. Text files take their column names
-        from a header line (a leading ``#`` is allowed), else get ``col1``, ``col2``, ...
+        from a header line, or from the last ``#`` comment line before the data when it
+        has one word per column; else they get ``col1``, ``col2``, ...
     hdu : int or str
         FITS extension holding the binary table.
 
@@ -50,7 +51,11 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
         elif fmt == "csv":
             table = Table.read(p, format="ascii.csv", comment="#")
         elif fmt == "text":
-            table = Table.read(p, format="ascii", guess=True)
+            names = _commented_header(p)
+            if names is None:
+                table = Table.read(p, format="ascii", guess=True)
+            else:
+                table = Table.read(p, format="ascii.no_header", names=names)
         else:
             raise DelvolError(f"unknown table format {fmt!r} (expected csv, text or fits)", p)
     except DelvolError:
@@ -74,6 +79,32 @@ def detect_table_format(path: Path) -> str:
     raise DelvolError("the file is empty", path)
 
 
+def _commented_header(path: Path) -> list[str] | None:
+    """Names from the comment line just above numeric data, when it has one word per column.
+
+    Astropy's own guess only looks at the first comment line, which in files with a
+    descriptive comment block is prose rather than the column names.
+    """
+    header = None
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if line.startswith("#"):
+                header = line.lstrip("#").split()
+            elif line:
+                words = line.split()
+                return header if header and len(header) == len(words) and all(map(_is_number, words)) else None
+    return None
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def _plain(column) -> np.ndarray:
     """A native-endian ndarray; masked (missing) numbers become NaN."""
     data = (
@@ -90,9 +121,14 @@ def _plain(column) -> np.ndarray:
 
 
 def find_column(columns: dict[str, np.ndarray] | list[str], *candidates: str) -> str | None:
-    """The first column whose name matches one of ``candidates`` case-insensitively."""
+    """The first column whose name matches one of ``candidates`` case-insensitively.
+
+    An exact match wins over one that differs only in case.
+    """
     lower = {name.lower(): name for name in columns}
     for cand in candidates:
+        if cand in columns:
+            return cand
         if cand.lower() in lower:
             return lower[cand.lower()]
     return None
