@@ -172,7 +172,8 @@ def test_npz_with_two_candidate_arrays_asks_for_a_name(tmp_path):
 def test_whitespace_text_with_commented_header(tmp_path):
     path = tmp_path / "halos.txt"
     pos, mass = RNG.random((30, 3)), RNG.random(30) + 1
-    body = "\n".join(" ".join(f"{v:.17g}" for v in row) for row in np.column_stack([pos, mass]))
+    # Spaces, runs of spaces and tabs all separate columns.
+    body = "\n".join(" \t  ".join(f"{v:.17g}" for v in row) for row in np.column_stack([pos, mass]))
     path.write_text(f"# halo catalogue, made by hand\n# x y z mass\n{body}\n")
     points = load_points(path)
     assert points.metadata["format"] == "text"
@@ -416,7 +417,8 @@ BAD_INPUTS = [
         "cannot read as npy: Object arrays cannot be loaded",
     ),
     ("junk.bin", bytes(range(256)) * 3, None, "unrecognised binary content"),
-    ("ragged.txt", b"x y z\n1 2 3\n4 5\n", None, "cannot read as a text table"),
+    ("ragged.txt", b"x y z\n1 2 3\n4 5\n", None, "cannot read as a text table .*data line 1"),
+    ("comments.txt", b"# x y z\n\n", None, "only comments and blank lines"),
     ("words.csv", b"x,y,z\na,b,c\n", None, "column 'x' does not hold numbers"),
     ("typed.npy", _npy_bytes(np.zeros((4, 3))), LoadOptions(ptypes=[1]), "particle types apply to snapshots"),
 ]

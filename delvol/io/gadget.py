@@ -78,6 +78,7 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
         npart = header["npart"].astype(np.int64)
         types = select_types(dict(enumerate(npart.tolist())), options.ptypes, path)
         positions = _block(_record(fh, endian, path, "positions"), endian, "f", 3 * int(npart.sum()), path)
+        positions = positions.reshape(-1, 3)
         _record(fh, endian, path, "velocities", skip=True)
         id_bytes = _record(fh, endian, path, "ids", optional=True)
         ids = None if id_bytes is None else _block(id_bytes, endian, "u", int(npart.sum()), path)
@@ -96,7 +97,7 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
             if in_block[t]
             else np.full(npart[t], header["massarr"][t])
         )
-        parts[t] = (positions.reshape(-1, 3)[rows], masses, None if ids is None else ids[rows])
+        parts[t] = (positions[rows], masses, None if ids is None else ids[rows])
     metadata = {"box_size": cubic_box(header["BoxSize"]), "redshift": float(header["redshift"]), "units": CODE_UNITS}
     return merge_types(parts, metadata)
 

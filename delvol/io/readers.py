@@ -154,7 +154,7 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
         points = fmt.read(p, options)
     except DelvolError:
         raise
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         # Malformed files make the libraries raise all of these, with useful messages.
         raise DelvolError(f"cannot read as {name}: {exc}", p) from exc
     if len(points) == 0:

@@ -7,6 +7,7 @@ column means the same thing to both.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
     format : {"csv", "text", "fits"}, optional
         Detected when omitted: FITS by its magic bytes, CSV when the first data line has
         commas, otherwise whitespace-separated text. Text files take their column names
-        from a header line, or from the last ``#`` comment line before the data when it
+        from a header line, or from the ``#`` comment line just above the data when it
         has one word per column; else they get ``col1``, ``col2``, ...
     hdu : int or str
         FITS extension holding the binary table.
@@ -51,11 +52,7 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
         elif fmt == "csv":
             table = Table.read(p, format="ascii.csv", comment="#")
         elif fmt == "text":
-            names = _commented_header(p)
-            if names is None:
-                table = Table.read(p, format="ascii", guess=True)
-            else:
-                table = Table.read(p, format="ascii.no_header", names=names)
+            table = _read_text(p)
         else:
             raise DelvolError(f"unknown table format {fmt!r} (expected csv, text or fits)", p)
     except DelvolError:
@@ -76,25 +73,40 @@ def detect_table_format(path: Path) -> str:
             line = raw.strip()
             if line and not line.startswith(b"#"):
                 return "csv" if b"," in line else "text"
-    raise DelvolError("the file is empty", path)
+    raise DelvolError("the file holds only comments and blank lines", path)
 
 
-def _commented_header(path: Path) -> list[str] | None:
-    """Names from the comment line just above numeric data, when it has one word per column.
+def _read_text(path: Path):
+    """A whitespace-separated table, its layout decided from the first lines.
 
-    Astropy's own guess only looks at the first comment line, which in files with a
-    descriptive comment block is prose rather than the column names.
+    Data starting with a row of numbers has no header line; its names come from the
+    comment line just above it when that has one word per column (astropy's guessing
+    looks only at the first comment line, which in files with a descriptive comment
+    block is prose). Otherwise the first line that is not a comment names the columns.
     """
-    header = None
+    from astropy.io.ascii import InconsistentTableError
+    from astropy.table import Table
+
+    read_options = {"format": "ascii.basic", "guess": False}
     with open(path, "rb") as fh:
+        comment: list[str] = []
         for raw in fh:
             line = raw.decode("utf-8", errors="replace").strip()
             if line.startswith("#"):
-                header = line.lstrip("#").split()
+                comment = line.lstrip("#").split()
             elif line:
                 words = line.split()
-                return header if header and len(header) == len(words) and all(map(_is_number, words)) else None
-    return None
+                if all(map(_is_number, words)):
+                    read_options["format"] = "ascii.no_header"
+                    if len(comment) == len(words):
+                        read_options["names"] = comment
+                break
+    try:
+        return Table.read(path, **read_options)
+    except InconsistentTableError:
+        # The fast reader splits on spaces only. Splitting on any whitespace is slower, but
+        # takes tabs too and names the offending line of a truly ragged file.
+        return Table.read(path, **read_options, delimiter=r"\s")
 
 
 def _is_number(word: str) -> bool:
@@ -120,10 +132,11 @@ def _plain(column) -> np.ndarray:
     return arr
 
 
-def find_column(columns: dict[str, np.ndarray] | list[str], *candidates: str) -> str | None:
+def find_column(columns: Collection[str], *candidates: str) -> str | None:
     """The first column whose name matches one of ``candidates`` case-insensitively.
 
-    An exact match wins over one that differs only in case.
+    ``columns`` holds the names (a dict of columns will do). An exact match wins over
+    one that differs only in case.
     """
     lower = {name.lower(): name for name in columns}
     for cand in candidates:
