@@ -332,7 +332,7 @@ def test_box_cut_keeps_the_inside_and_counts_the_total(tmp_path):
     inside = np.all((pos >= 2) & (pos <= 6), axis=1)
     assert np.array_equal(points.positions, pos[inside])
     assert points.metadata["n_total"] == 500
-    with pytest.raises(DelvolError, match=r"p\.npy: no points inside the --box"):
+    with pytest.raises(DelvolError, match=r"p\.npy: no points inside the box"):
         load_points(tmp_path / "p.npy", LoadOptions(box=(np.full(3, 20.0), np.full(3, 30.0))))
 
 

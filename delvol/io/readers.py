@@ -172,10 +172,10 @@ def _cut(points: PointSet, options: LoadOptions, path: Path) -> PointSet:
         lo, hi = options.box
         points = points.subset(np.all((points.positions >= lo) & (points.positions <= hi), axis=1))
         if len(points) == 0:
-            raise DelvolError("no points inside the --box", path)
+            raise DelvolError("no points inside the box", path)
     if options.max_points is not None:
         if options.max_points < 1:
-            raise DelvolError(f"--max-points must be at least 1, got {options.max_points}")
+            raise DelvolError(f"the subsample size must be at least 1, got {options.max_points}")
         if len(points) > options.max_points:
             rng = np.random.default_rng(options.seed)
             points = points.subset(np.sort(rng.choice(len(points), options.max_points, replace=False)))

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from delvol.errors import DelvolError
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 FITS_MAGIC = b"SIMPLE  ="
 
@@ -76,7 +80,7 @@ def detect_table_format(path: Path) -> str:
     raise DelvolError("the file holds only comments and blank lines", path)
 
 
-def _read_text(path: Path):
+def _read_text(path: Path) -> Table:
     """A whitespace-separated table, its layout decided from the first lines.
 
     Data starting with a row of numbers has no header line; its names come from the
