@@ -273,6 +273,22 @@ def test_hdf5_gadget4_layout(tmp_path):
         load_points(path, LoadOptions(ptypes=[3]))
 
 
+def test_hdf5_swift_layout(tmp_path):
+    path = tmp_path / "swift_0001.hdf5"
+    dark, mass = RNG.random((20, 3)) * 100, RNG.random(20)
+    with h5py.File(path, "w") as f:
+        f.create_group("Header").attrs["BoxSize"] = [100.0, 100.0, 100.0]
+        f.create_group("Units").attrs["Unit length in cgs (U_L)"] = [3.08567758e24]
+        f.create_dataset("PartType1/Coordinates", data=dark)
+        f.create_dataset("PartType1/Masses", data=mass)
+    points = load_points(path)
+    assert np.array_equal(points.positions, dark) and np.array_equal(points.masses, mass)
+    assert (points.metadata["box_size"], points.metadata["units"]) == (100.0, "Mpc")
+    with h5py.File(path, "r+") as f:
+        f["Header"].attrs["BoxSize"] = [100.0, 50.0, 100.0]  # not cubic: no periodic box to offer
+    assert "box_size" not in load_points(path).metadata
+
+
 def test_hdf5_named_dataset(tmp_path):
     path = tmp_path / "gen.h5"
     pos = RNG.random((15, 3))
