@@ -116,3 +116,11 @@ def test_bad_rate_is_rejected(tmp_path):
         write_movie(gradient_frames(1), tmp_path / "m.mp4", fps=0)
     with pytest.raises(ValueError, match="crf"):
         write_movie(gradient_frames(1), tmp_path / "m.mp4", fps=24, crf=60)
+
+
+def test_ffmpeg_failure_is_reported_and_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("delvol.render.movie._ENCODE", ["-c:v", "no-such-encoder"])
+    with pytest.raises(DelvolError, match="ffmpeg failed") as info:
+        write_movie(gradient_frames(3), tmp_path / "movie.mp4", fps=24)
+    assert "\n" not in str(info.value) and "no-such-encoder" in str(info.value)
+    assert list(tmp_path.iterdir()) == []

@@ -189,6 +189,9 @@ def test_orbit_of_a_camera_keeps_its_distance_and_moves_it_to_the_elevation():
     np.testing.assert_allclose(path.state_at(0.5)["position"], start.position, atol=1e-12)
     quarter = np.array(path.state_at(0.125)["position"]) - (LOWER + UPPER) / 2
     assert np.cross(offset, quarter)[2] < 0  # negative turns go clockwise seen from above
+    camera.look_at((LOWER + UPPER) / 2 + [0, 0, 30], (LOWER + UPPER) / 2)  # straight above
+    level = Camera.from_state(orbit_path(camera, elevation_deg=0).state_at(0.0))
+    assert level.position[2] == pytest.approx(5) and np.dot(level.camera_up, level.up) > 0.999
     with pytest.raises(ValueError, match="elevation"):
         orbit_path(camera, elevation_deg=90)
     with pytest.raises(ValueError, match="turns"):
