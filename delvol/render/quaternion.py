@@ -86,3 +86,58 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
         return normalize(a + t * (b - a))
     theta = np.arccos(dot)
     return (np.sin((1 - t) * theta) * a + np.sin(t * theta) * b) / np.sin(theta)
+
+
+def conjugate(q: np.ndarray) -> np.ndarray:
+    """The inverse rotation of a unit quaternion."""
+    x, y, z, w = q
+    return np.array([-x, -y, -z, w])
+
+
+def log(q: np.ndarray) -> np.ndarray:
+    """The 3-vector ``axis * angle / 2`` of a unit quaternion, with ``exp(log(q)) == q``."""
+    q = normalize(q)
+    sin_half = float(np.linalg.norm(q[:3]))
+    if sin_half < 1e-15:
+        return np.zeros(3)
+    return q[:3] / sin_half * np.arctan2(sin_half, q[3])
+
+
+def exp(v: np.ndarray) -> np.ndarray:
+    """The unit quaternion of the 3-vector ``axis * angle / 2`` (inverse of :func:`log`)."""
+    v = np.asarray(v, dtype=np.float64)
+    half = float(np.linalg.norm(v))
+    if half < 1e-15:
+        return IDENTITY.copy()
+    return np.append(v / half * np.sin(half), np.cos(half))
+
+
+def angle_between(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle in radians of the rotation that takes orientation a to b (0 to π)."""
+    relative = multiply(conjugate(normalize(a)), normalize(b))
+    # atan2 stays accurate for tiny angles, where arccos of the dot product does not.
+    return 2 * float(np.arctan2(np.linalg.norm(relative[:3]), abs(relative[3])))
+
+
+def align_signs(qs: np.ndarray) -> np.ndarray:
+    """A copy of the sequence ``qs`` (shape (N, 4)) with each negated where needed to
+    lie in the same hemisphere as the one before.
+
+    q and -q are the same rotation, but interpolating between quaternions in opposite
+    hemispheres takes the long way round; aligned neighbours never do.
+    """
+    out = normalize(np.array(qs, dtype=np.float64))
+    for i in range(1, len(out)):
+        if np.dot(out[i], out[i - 1]) < 0:
+            out[i] = -out[i]
+    return out
+
+
+def squad(a: np.ndarray, b: np.ndarray, control_a: np.ndarray, control_b: np.ndarray, t: float) -> np.ndarray:
+    """Shoemake's spherical quadrangle interpolation from a (t=0) to b (t=1).
+
+    The inner control points shape the curve as Bézier handles do: with
+    ``control_a == a`` and ``control_b == b`` it is :func:`slerp`. Its angular velocity
+    (in :func:`log` units per unit t) is ``log(a⁻¹ b) + 2 log(a⁻¹ control_a)`` at a.
+    """
+    return slerp(slerp(a, b, t), slerp(control_a, control_b, t), 2 * t * (1 - t))
