@@ -37,6 +37,11 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("shift+period",), "cut_forward_fast", ""),
     (("comma",), "cut_back", "move the cut plane back (Shift: faster)"),
     (("shift+comma",), "cut_back_fast", ""),
+    (("5",), "toggle_path", "show / hide the camera path"),
+    (("k",), "add_keyframe", "append the current view as a keyframe"),
+    (("backspace",), "drop_keyframe", "remove the last keyframe"),
+    (("ctrl+s",), "save_path", "save the keyframes as a path file (--path-out)"),
+    (("l",), "play_path", "play the keyframed path at movie speed (L again stops)"),
     (("p", "f12"), "screenshot", "save a screenshot"),
     (("h",), "help", "print this key map"),
 )

@@ -26,6 +26,7 @@ from delvol.render.colormaps import COLORMAPS
 from delvol.render.controller import CameraController
 from delvol.render.offscreen import save_png
 from delvol.render.passes import FloatTarget
+from delvol.render.paths import CameraPath, save_path
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, auto_window, cycle
 
@@ -59,6 +60,11 @@ class Viewer:
         Re-fits the camera to the data (R).
     echo : callable
         Receives the lines the viewer prints (help, screenshot paths).
+    path_out : path
+        Where Ctrl+S saves the keyframes.
+    duration : float
+        Seconds that L takes to play the path: the length of the movie ``delvol fly``
+        makes from it with the same ``--duration``.
     """
 
     def __init__(
@@ -69,6 +75,8 @@ class Viewer:
         screenshot_dir: str | Path = ".",
         reset: Callable[[Camera], None] | None = None,
         echo: Callable[[str], None] = print,
+        path_out: str | Path = "delvol-path.json",
+        duration: float = 20.0,
     ) -> None:
         self.renderer = renderer
         self.settings = renderer.settings
@@ -83,13 +91,17 @@ class Viewer:
         self.fps = 0.0
         self.running = True
         self._window_done = 0.0
+        self.keyframes: list[dict] = []
+        self.path_out = Path(path_out)
+        self.duration = duration
+        self.playing: tuple[CameraPath, float] | None = None  # the path and how far along it (0 to 1)
 
     # -- input -----------------------------------------------------------------------
 
     def key(self, name: str, pressed: bool, shift: bool = False, ctrl: bool = False) -> None:
         """Handle a key press or release by logical name (``"w"``, ``"tab"``, ``"f12"``)."""
         self.controller.fast = shift
-        if name in HELD_MOTIONS:
+        if name in HELD_MOTIONS and not (ctrl and pressed):  # Ctrl+S saves, it does not back up
             (self.controller.press if pressed else self.controller.release)(HELD_MOTIONS[name])
             return
         if not pressed:
@@ -123,7 +135,9 @@ class Viewer:
         """Advance the camera by ``dt`` seconds and draw one frame into ``fbo``."""
         self.size = fbo.size
         self.renderer.resize(self.size)
-        if self.controller.update(dt):
+        if self.playing is not None:
+            self._advance_playback(dt)
+        elif self.controller.update(dt):
             self.invalidate()
         vp = self.view_projection
         progress = self.progress
@@ -289,6 +303,58 @@ class Viewer:
 
     def _cmd_screenshot(self) -> None:
         self.screenshot()
+
+    # -- keyframes and playback --------------------------------------------------------
+
+    def set_keyframes(self, keyframes: list[dict]) -> None:
+        """Replace the keyframes (for example from ``--path``) and redraw the path line."""
+        self.keyframes = list(keyframes)
+        self._update_path_line()
+
+    def _path(self) -> CameraPath:
+        return CameraPath(self.keyframes, base=self.camera.get_state())
+
+    def _update_path_line(self) -> None:
+        samples = [] if len(self.keyframes) < 2 else [s["position"] for s in self._path().states(200)]
+        self.renderer.set_path(np.asarray(samples, dtype=np.float64).reshape(-1, 3))
+
+    def _advance_playback(self, dt: float) -> None:
+        path, u = self.playing
+        u = min(1.0, u + dt / self.duration)
+        self.camera.set_state(path.state_at(u))
+        self.playing = None if u >= 1.0 else (path, u)
+        self.invalidate()
+
+    def _cmd_add_keyframe(self) -> None:
+        self.keyframes.append(self.camera.get_state())
+        self._update_path_line()
+        self.echo(f"keyframe {len(self.keyframes)} added")
+
+    def _cmd_drop_keyframe(self) -> None:
+        if self.keyframes:
+            self.keyframes.pop()
+            self._update_path_line()
+        self.echo(f"{len(self.keyframes)} keyframes")
+
+    def _cmd_save_path(self) -> None:
+        if not self.keyframes:
+            self.echo("no keyframes to save: press K to add the current view")
+            return
+        save_path(self.path_out, self._path())
+        self.echo(f"path: {self.path_out.resolve()} ({len(self.keyframes)} keyframes)")
+
+    def _cmd_play_path(self) -> None:
+        if self.playing is not None:
+            self.playing = None
+            self.echo("playback stopped")
+        elif len(self.keyframes) < 2:
+            self.echo("a path needs at least 2 keyframes: press K to add the current view")
+        else:
+            self.playing = (self._path(), 0.0)
+            self.echo(f"playing {len(self.keyframes)} keyframes over {self.duration:g} s")
+
+    def _cmd_toggle_path(self) -> None:
+        self._toggle("show_path", "camera path", False)
 
     def _cmd_help(self) -> None:
         self.echo("delvol viewer keys:\n" + help_text())

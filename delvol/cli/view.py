@@ -22,6 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     p.add_argument("--screenshot-dir", default=".", metavar="DIR", help="where P / F12 save PNGs (default .)")
     p.add_argument("--no-vsync", action="store_true", help="do not wait for the display refresh")
+    p.add_argument("--path", metavar="PATH.json", help="load camera keyframes (play with L)")
+    p.add_argument(
+        "--path-out",
+        default="delvol-path.json",
+        metavar="PATH.json",
+        help="where Ctrl+S saves the keyframes (default delvol-path.json)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=20.0,
+        help="seconds the path takes to play with L, as in `delvol fly --duration` (default 20)",
+    )
     add_render_arguments(p)
     add_camera_arguments(p)
     p.set_defaults(func=run)
@@ -31,9 +44,11 @@ def run(args: argparse.Namespace) -> int:
     from delvol.app.viewer import Viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
+    from delvol.render.paths import load_path
     from delvol.render.renderer import Renderer
 
     require_display()  # before minutes of tessellation, not after
+    keyframes = load_path(args.path).keyframes if args.path else []
     log = StageLog()
     _, tess = load_and_tessellate(args, log)
     settings = settings_from_args(args, tess)
@@ -57,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
             args.screenshot_dir,
             reset=reset,
             echo=lambda line: print(line, flush=True),
+            path_out=args.path_out,
+            duration=args.duration,
         )
+        if keyframes:
+            viewer.set_keyframes(keyframes)
         print("delvol view: press H for the key map", flush=True)
         return viewer
 

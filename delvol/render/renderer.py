@@ -43,6 +43,7 @@ class Renderer:
         self.volume = VolumeVisual(ctx)
         self.points = PointsVisual(ctx)
         self.overlays: list[MeshVisual] = []
+        self.path: MeshVisual | None = None
         self.accum: FloatTarget | None = None
         self.origin = np.zeros(3)
         self.auto_window: tuple[float, float] | None = None
@@ -71,6 +72,16 @@ class Renderer:
         visual.set_data(vertices, triangles, lines, self.origin)
         self.overlays.append(visual)
         return visual
+
+    def set_path(self, positions: np.ndarray, color: tuple[float, float, float] = (0.9, 0.9, 0.9)) -> None:
+        """Show a camera path as a polyline through ``positions`` (fewer than 2: none)."""
+        if self.path is not None:
+            self.path.release()
+            self.path = None
+        if len(positions) >= 2:
+            segments = np.column_stack([np.arange(len(positions) - 1), np.arange(1, len(positions))])
+            self.path = MeshVisual(self.ctx, color)
+            self.path.set_data(positions, np.zeros((0, 3), dtype=np.int64), segments, self.origin)
 
     # -- frame -----------------------------------------------------------------------
 
@@ -131,6 +142,8 @@ class Renderer:
         if self.settings.show_overlays:
             for overlay in self.overlays:
                 overlay.draw(vp)
+        if self.settings.show_path and self.path is not None:
+            self.path.draw(vp)
         ctx.disable(moderngl.BLEND)
 
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
@@ -144,8 +157,7 @@ class Renderer:
 
     def release(self) -> None:
         """Free every GL object of the renderer and its visuals."""
-        for obj in (self.volume, self.points, *self.overlays, self.tonemap, self.accum):
+        for obj in (self.volume, self.points, *self.overlays, self.path, self.tonemap, self.accum):
             if obj is not None:
                 obj.release()
-        self.overlays = []
-        self.accum = None
+        self.overlays, self.path, self.accum = [], None, None

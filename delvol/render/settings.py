@@ -42,8 +42,8 @@ class RenderSettings:
         median), the seed's proposal, which over-weights the large faces of voids.
     hide_hull : bool
         Skip faces that touch a convex-hull point, whose densities are biased.
-    show_faces, show_points, show_overlays : bool
-        Layer toggles.
+    show_faces, show_points, show_overlays, show_path : bool
+        Layer toggles (the path is the viewer's keyframed camera path).
     point_percentile : float
         The points layer shows vertices denser than this percentile.
     point_size : float
@@ -68,6 +68,7 @@ class RenderSettings:
     show_faces: bool = True
     show_points: bool = False
     show_overlays: bool = True
+    show_path: bool = True
     point_percentile: float = 99.0
     point_size: float = 3.0
     cut_mode: str = "off"
