@@ -89,7 +89,7 @@ def test_keys_change_the_look(viewer):
     viewer.key("equal", True)
     assert viewer.settings.exposure == 0.25
     viewer.key("left_bracket", True, shift=True)
-    lo, hi = viewer.settings.window
+    _, hi = viewer.settings.window
     assert hi == pytest.approx(viewer.renderer.auto_window[1] - 0.1)
     viewer.frame(viewer.target.fbo, 0.0)
     assert not np.array_equal(before, image(viewer))

@@ -60,7 +60,7 @@ def wait_for(predicate, timeout, what):
 def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
     shots = tmp_path / "shots"
     env = {**os.environ, "DISPLAY": display, "DELVOL_CACHE_DIR": str(tmp_path / "cache")}
-    log = open(tmp_path / "view.log", "w")  # noqa: SIM115 - closed below, after the process
+    log = open(tmp_path / "view.log", "w")  # closed in the finally, after the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "delvol", "view", str(SAMPLE), "--size", "480x320", "--screenshot-dir", str(shots)],
         env=env,
