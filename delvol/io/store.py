@@ -9,6 +9,7 @@ catalogue and an image folder is :func:`delvol.io.store_ingest.ingest`.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -26,6 +27,7 @@ from delvol.io.store_schema import (
     quote_identifier,
     read_meta,
     sqlite_errors,
+    start_writing,
     transaction,
 )
 
@@ -77,12 +79,26 @@ class GalaxyStore:
         self._conn = connect(self.path, mode)
         try:
             self.meta = read_meta(self._conn, self.path, mode)
+            if mode == "a":
+                start_writing(self._conn, self.path)
         except BaseException:
             self._conn.close()
             raise
 
     def close(self) -> None:
-        """Close the connection; SQLite folds the write-ahead log back into the file."""
+        """Close the connection; a writer leaves the store as one self-contained file.
+
+        The write-ahead log is only needed while readers and a writer overlap. Going back
+        to a rollback journal when writing ends means no ``-wal``/``-shm`` files beside the
+        store, and a file that opens read-only even on read-only media. When a reader still
+        has the store open, the switch is skipped rather than waited for.
+        """
+        if self.mode == "a":
+            try:
+                self._conn.execute("PRAGMA busy_timeout = 0")
+                self._conn.execute("PRAGMA journal_mode = DELETE")
+            except sqlite3.OperationalError:
+                pass
         self._conn.close()
 
     def __enter__(self) -> GalaxyStore:

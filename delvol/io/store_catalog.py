@@ -105,7 +105,7 @@ def plan_catalog(
     if id_columns:
         id_columns = [_resolve(table, name, path, "--id") for name in id_columns]
     else:
-        found = find_column(table, "objid", "id")
+        found = _lookup(table, "objid", "id")
         id_columns = [found] if found else []
     selected = np.flatnonzero(_where_mask(table, where, path))
     objids, objid_type = _make_ids(table, id_columns, selected, path)
@@ -137,18 +137,28 @@ def plan_catalog(
     )
 
 
+def _lookup(table: dict[str, np.ndarray], *candidates: str) -> str | None:
+    """The first candidate present, each matched exactly before ignoring case.
+
+    Exact first, because a catalogue may hold both ``ra`` and ``RA``.
+    """
+    for name in candidates:
+        found = name if name in table else find_column(table, name)
+        if found is not None:
+            return found
+    return None
+
+
 def _resolve(table: dict[str, np.ndarray], name: str, path: Path, flag: str) -> str:
-    """The column called ``name`` (exactly, else ignoring case)."""
-    if name in table:
-        return name
-    found = find_column(table, name)
+    """The column called ``name``, or an error listing the columns."""
+    found = _lookup(table, name)
     if found is None:
         raise DelvolError(f"{flag}: no column {name!r}; the columns are {', '.join(map(repr, table))}", path)
     return found
 
 
 def _role(table: dict[str, np.ndarray], path: Path, role: str, *candidates: str) -> str:
-    found = find_column(table, *candidates)
+    found = _lookup(table, *candidates)
     if found is None:
         raise DelvolError(
             f"no {role} column (looked for {' or '.join(candidates)}); the columns are {', '.join(map(repr, table))}",

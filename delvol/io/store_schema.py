@@ -130,7 +130,7 @@ def check_file(path: Path, mode: str) -> None:
 
 
 def connect(path: Path, mode: str) -> sqlite3.Connection:
-    """An autocommit connection; read-only through a ``mode=ro`` URI for ``"r"``, WAL for ``"a"``."""
+    """An autocommit connection, read-only through a ``mode=ro`` URI for ``"r"``."""
     check_file(path, mode)
     with sqlite_errors(path):
         if mode == "r":
@@ -139,12 +139,19 @@ def connect(path: Path, mode: str) -> sqlite3.Connection:
             )
         else:
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-            # WAL lets readers go on while an ingest writes; NORMAL sync keeps every
-            # committed batch through a crash of the process, syncing at checkpoints only.
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+def start_writing(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch a checked store to write-ahead logging before writing to it.
+
+    WAL lets readers go on while an ingest writes; NORMAL sync keeps every committed batch
+    through a crash of the process, syncing only at checkpoints.
+    """
+    with sqlite_errors(path):
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def read_meta(conn: sqlite3.Connection, path: Path, mode: str) -> dict[str, str]:
