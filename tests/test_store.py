@@ -339,6 +339,7 @@ def test_get_info_and_read_only_access(small, tmp_path, capsys):
         with pytest.raises(ValueError, match="read-only"):
             store.set_meta(note="x")
         assert len(store) == 30
+        assert store._conn.execute("PRAGMA page_size").fetchone() == (8192,)
 
 
 def _ingest_process(catalog: Path, folder: Path, db: Path, batch: int) -> subprocess.Popen:

@@ -80,7 +80,7 @@ class GalaxyStore:
         try:
             self.meta = read_meta(self._conn, self.path, mode)
             if mode == "a":
-                start_writing(self._conn, self.path)
+                start_writing(self._conn, self.path, new=not self.meta)
         except BaseException:
             self._conn.close()
             raise

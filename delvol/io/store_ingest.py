@@ -137,10 +137,11 @@ def ingest(
     catalog, store_path = Path(catalog), Path(store_path)
     if options.batch < 1:
         raise DelvolError(f"--batch must be at least 1, got {options.batch}")
-    try:
-        get_cosmology(options.cosmology)
-    except ValueError as exc:
-        raise DelvolError(str(exc)) from None
+    if options.cosmology != DEFAULT_COSMOLOGY:  # checking a name imports astropy.cosmology: ~1 s
+        try:
+            get_cosmology(options.cosmology)
+        except ValueError as exc:
+            raise DelvolError(str(exc)) from None
     if not catalog.is_file():
         raise DelvolError("no such file" if not catalog.exists() else "not a regular file", catalog)
     with log.stage("read catalogue"):
