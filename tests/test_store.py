@@ -20,7 +20,7 @@ from delvol.cli import main
 from delvol.errors import DelvolError
 from delvol.io.readers import LoadOptions
 from delvol.io.sky import sky_to_cartesian
-from delvol.io.store import GalaxyStore, read_points
+from delvol.io.store import GalaxyStore, StoredImage, read_points
 from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
 
@@ -274,6 +274,50 @@ def test_files_that_are_not_stores(small, tmp_path, capsys):
             ingest(catalog, path)
     with sqlite3.connect(foreign) as conn:
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("galaxies",)]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_ids_that_are_not_file_names_are_never_written(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "s.db"
+    with GalaxyStore(db, "a") as store:
+        store.prepare("TEXT", {}, {})
+        jpeg = write_jpegs(tmp_path / "img", ["a"])["a"]
+        store.write_batch(
+            ["objid", "ra", "dec", "redshift"],
+            [("ok", 1.0, 2.0, 0.1), ("../evil", 1.0, 2.0, 0.1)],
+            [StoredImage("ok", jpeg, "JPEG", 12, 12), StoredImage("../evil", jpeg, "JPEG", 12, 12)],
+        )
+    _assert_one_line_error(capsys, ["store", "export", str(db), str(tmp_path / "out")], "'../evil' cannot be")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.jpg").exists()
+    monkeypatch.chdir(tmp_path / "img")
+    _assert_one_line_error(capsys, ["store", "get", str(db), "../evil"], "cannot be used as a file name")
+    assert main(["store", "get", str(db), "ok"]) == 0
+    assert (tmp_path / "img" / "ok.jpg").read_bytes() == jpeg
+
+
+def test_fits_with_vector_column_and_no_id(tmp_path):
+    from astropy.table import Table
+
+    n = 50
+    rng = np.random.default_rng(3)
+    table = Table(
+        {
+            "RA": rng.uniform(0, 360, n),
+            "DEC": rng.uniform(-60, 60, n),
+            "Z": rng.uniform(0.01, 0.2, n).astype(np.float32),
+            "FLUX": rng.random((n, 5)),
+            "BIGID": np.arange(n, dtype=np.uint64) + np.uint64(2**63),
+        }
+    )
+    table["Z"][7] = np.nan
+    table.write(tmp_path / "cat.fits")
+    report = ingest(tmp_path / "cat.fits", tmp_path / "s.db")
+    assert report.skipped_columns == ["FLUX"] and report.bad_coordinates == [7]
+    with GalaxyStore(tmp_path / "s.db") as store:
+        assert store.columns() == {"objid": "INTEGER", "ra": "REAL", "dec": "REAL", "redshift": "REAL", "BIGID": "TEXT"}
+        cat = store.catalog()
+    assert cat["objid"].tolist() == [i for i in range(n) if i != 7]
+    assert cat["BIGID"][0] == str(2**63)
 
 
 def test_damaged_pages_give_one_line_errors(tmp_path, capsys):

@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing.add_argument(
         "--id",
         metavar="COL[,COL...]",
-        help="id column(s); several make a text id like 3306-54922-491 (default: objid or id, else row number)",
+        help="id column(s), unique per row; several make a text id like 3306-54922-491 "
+        "(default: objid or id, else the row number)",
     )
     ing.add_argument(
         "--where", action="append", default=[], metavar="COL=VALUE", help="keep only matching rows (repeatable)"
