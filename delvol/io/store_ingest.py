@@ -19,7 +19,7 @@ from delvol.errors import DelvolError
 from delvol.io.sky import DEFAULT_COSMOLOGY, get_cosmology
 from delvol.io.store import GalaxyStore, StoredImage
 from delvol.io.store_catalog import EXAMPLES, CatalogRows, plan_catalog
-from delvol.io.store_images import match_images, probe_image
+from delvol.io.store_images import match_images, probe_image, read_file
 from delvol.io.store_schema import utc_now
 from delvol.io.tables import read_table
 from delvol.progress import QUIET, StageLog
@@ -188,7 +188,7 @@ def _read_images(
             report.missing_images.append(objid)
             continue
         try:
-            data = path.read_bytes()
+            data = read_file(path)
             fmt, width, height = probe_image(data, verify)
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
