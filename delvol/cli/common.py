@@ -10,14 +10,42 @@ from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
 from delvol.geometry.store import cached_tessellate
 from delvol.io import LoadOptions, PointSet, load_points
+from delvol.io.columns import ROLES
+from delvol.io.readers import FORMATS
+from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
 from delvol.progress import StageLog
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE plus the loader and tessellation options."""
-    parser.add_argument("file", metavar="FILE", help="point file (.npy, .npz, CSV, HDF5, Gadget, FITS, store .db)")
+    parser.add_argument(
+        "file", metavar="FILE", help="point file (.npy, .npz, CSV or text, HDF5, Gadget-2, FITS, store .db)"
+    )
     load = parser.add_argument_group("reading")
-    load.add_argument("--format", help="force the file format instead of detecting it")
+    load.add_argument("--format", choices=list(FORMATS), help="force the file format instead of detecting it")
+    load.add_argument(
+        "--columns",
+        type=column_roles,
+        default={},
+        metavar="ROLE=NAME[,...]",
+        help=f"which column or field plays each role ({', '.join(ROLES)}), for example x=px,y=py,z=pz "
+        "(default: matched by name; x, y, z when all three exist, else ra, dec and redshift)",
+    )
+    load.add_argument(
+        "--type",
+        dest="ptypes",
+        type=particle_types,
+        metavar="N[,N...]",
+        help="particle types to read from a snapshot, for example 1 or 0,4 (default: all)",
+    )
+    load.add_argument(
+        "--cosmology",
+        type=cosmology_name,
+        help=f"astropy cosmology turning sky catalogues into comoving positions (default {DEFAULT_COSMOLOGY})",
+    )
+    load.add_argument(
+        "--units", choices=UNITS, default=UNITS[0], help=f"length unit for sky catalogues (default {UNITS[0]})"
+    )
     load.add_argument("--max-points", type=int, metavar="N", help="keep a seeded random subsample of N points")
     load.add_argument("--seed", type=int, default=0, help="seed of the subsample (default 0)")
     load.add_argument(
@@ -49,7 +77,51 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
     box = None
     if args.box is not None:
         box = (np.array(args.box[:3]), np.array(args.box[3:]))
-    return LoadOptions(format=args.format, max_points=args.max_points, seed=args.seed, box=box)
+    return LoadOptions(
+        format=args.format,
+        max_points=args.max_points,
+        seed=args.seed,
+        box=box,
+        columns=args.columns,
+        ptypes=args.ptypes,
+        cosmology=args.cosmology or DEFAULT_COSMOLOGY,
+        units=args.units,
+    )
+
+
+def column_roles(text: str) -> dict[str, str]:
+    """Parse ``--columns``: ``ROLE=NAME`` pairs separated by commas."""
+    roles: dict[str, str] = {}
+    for pair in text.split(","):
+        role, sep, name = (part.strip() for part in pair.partition("="))
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"expected ROLE=NAME, got {pair!r}")
+        if role not in ROLES:
+            raise argparse.ArgumentTypeError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        if role in roles:
+            raise argparse.ArgumentTypeError(f"role {role!r} given twice")
+        roles[role] = name
+    return roles
+
+
+def particle_types(text: str) -> list[int]:
+    """Parse ``--type``: non-negative integers separated by commas."""
+    try:
+        types = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected particle types such as 1 or 0,4, got {text!r}") from None
+    if min(types) < 0:
+        raise argparse.ArgumentTypeError(f"particle types are not negative, got {text!r}")
+    return types
+
+
+def cosmology_name(name: str) -> str:
+    """Check ``--cosmology`` against astropy's built-in cosmologies."""
+    try:
+        get_cosmology(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
 
 
 def periodic_size(args: argparse.Namespace, points: PointSet) -> float | None:

@@ -33,6 +33,8 @@ class PeriodicImages:
         0 for the input points, else 1 + index into the 26 image shifts.
     lower : ndarray, shape (3,)
         Lower corner of the box.
+    box_size : float
+        Side of the box.
     """
 
     points: np.ndarray
@@ -40,6 +42,7 @@ class PeriodicImages:
     shift: np.ndarray
     n_primary: int
     lower: np.ndarray
+    box_size: float
 
 
 def box_lower_corner(points: np.ndarray, box_size: float) -> np.ndarray:
@@ -93,7 +96,7 @@ def pad_periodic(points: np.ndarray, box_size: float, padding: float = 5.0) -> P
         parts.append(wrapped[idx] + s * box_size)
         origins.append(idx)
         shifts.append(np.full(len(idx), code, dtype=np.int8))
-    return PeriodicImages(np.concatenate(parts), np.concatenate(origins), np.concatenate(shifts), n, lower)
+    return PeriodicImages(np.concatenate(parts), np.concatenate(origins), np.concatenate(shifts), n, lower, box_size)
 
 
 def owned_tetrahedra(tetrahedra: np.ndarray, images: PeriodicImages) -> np.ndarray:

@@ -22,6 +22,9 @@ from delvol.errors import DelvolError
 from delvol.geometry.tessellation import ARRAY_KEYS, Tessellation, tessellate
 from delvol.progress import QUIET, StageLog
 
+CACHE_FORMAT = 2
+"""Bumped whenever the tessellation arrays change meaning, so stale cache entries miss."""
+
 _DTYPES = {
     "points": np.float64,
     "masses": np.float64,
@@ -91,9 +94,9 @@ def cache_dir() -> Path:
 
 
 def cache_key(points: np.ndarray, masses: np.ndarray | None, options: dict[str, Any]) -> str:
-    """Content hash of the inputs, the build options and the delvol version."""
+    """Content hash of the inputs, the build options, the delvol version and the cache format."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(json.dumps({"version": __version__, **options}, sort_keys=True).encode())
+    h.update(json.dumps({"version": __version__, "format": CACHE_FORMAT, **options}, sort_keys=True).encode())
     h.update(np.ascontiguousarray(points, dtype=np.float64).tobytes())
     if masses is not None:
         h.update(b"masses")

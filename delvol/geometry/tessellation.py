@@ -58,7 +58,8 @@ class Tessellation:
     tetrahedra, neighbors : ndarray, shape (T, 4), int32
         Vertex indices, and the tetrahedron opposite each vertex (-1 on the hull).
     faces : ndarray, shape (F, 3), int32
-        Every triangle once.
+        Every triangle once. With periodic boundaries: every face of the periodic
+        tessellation that reaches into the box, once, for drawing clipped to the box.
     tet_volume : ndarray, shape (T,), float64
     cell_volume : ndarray, shape (N,), float64
         W_i, the contiguous Voronoi volume: total volume of the tetrahedra touching i.
@@ -247,11 +248,11 @@ def tessellate(
         if images is None:
             nbrs = tri.neighbors.astype(np.int32, copy=False)
             hull = hull_vertices(tets, nbrs, n)[rep]
+            faces = unique_faces(tets, nbrs)
             used = np.arange(n)
         else:
-            tets, nbrs, volumes, used = _keep_owned(tets, tri.neighbors, volumes, images)
+            tets, nbrs, volumes, faces, used = _keep_owned(tets, tri.neighbors, volumes, images)
             hull = np.zeros(len(used), dtype=bool)
-        faces = unique_faces(tets, nbrs)
     origin = origin[used]  # per-vertex arrays: inputs first, then images repeating their originals
     info = {
         "n_input": n,
@@ -281,12 +282,17 @@ def tessellate(
 
 def _keep_owned(
     tets: np.ndarray, neighbors: np.ndarray, volumes: np.ndarray, images: PeriodicImages
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep one copy of each periodic tetrahedron and renumber tetrahedra and vertices.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keep one copy of each periodic tetrahedron, pick the faces in the box, renumber.
 
     Returns the kept tetrahedra and neighbours (a neighbour that was dropped becomes -1),
-    their volumes, and the padded-point index of each new vertex: all input points first,
-    then the images that kept tetrahedra use.
+    their volumes, the faces, and the padded-point index of each new vertex: all input
+    points first, then the images that kept tetrahedra or the faces use.
+
+    The faces are those of the padded triangulation that reach into the box, not those
+    of the kept tetrahedra: the kept set tiles one period with a ragged outline, while
+    these faces, clipped to the box when drawn, show every face of the periodic
+    tessellation inside the box exactly once.
     """
     keep = owned_tetrahedra(tets, images)
     new_tet = np.cumsum(keep, dtype=np.int64) - 1
@@ -295,9 +301,19 @@ def _keep_owned(
     valid[valid] = keep[nbrs[valid]]
     nbrs = np.where(valid, new_tet[np.maximum(nbrs, 0)], -1).astype(np.int32)
     kept = tets[keep]
+    faces = _faces_in_box(unique_faces(tets, neighbors), images)
     n = images.n_primary
-    used_images = np.unique(kept[kept >= n])
+    used_images = np.unique(np.concatenate([kept[kept >= n], faces[faces >= n]]))
     used = np.concatenate([np.arange(n), used_images])
     new_vertex = np.full(len(images.points), -1, dtype=np.int64)
     new_vertex[used] = np.arange(len(used))
-    return new_vertex[kept].astype(np.int32), nbrs, volumes[keep], used
+    return new_vertex[kept].astype(np.int32), nbrs, volumes[keep], new_vertex[faces].astype(np.int32), used
+
+
+def _faces_in_box(faces: np.ndarray, images: PeriodicImages) -> np.ndarray:
+    """The faces whose bounding box overlaps the periodic box."""
+    lower = images.lower
+    upper = lower + images.box_size
+    corners = [images.points[faces[:, k]] for k in range(3)]
+    reaches = np.all(np.maximum.reduce(corners) >= lower, axis=1) & np.all(np.minimum.reduce(corners) <= upper, axis=1)
+    return faces[reaches]

@@ -1,66 +1,135 @@
-"""Format detection and dispatch: every supported file becomes a :class:`PointSet`."""
+"""Format detection and dispatch: every supported file becomes a :class:`PointSet`.
+
+The readers themselves live in one module per kind of file; this module knows how to tell
+them apart, hands each file to its reader, and applies the cuts common to all formats.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.columns import read_catalog, require_finite
+from delvol.io.gadget import is_gadget, read_gadget
+from delvol.io.hdf5 import HDF5_MAGIC, read_hdf5
+from delvol.io.npy import NPY_MAGIC, ZIP_MAGIC, read_npy, read_npz
+from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
-from delvol.io.sky import DEFAULT_COSMOLOGY
+from delvol.io.tables import FITS_MAGIC, detect_table_format
+
+__all__ = ["FORMATS", "LoadOptions", "detect_format", "load_points"]
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Enough of a file to recognise every format (Gadget needs 268 bytes).
+HEAD_BYTES = 512
+#: ``FILE:MEMBER`` names an HDF5 dataset or an ``.npz`` key.
+MEMBER_PATH = re.compile(r"(.*?\.(?:hdf5|h5|hdf|he5|npz)):(.+)", re.IGNORECASE)
 
 
-@dataclass
-class LoadOptions:
-    """How to read a file and which points to keep.
+@dataclass(frozen=True)
+class Format:
+    """A point-file format: how to read it and how to recognise it.
 
     Attributes
     ----------
-    format : str, optional
-        Force a reader instead of detecting the format.
-    max_points : int, optional
-        Keep a seeded random subsample of at most this many points.
-    seed : int
-        Seed of the subsample.
-    box : (lower, upper), optional
-        Keep only points inside this axis-aligned box.
-    columns : dict, optional
-        Column (or field) names by role, overriding the case-insensitive defaults. Roles:
-        ``x``, ``y``, ``z``, ``ra``, ``dec``, ``redshift``, ``mass``, ``id``.
-    ptypes : list of int, optional
-        Particle types to read from snapshots (default: all).
-    cosmology : str
-        Astropy cosmology for converting sky catalogues to comoving coordinates.
-    units : {"Mpc/h", "Mpc"}
-        Length unit of comoving coordinates made from sky catalogues.
+    read : callable
+        ``read(path, options) -> PointSet``.
+    sniff : callable, optional
+        ``sniff(head, path) -> bool`` from the file's first bytes; None for text formats,
+        which are what is left.
+    extensions : tuple of str
+        Suffixes that claim this format; the content must then agree.
+    typed : bool
+        Whether the reader selects particle types (``options.ptypes``).
     """
 
-    format: str | None = None
-    max_points: int | None = None
-    seed: int = 0
-    box: tuple[np.ndarray, np.ndarray] | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    ptypes: list[int] | None = None
-    cosmology: str = DEFAULT_COSMOLOGY
-    units: str = "Mpc/h"
+    read: Callable[[Path, LoadOptions], PointSet]
+    sniff: Callable[[bytes, Path], bool] | None = None
+    extensions: tuple[str, ...] = ()
+    typed: bool = False
 
 
-def read_npy(path: Path, options: LoadOptions) -> PointSet:
-    """An (N, 3) array saved with ``np.save``."""
-    arr = np.load(path, allow_pickle=False)
-    if arr.ndim != 2 or arr.shape[1] != 3:
-        raise DelvolError(f"expected an N×3 array, got shape {arr.shape}", path)
-    return PointSet(arr, metadata={"source": str(path), "format": "npy"})
+def _starts_with(magic: bytes) -> Callable[[bytes, Path], bool]:
+    return lambda head, _path: head.startswith(magic)
 
 
-READERS = {"npy": read_npy}
+def _read_store(path: Path, options: LoadOptions) -> PointSet:
+    """Galaxies from a delvol galaxy store (SQLite)."""
+    # Imported here: the store module is optional at import time and pulls in sqlite.
+    try:
+        from delvol.io.store import read_points
+    except ModuleNotFoundError as exc:
+        if exc.name != "delvol.io.store":
+            raise
+        raise DelvolError("a galaxy store, but this delvol has no galaxy-store reader", path) from exc
+    return read_points(path, options)
+
+
+#: Every reader by format name, in the order content sniffing tries them.
+FORMATS: dict[str, Format] = {
+    "npy": Format(read_npy, _starts_with(NPY_MAGIC), (".npy",)),
+    "npz": Format(read_npz, _starts_with(ZIP_MAGIC), (".npz",)),
+    "hdf5": Format(read_hdf5, _starts_with(HDF5_MAGIC), (".hdf5", ".h5", ".hdf", ".he5"), typed=True),
+    "fits": Format(partial(read_catalog, format="fits"), _starts_with(FITS_MAGIC), (".fits", ".fit", ".fts")),
+    "store": Format(_read_store, _starts_with(SQLITE_MAGIC), (".db", ".sqlite", ".sqlite3")),
+    "gadget": Format(read_gadget, is_gadget, typed=True),
+    "csv": Format(partial(read_catalog, format="csv")),
+    "text": Format(partial(read_catalog, format="text")),
+}
+
+
+def detect_format(path: Path) -> str:
+    """The name in :data:`FORMATS` of the reader for ``path``, from its content.
+
+    Binary formats are recognised by their signatures; anything else that looks like text
+    is CSV (commas in the first data line) or whitespace-separated text. A suffix that
+    names a binary format (``.npy``, ``.h5``, ...) must agree with the content.
+
+    Raises
+    ------
+    DelvolError
+        An empty file, a suffix the content contradicts, or unrecognised binary content.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if not head:
+        raise DelvolError("the file is empty", path)
+    found = next((name for name, fmt in FORMATS.items() if fmt.sniff and fmt.sniff(head, path)), None)
+    if found is None and b"\x00" in head:
+        raise DelvolError(
+            "unrecognised binary content (not NumPy, HDF5, FITS, SQLite or Gadget-2); use --format to force a reader",
+            path,
+        )
+    suffix = path.suffix.lower()
+    claimed = next((name for name, fmt in FORMATS.items() if suffix in fmt.extensions), None)
+    if claimed is not None and claimed != found:
+        raise DelvolError(f"named {suffix} but the content looks like {found or 'text'}, not {claimed}", path)
+    return found or detect_table_format(path)
 
 
 def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> PointSet:
     """Read any supported point file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; ``FILE.hdf5:DATASET`` or ``FILE.npz:KEY`` names the array to read.
+    options : LoadOptions, optional
+        Format, column roles, particle types, cosmology and cuts.
+
+    Returns
+    -------
+    PointSet
+        ``metadata`` holds at least ``source``, ``format`` and ``n_total`` (points before
+        the ``box`` cut and the ``max_points`` subsample).
 
     Raises
     ------
@@ -69,14 +138,45 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     """
     options = options or LoadOptions()
     p = Path(path)
+    member = MEMBER_PATH.fullmatch(os.fspath(path))
+    if not p.exists() and member:
+        p = Path(member.group(1))
+        options = replace(options, dataset=member.group(2))
     if not p.is_file():
         raise DelvolError("no such file" if not p.exists() else "not a regular file", p)
-    fmt = options.format or "npy"
-    points = READERS[fmt](p, options)
+    name = options.format or detect_format(p)
+    fmt = FORMATS.get(name)
+    if fmt is None:
+        raise DelvolError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}", p)
+    if options.ptypes is not None and not fmt.typed:
+        raise DelvolError(f"particle types apply to snapshots, not to {name} files", p)
+    try:
+        points = fmt.read(p, options)
+    except DelvolError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        # Malformed files make the libraries raise all of these, with useful messages.
+        raise DelvolError(f"cannot read as {name}: {exc}", p) from exc
+    if len(points) == 0:
+        raise DelvolError("the file holds no points", p)
+    require_finite(points.positions, "coordinates", p)
+    if points.masses is not None:
+        require_finite(points.masses, "masses", p)
+    points.metadata.update(source=os.fspath(path), format=name, n_total=len(points))
+    return _cut(points, options, p)
+
+
+def _cut(points: PointSet, options: LoadOptions, path: Path) -> PointSet:
+    """Apply the ``box`` cut, then the seeded ``max_points`` subsample."""
     if options.box is not None:
         lo, hi = options.box
         points = points.subset(np.all((points.positions >= lo) & (points.positions <= hi), axis=1))
-    if options.max_points is not None and len(points) > options.max_points:
-        rng = np.random.default_rng(options.seed)
-        points = points.subset(np.sort(rng.choice(len(points), options.max_points, replace=False)))
+        if len(points) == 0:
+            raise DelvolError("no points inside the box", path)
+    if options.max_points is not None:
+        if options.max_points < 1:
+            raise DelvolError(f"the subsample size must be at least 1, got {options.max_points}")
+        if len(points) > options.max_points:
+            rng = np.random.default_rng(options.seed)
+            points = points.subset(np.sort(rng.choice(len(points), options.max_points, replace=False)))
     return points

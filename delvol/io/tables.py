@@ -7,11 +7,16 @@ column means the same thing to both.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from delvol.errors import DelvolError
+
+if TYPE_CHECKING:
+    from astropy.table import Table
 
 FITS_MAGIC = b"SIMPLE  ="
 
@@ -31,7 +36,8 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
     format : {"csv", "text", "fits"}, optional
         Detected when omitted: FITS by its magic bytes, CSV when the first data line has
         commas, otherwise whitespace-separated text. Text files take their column names
-        from a header line (a leading ``#`` is allowed), else get ``col1``, ``col2``, ...
+        from a header line, or from the ``#`` comment line just above the data when it
+        has one word per column; else they get ``col1``, ``col2``, ...
     hdu : int or str
         FITS extension holding the binary table.
 
@@ -50,7 +56,7 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
         elif fmt == "csv":
             table = Table.read(p, format="ascii.csv", comment="#")
         elif fmt == "text":
-            table = Table.read(p, format="ascii", guess=True)
+            table = _read_text(p)
         else:
             raise DelvolError(f"unknown table format {fmt!r} (expected csv, text or fits)", p)
     except DelvolError:
@@ -71,7 +77,48 @@ def detect_table_format(path: Path) -> str:
             line = raw.strip()
             if line and not line.startswith(b"#"):
                 return "csv" if b"," in line else "text"
-    raise DelvolError("the file is empty", path)
+    raise DelvolError("the file holds only comments and blank lines", path)
+
+
+def _read_text(path: Path) -> Table:
+    """A whitespace-separated table, its layout decided from the first lines.
+
+    Data starting with a row of numbers has no header line; its names come from the
+    comment line just above it when that has one word per column (astropy's guessing
+    looks only at the first comment line, which in files with a descriptive comment
+    block is prose). Otherwise the first line that is not a comment names the columns.
+    """
+    from astropy.io.ascii import InconsistentTableError
+    from astropy.table import Table
+
+    read_options = {"format": "ascii.basic", "guess": False}
+    with open(path, "rb") as fh:
+        comment: list[str] = []
+        for raw in fh:
+            line = raw.decode("utf-8", errors="replace").strip()
+            if line.startswith("#"):
+                comment = line.lstrip("#").split()
+            elif line:
+                words = line.split()
+                if all(map(_is_number, words)):
+                    read_options["format"] = "ascii.no_header"
+                    if len(comment) == len(words):
+                        read_options["names"] = comment
+                break
+    try:
+        return Table.read(path, **read_options)
+    except InconsistentTableError:
+        # The fast reader splits on spaces only. Splitting on any whitespace is slower, but
+        # takes tabs too and names the offending line of a truly ragged file.
+        return Table.read(path, **read_options, delimiter=r"\s")
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _plain(column) -> np.ndarray:
@@ -89,10 +136,16 @@ def _plain(column) -> np.ndarray:
     return arr
 
 
-def find_column(columns: dict[str, np.ndarray] | list[str], *candidates: str) -> str | None:
-    """The first column whose name matches one of ``candidates`` case-insensitively."""
+def find_column(columns: Collection[str], *candidates: str) -> str | None:
+    """The first column whose name matches one of ``candidates`` case-insensitively.
+
+    ``columns`` holds the names (a dict of columns will do). An exact match wins over
+    one that differs only in case.
+    """
     lower = {name.lower(): name for name in columns}
     for cand in candidates:
+        if cand in columns:
+            return cand
         if cand.lower() in lower:
             return lower[cand.lower()]
     return None

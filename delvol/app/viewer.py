@@ -1,0 +1,360 @@
+"""The interactive viewer's state and behaviour, independent of any window.
+
+:class:`Viewer` takes logical input (key names, drags, scrolls) and renders frames into
+whatever framebuffer it is given, so the window glue stays thin and tests can drive a
+viewer headlessly through EGL, key by key.
+
+Progressive detail keeps a CPU-only machine interactive: while the view changes, each
+frame draws only a random subset of the faces sized to the frame budget (scaled up to
+the full brightness); once it stops, further frames add the remaining faces chunk by
+chunk into the same accumulation, so the full image builds up without freezing input.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
+from delvol.render.camera import Camera
+from delvol.render.colormaps import COLORMAPS
+from delvol.render.controller import CameraController
+from delvol.render.offscreen import save_png
+from delvol.render.passes import FloatTarget
+from delvol.render.paths import CameraPath, save_path
+from delvol.render.renderer import Renderer
+from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, auto_window, cycle
+
+FRAME_BUDGET = 0.04  # seconds of face drawing per frame: 25 fps while moving
+INITIAL_RATE = 1.0e6  # faces per second before the first measurement (llvmpipe: ~1.4e6)
+
+
+@dataclass
+class Progress:
+    """How much of the current view has been accumulated."""
+
+    done: float = 0.0
+    dirty: bool = True
+    rate: float = INITIAL_RATE
+
+
+class Viewer:
+    """Camera, renderer and the state that input changes.
+
+    Parameters
+    ----------
+    renderer : Renderer
+        With the tessellation and overlays already uploaded.
+    camera : Camera
+        Fitted to the data.
+    n_points : int
+        Shown in the title.
+    screenshot_dir : path
+        Where P / F12 write PNGs.
+    reset : callable
+        Re-fits the camera to the data (R).
+    echo : callable
+        Receives the lines the viewer prints (help, screenshot paths).
+    path_out : path
+        Where Ctrl+S saves the keyframes.
+    duration : float
+        Seconds that L takes to play the path: the length of the movie ``delvol fly``
+        makes from it with the same ``--duration``.
+    """
+
+    def __init__(
+        self,
+        renderer: Renderer,
+        camera: Camera,
+        n_points: int,
+        screenshot_dir: str | Path = ".",
+        reset: Callable[[Camera], None] | None = None,
+        echo: Callable[[str], None] = print,
+        path_out: str | Path = "delvol-path.json",
+        duration: float = 20.0,
+    ) -> None:
+        self.renderer = renderer
+        self.settings = renderer.settings
+        self.camera = camera
+        self.controller = CameraController(camera)
+        self.n_points = n_points
+        self.screenshot_dir = Path(screenshot_dir)
+        self._reset = reset
+        self.echo = echo
+        self.progress = Progress()
+        self.size = (1, 1)
+        self.fps = 0.0
+        self.running = True
+        self._window_done = 0.0
+        self.keyframes: list[dict] = []
+        self.path_out = Path(path_out)
+        self.duration = duration
+        self.playing: tuple[CameraPath, float] | None = None  # the path and how far along it (0 to 1)
+
+    # -- input -----------------------------------------------------------------------
+
+    def key(self, name: str, pressed: bool, shift: bool = False, ctrl: bool = False) -> None:
+        """Handle a key press or release by logical name (``"w"``, ``"tab"``, ``"f12"``)."""
+        self.controller.fast = shift
+        if name in HELD_MOTIONS and not (ctrl and pressed):  # Ctrl+S saves, it does not back up
+            (self.controller.press if pressed else self.controller.release)(HELD_MOTIONS[name])
+            return
+        if not pressed:
+            return
+        if name == "escape":
+            self.running = False
+            return
+        command = command_for(name, shift, ctrl)
+        if command is not None:
+            getattr(self, f"_cmd_{command}")()
+
+    def drag(self, dx: float, dy: float) -> None:
+        self.controller.drag(dx, dy, self.size[1])
+        self.invalidate()
+
+    def scroll(self, steps: float) -> None:
+        self.controller.scroll(steps)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """The accumulated faces no longer match the view: start again."""
+        self.progress.dirty = True
+
+    # -- frames ----------------------------------------------------------------------
+
+    @property
+    def view_projection(self) -> np.ndarray:
+        return self.camera.view_projection(self.size[0] / self.size[1])
+
+    def frame(self, fbo: moderngl.Framebuffer, dt: float) -> None:
+        """Advance the camera by ``dt`` seconds and draw one frame into ``fbo``."""
+        self.size = fbo.size
+        self.renderer.resize(self.size)
+        if self.playing is not None:
+            self._advance_playback(dt)
+        elif self.controller.update(dt):
+            self.invalidate()
+        vp = self.view_projection
+        progress = self.progress
+        n_faces = max(self.renderer.volume.n_faces, 1)
+        step = min(1.0, FRAME_BUDGET * progress.rate / n_faces)
+        if progress.dirty:
+            self.renderer.clear()
+            progress.done, progress.dirty = 0.0, False
+        if progress.done < 1.0:
+            start = time.perf_counter()
+            stop = min(1.0, progress.done + step)
+            self.renderer.accumulate(vp, progress.done, stop)
+            self.renderer.ctx.finish()  # so that the clock measures the drawing, not its queueing
+            elapsed = time.perf_counter() - start
+            if elapsed > 0:
+                progress.rate = 0.5 * progress.rate + 0.5 * (stop - progress.done) * n_faces / elapsed
+            progress.done = stop
+            # The automatic window comes from the first chunk, then once more from the
+            # first complete frame.
+            if self.settings.window is None and (self.renderer.auto_window is None or stop >= 1 > self._window_done):
+                self.renderer.update_auto_window()
+                self._window_done = stop
+        self.renderer.composite(fbo, vp)
+
+    @property
+    def title(self) -> str:
+        mode = "ortho" if self.camera.projection == "orthographic" else self.camera.mode
+        detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} faces"
+        return (
+            f"delvol - N={self.n_points:,} - {self.fps:.1f} fps - {self.settings.stretch}/"
+            f"{self.settings.colormap} - {mode}{detail}"
+        )
+
+    def screenshot(self) -> Path:
+        """Render the current view in full at the window's size and save it as a PNG."""
+        target = FloatTarget(self.renderer.ctx, self.size)
+        try:
+            self.renderer.render(target.fbo, self.view_projection)
+            pixels = np.clip(np.rint(target.read(3) * 255), 0, 255).astype(np.uint8)
+        finally:
+            target.release()
+        self.progress.done, self.progress.dirty = 1.0, False  # the accumulation now holds the full view
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
+        path = self.screenshot_dir / f"delvol-{stamp}.png"
+        save_png(pixels, path)
+        self.echo(f"screenshot: {path.resolve()}")
+        return path
+
+    # -- commands (bound in delvol.app.keymap) -----------------------------------------
+
+    def _cmd_toggle_mode(self) -> None:
+        self.echo(f"mode: {self.controller.toggle_mode()}")
+
+    def _cmd_reset(self) -> None:
+        if self._reset is not None:
+            self._reset(self.camera)
+        self.invalidate()
+
+    def _cmd_toggle_projection(self) -> None:
+        self.camera.projection = "perspective" if self.camera.projection == "orthographic" else "orthographic"
+        self.invalidate()
+
+    def _exposure(self, stops: float) -> None:
+        self.settings.exposure += stops
+        self.echo(f"exposure: {self.settings.exposure:+.2f} stops")
+
+    def _cmd_exposure_up(self) -> None:
+        self._exposure(0.25)
+
+    def _cmd_exposure_down(self) -> None:
+        self._exposure(-0.25)
+
+    def _cmd_cycle_stretch(self) -> None:
+        self.settings.stretch = cycle(self.settings.stretch, STRETCHES)
+        self.echo(f"stretch: {self.settings.stretch}")
+
+    def _cmd_cycle_colormap(self) -> None:
+        self.settings.colormap = cycle(self.settings.colormap, COLORMAPS)
+        self.echo(f"colormap: {self.settings.colormap}")
+
+    def _cmd_cycle_colormap_back(self) -> None:
+        self.settings.colormap = cycle(self.settings.colormap, COLORMAPS, -1)
+        self.echo(f"colormap: {self.settings.colormap}")
+
+    def _cmd_cycle_weighting(self) -> None:
+        self.settings.weighting = cycle(self.settings.weighting, WEIGHTINGS)
+        self.renderer.auto_window = None  # weights change the scale of the sums
+        self.invalidate()
+        self.echo(f"weighting: {self.settings.weighting}")
+
+    def _move_window(self, floor: float, top: float) -> None:
+        lo, hi = self.renderer.window
+        lo, hi = lo + floor, hi + top
+        if hi - lo < 0.1:
+            return
+        self.settings.window = (lo, hi)
+        self.echo(f"density window: 10^{lo:.2f} .. 10^{hi:.2f}")
+
+    def _cmd_window_floor_down(self) -> None:
+        self._move_window(-0.1, 0.0)
+
+    def _cmd_window_floor_up(self) -> None:
+        self._move_window(0.1, 0.0)
+
+    def _cmd_window_top_down(self) -> None:
+        self._move_window(0.0, -0.1)
+
+    def _cmd_window_top_up(self) -> None:
+        self._move_window(0.0, 0.1)
+
+    def _cmd_auto_window(self) -> None:
+        values = self.renderer.accum.read(channels=1)[..., 0] / max(self.renderer.drawn, 1e-12)
+        self.settings.window = None
+        self.renderer.auto_window = auto_window(values, self.settings.percentiles)
+        lo, hi = self.renderer.auto_window
+        self.echo(f"density window (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
+
+    def _toggle(self, attribute: str, label: str, accumulates: bool) -> None:
+        value = not getattr(self.settings, attribute)
+        setattr(self.settings, attribute, value)
+        if accumulates:
+            self.invalidate()
+        self.echo(f"{label}: {'on' if value else 'off'}")
+
+    def _cmd_toggle_faces(self) -> None:
+        self._toggle("show_faces", "faces", True)
+
+    def _cmd_toggle_points(self) -> None:
+        self._toggle("show_points", "points", False)
+
+    def _cmd_toggle_overlays(self) -> None:
+        self._toggle("show_overlays", "overlays", False)
+
+    def _cmd_toggle_hull(self) -> None:
+        self._toggle("hide_hull", "hide hull faces", True)
+
+    def _cmd_cycle_cut(self) -> None:
+        s = self.settings
+        s.cut_mode = cycle(s.cut_mode, CUT_MODES)
+        if s.cut_mode != "off":
+            # The plane faces the viewer and passes through the focus point.
+            s.cut_normal = -self.camera.forward
+            s.cut_offset = float(s.cut_normal @ self.camera.focus)
+            s.cut_width = 0.1 * self.camera.scene_size
+        self.invalidate()
+        self.echo(f"cut: {s.cut_mode}")
+
+    def _move_cut(self, fraction: float) -> None:
+        self.settings.cut_offset -= fraction * self.camera.scene_size
+        self.invalidate()
+
+    def _cmd_cut_forward(self) -> None:
+        self._move_cut(0.01)
+
+    def _cmd_cut_forward_fast(self) -> None:
+        self._move_cut(0.1)
+
+    def _cmd_cut_back(self) -> None:
+        self._move_cut(-0.01)
+
+    def _cmd_cut_back_fast(self) -> None:
+        self._move_cut(-0.1)
+
+    def _cmd_screenshot(self) -> None:
+        self.screenshot()
+
+    # -- keyframes and playback --------------------------------------------------------
+
+    def set_keyframes(self, keyframes: list[dict]) -> None:
+        """Replace the keyframes (for example from ``--path``) and redraw the path line."""
+        self.keyframes = list(keyframes)
+        self._update_path_line()
+
+    def _path(self) -> CameraPath:
+        return CameraPath(self.keyframes, base=self.camera.get_state())
+
+    def _update_path_line(self) -> None:
+        samples = [] if len(self.keyframes) < 2 else [s["position"] for s in self._path().states(200)]
+        self.renderer.set_path(np.asarray(samples, dtype=np.float64).reshape(-1, 3))
+
+    def _advance_playback(self, dt: float) -> None:
+        path, u = self.playing
+        u = min(1.0, u + dt / self.duration)
+        self.camera.set_state(path.state_at(u))
+        self.playing = None if u >= 1.0 else (path, u)
+        self.invalidate()
+
+    def _cmd_add_keyframe(self) -> None:
+        self.keyframes.append(self.camera.get_state())
+        self._update_path_line()
+        self.echo(f"keyframe {len(self.keyframes)} added")
+
+    def _cmd_drop_keyframe(self) -> None:
+        if self.keyframes:
+            self.keyframes.pop()
+            self._update_path_line()
+        self.echo(f"{len(self.keyframes)} keyframes")
+
+    def _cmd_save_path(self) -> None:
+        if not self.keyframes:
+            self.echo("no keyframes to save: press K to add the current view")
+            return
+        save_path(self.path_out, self._path())
+        self.echo(f"path: {self.path_out.resolve()} ({len(self.keyframes)} keyframes)")
+
+    def _cmd_play_path(self) -> None:
+        if self.playing is not None:
+            self.playing = None
+            self.echo("playback stopped")
+        elif len(self.keyframes) < 2:
+            self.echo("a path needs at least 2 keyframes: press K to add the current view")
+        else:
+            self.playing = (self._path(), 0.0)
+            self.echo(f"playing {len(self.keyframes)} keyframes over {self.duration:g} s")
+
+    def _cmd_toggle_path(self) -> None:
+        self._toggle("show_path", "camera path", False)
+
+    def _cmd_help(self) -> None:
+        self.echo("delvol viewer keys:\n" + help_text())

@@ -1,0 +1,128 @@
+"""``delvol fly FILE -o movie.mp4``: render a fly-through offline, one fixed step per frame."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.render_options import (
+    add_camera_arguments,
+    add_overlays,
+    add_render_arguments,
+    camera_from_args,
+    parse_size,
+    settings_from_args,
+)
+from delvol.errors import DelvolError
+from delvol.progress import StageLog
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fly", help="render a fly-through movie (MP4 or PNG frames) without a display")
+    add_input_arguments(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="movie.mp4 (H.264, yuv420p) or a PNG sequence such as frames/%%05d.png",
+    )
+    route = p.add_argument_group("camera path (default --orbit)").add_mutually_exclusive_group()
+    route.add_argument("--path", metavar="PATH.json", help="keyframes saved by the viewer (K, then Ctrl+S)")
+    route.add_argument("--orbit", action="store_true", help="a turntable round the data centre (--elevation sets it)")
+    route.add_argument(
+        "--dolly",
+        type=float,
+        nargs=6,
+        metavar=("X0", "Y0", "Z0", "X1", "Y1", "Z1"),
+        help="a straight run between two points, looking at the data centre",
+    )
+    p.add_argument("--turns", type=float, default=1.0, help="orbit turns (default 1)")
+    p.add_argument(
+        "--ease",
+        type=float,
+        metavar="F",
+        help="fraction of the time spent speeding up and slowing down (default: 0.15; 0 for orbits)",
+    )
+    p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
+    p.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH", help="default 1920x1080")
+    p.add_argument(
+        "--supersample",
+        type=int,
+        default=1,
+        choices=range(1, 9),
+        metavar="N",
+        help="render N times larger and average down (default 1)",
+    )
+    add_render_arguments(p)
+    add_camera_arguments(p)
+    p.set_defaults(func=run)
+
+
+def build_path(args: argparse.Namespace, camera, aspect: float):
+    """The camera path the arguments describe, starting from the fitted ``camera``."""
+    from delvol.render.paths import DEFAULT_EASE, dolly_path, load_path, orbit_path
+
+    try:
+        if args.path:
+            path = load_path(args.path, base=camera.get_state())
+            if args.ease is not None:
+                path.ease = args.ease
+            return path
+        if args.dolly:
+            centre = (camera.scene_lower + camera.scene_upper) / 2
+            ease = DEFAULT_EASE if args.ease is None else args.ease
+            return dolly_path(camera, np.array(args.dolly[:3]), np.array(args.dolly[3:]), centre, aspect, ease)
+        return orbit_path(camera, args.elevation, args.turns, aspect, 0.0 if args.ease is None else args.ease)
+    except ValueError as exc:
+        if isinstance(exc, DelvolError):
+            raise
+        raise DelvolError(str(exc), args.path) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from delvol.render.context import create_offscreen_context
+    from delvol.render.movie import movie_format, write_movie
+    from delvol.render.offscreen import render_image
+    from delvol.render.renderer import Renderer
+
+    movie_format(args.output)  # a bad output name fails now, not after the render
+    n_frames = round(args.fps * args.duration)
+    if n_frames < 1:
+        raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
+    log = StageLog()
+    _, tess = load_and_tessellate(args, log)
+    width, height = args.size
+    aspect = width / height
+    settings = settings_from_args(args, tess)
+    camera = camera_from_args(args, tess, aspect)
+    path = build_path(args, camera, aspect)
+    ctx = create_offscreen_context()
+    renderer = Renderer(ctx, settings)
+    try:
+        renderer.set_tessellation(tess)
+        add_overlays(renderer, args)
+
+        def frames():
+            # The density window is set from the first frame and kept, so brightness does
+            # not flicker as the view changes.
+            for state in path.states(n_frames):
+                camera.set_state(state)
+                yield render_image(renderer, camera, (width, height), args.supersample)
+
+        with log.stage("render frames"):
+            written = write_movie(frames(), args.output, args.fps, n_frames=n_frames, log=StageLog(verbose=None))
+    finally:
+        renderer.release()
+        ctx.release()
+    seconds = log.timings["render frames"]
+    print(
+        f"wrote {args.output}: {written} frames of {width}x{height} at {args.fps:g} fps "
+        f"({seconds / written * 1000:.0f} ms per frame)",
+        file=sys.stderr,
+    )
+    return 0

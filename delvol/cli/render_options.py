@@ -1,0 +1,183 @@
+"""Options shared by ``delvol render``, ``view`` and ``fly``: the look, the camera, overlays."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from delvol.errors import DelvolError
+from delvol.geometry import Tessellation
+from delvol.io.obj import load_obj
+from delvol.render.camera import AXIS_VIEWS, Camera
+from delvol.render.colormaps import COLORMAPS
+from delvol.render.renderer import Renderer
+from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1920x1080"`` -> (1920, 1080)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1920x1080, got {text!r}") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return w, h
+
+
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    """The look of the volume and its layers."""
+    look = parser.add_argument_group("look")
+    look.add_argument("--stretch", choices=STRETCHES, default="log", help="density stretch (default log)")
+    look.add_argument("--colormap", choices=COLORMAPS, default="magma", help="colormap (default magma)")
+    look.add_argument("--exposure", type=float, default=0.0, help="brightness in stops (default 0)")
+    look.add_argument(
+        "--window",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="density window as log10 of the accumulated value (default: from percentiles)",
+    )
+    look.add_argument(
+        "--percentiles",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(2.0, 99.8),
+        help="percentiles of the non-empty pixels that set the automatic window (default 2 99.8)",
+    )
+    look.add_argument("--gamma", type=float, default=1.0, help="gamma after the stretch (default 1)")
+    look.add_argument(
+        "--weighting",
+        choices=WEIGHTINGS,
+        default="sum",
+        help="per-face weight: sum (default), length (sqrt of area) or area",
+    )
+    look.add_argument("--show-hull", action="store_true", help="draw faces that touch the convex hull too")
+    look.add_argument("--no-faces", action="store_true", help="hide the Delaunay faces")
+    look.add_argument("--points", action="store_true", help="show the densest vertices as sprites")
+    look.add_argument(
+        "--point-percentile",
+        type=float,
+        default=99.0,
+        help="sprites for vertices above this density percentile (default 99)",
+    )
+    look.add_argument("--point-size", type=float, default=3.0, help="sprite size in pixels (default 3)")
+    cut = parser.add_argument_group("cut plane")
+    cut.add_argument(
+        "--cut",
+        choices=CUT_MODES,
+        default="off",
+        help="discard what lies in front of a plane (half) or outside a slab around it",
+    )
+    cut.add_argument("--cut-normal", type=float, nargs=3, default=(0.0, 0.0, 1.0), metavar=("X", "Y", "Z"))
+    cut.add_argument("--cut-offset", type=float, help="plane position along the normal (default: data centre)")
+    cut.add_argument("--cut-width", type=float, help="slab thickness (default: a tenth of the data size)")
+    obj = parser.add_argument_group("overlays")
+    obj.add_argument("--obj", action="append", default=[], metavar="FILE", help="draw a Wavefront .obj (repeatable)")
+    obj.add_argument("--obj-scale", type=float, default=1.0, help="multiply overlay coordinates (unit change)")
+    obj.add_argument(
+        "--obj-offset",
+        type=float,
+        nargs=3,
+        default=(0.0, 0.0, 0.0),
+        metavar=("X", "Y", "Z"),
+        help="then add this offset",
+    )
+    obj.add_argument("--obj-style", choices=("wire", "surface"), default="wire", help="overlay style (default wire)")
+
+
+def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the camera is."""
+    cam = parser.add_argument_group("camera")
+    cam.add_argument("--camera", metavar="STATE.json", help="camera state saved by the viewer")
+    cam.add_argument("--azimuth", type=float, default=30.0, help="degrees about the up axis (default 30)")
+    cam.add_argument("--elevation", type=float, default=20.0, help="degrees above the horizontal (default 20)")
+    cam.add_argument("--distance", type=float, help="from the data centre (default: fit the data)")
+    cam.add_argument("--view", choices=AXIS_VIEWS, help="look along an axis from this side, fitting the bounds")
+    cam.add_argument("--ortho", action="store_true", help="orthographic projection")
+    cam.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees (default 45)")
+    cam.add_argument(
+        "--up",
+        type=float,
+        nargs=3,
+        default=(0.0, 0.0, 1.0),
+        metavar=("X", "Y", "Z"),
+        help="world up direction (default +z)",
+    )
+
+
+def data_bounds(tess: Tessellation) -> tuple[np.ndarray, np.ndarray]:
+    """The box the camera frames: the periodic box, or the bounds of the input points."""
+    if tess.box_size is not None:
+        return tess.box_lower, tess.box_lower + tess.box_size
+    primary = tess.points[: tess.n_primary]
+    return primary.min(axis=0), primary.max(axis=0)
+
+
+def settings_from_args(args: argparse.Namespace, tess: Tessellation) -> RenderSettings:
+    """RenderSettings from the look and cut options."""
+    lower, upper = data_bounds(tess)
+    normal = np.asarray(args.cut_normal, dtype=np.float64)
+    if not np.linalg.norm(normal) > 0:
+        raise DelvolError("--cut-normal must not be the zero vector")
+    normal /= np.linalg.norm(normal)
+    offset = args.cut_offset if args.cut_offset is not None else float(normal @ (lower + upper) / 2)
+    width = args.cut_width if args.cut_width is not None else 0.1 * float(np.linalg.norm(upper - lower))
+    try:
+        return RenderSettings(
+            stretch=args.stretch,
+            exposure=args.exposure,
+            window=tuple(args.window) if args.window else None,
+            percentiles=tuple(args.percentiles),
+            gamma=args.gamma,
+            colormap=args.colormap,
+            weighting=args.weighting,
+            hide_hull=not args.show_hull,
+            show_faces=not args.no_faces,
+            show_points=args.points,
+            point_percentile=args.point_percentile,
+            point_size=args.point_size,
+            cut_mode=args.cut,
+            cut_normal=normal,
+            cut_offset=offset,
+            cut_width=width,
+        )
+    except ValueError as exc:
+        raise DelvolError(str(exc)) from exc
+
+
+def camera_from_args(args: argparse.Namespace, tess: Tessellation, aspect: float) -> Camera:
+    """A camera that frames the data, or the one stored in ``--camera``."""
+    cam = Camera(
+        projection="orthographic" if args.ortho else "perspective",
+        fov_y=args.fov,
+        up=np.asarray(args.up, dtype=np.float64),
+    )
+    lower, upper = data_bounds(tess)
+    cam.fit(lower, upper, aspect, args.azimuth, args.elevation, args.distance, args.view)
+    if args.camera:
+        cam.set_state(read_camera_state(args.camera))
+    return cam
+
+
+def read_camera_state(path: str) -> dict:
+    """A camera state JSON file, with one-line errors."""
+    try:
+        state = json.loads(Path(path).read_text(encoding="utf-8"))
+        Camera().set_state(state)
+    except OSError as exc:
+        raise DelvolError(exc.strerror or str(exc), path) from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise DelvolError(f"not a camera state ({exc})", path) from exc
+    return state
+
+
+def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
+    """Load every ``--obj`` file onto the renderer."""
+    for path in args.obj:
+        mesh = load_obj(path, args.obj_scale, args.obj_offset)
+        renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=args.obj_style)

@@ -1,0 +1,85 @@
+"""``delvol view FILE``: the interactive fly-through."""
+
+from __future__ import annotations
+
+import argparse
+
+from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.render_options import (
+    add_camera_arguments,
+    add_overlays,
+    add_render_arguments,
+    camera_from_args,
+    parse_size,
+    settings_from_args,
+)
+from delvol.progress import StageLog
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("view", help="fly through a Delaunay volume in a window (press H for keys)")
+    add_input_arguments(p)
+    p.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    p.add_argument("--screenshot-dir", default=".", metavar="DIR", help="where P / F12 save PNGs (default .)")
+    p.add_argument("--no-vsync", action="store_true", help="do not wait for the display refresh")
+    p.add_argument("--path", metavar="PATH.json", help="load camera keyframes (play with L)")
+    p.add_argument(
+        "--path-out",
+        default="delvol-path.json",
+        metavar="PATH.json",
+        help="where Ctrl+S saves the keyframes (default delvol-path.json)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=20.0,
+        help="seconds the path takes to play with L, as in `delvol fly --duration` (default 20)",
+    )
+    add_render_arguments(p)
+    add_camera_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from delvol.app.viewer import Viewer
+    from delvol.app.window import open_window, require_display
+    from delvol.app.window import run as run_window
+    from delvol.render.paths import load_path
+    from delvol.render.renderer import Renderer
+
+    require_display()  # before minutes of tessellation, not after
+    keyframes = load_path(args.path).keyframes if args.path else []
+    log = StageLog()
+    _, tess = load_and_tessellate(args, log)
+    settings = settings_from_args(args, tess)
+    width, height = args.size
+
+    def reset(camera) -> None:
+        fitted = camera_from_args(args, tess, width / height)
+        fitted.mode = camera.mode
+        camera.set_state(fitted.get_state())
+
+    def make_viewer(ctx) -> Viewer:
+        renderer = Renderer(ctx, settings)
+        with log.stage("upload"):
+            renderer.set_tessellation(tess)
+            add_overlays(renderer, args)
+        camera = camera_from_args(args, tess, width / height)
+        viewer = Viewer(
+            renderer,
+            camera,
+            tess.n_primary,
+            args.screenshot_dir,
+            reset=reset,
+            echo=lambda line: print(line, flush=True),
+            path_out=args.path_out,
+            duration=args.duration,
+        )
+        if keyframes:
+            viewer.set_keyframes(keyframes)
+        print("delvol view: press H for the key map", flush=True)
+        return viewer
+
+    window = open_window((width, height), f"delvol - {args.file}", vsync=not args.no_vsync)
+    run_window(window, make_viewer)
+    return 0

@@ -1,0 +1,49 @@
+"""What a caller can ask of a point loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from delvol.io.sky import DEFAULT_COSMOLOGY
+
+
+@dataclass
+class LoadOptions:
+    """How to read a file and which points to keep.
+
+    Attributes
+    ----------
+    format : str, optional
+        Force a reader instead of detecting the format (a key of
+        :data:`delvol.io.readers.FORMATS`).
+    max_points : int, optional
+        Keep a seeded random subsample of at most this many points.
+    seed : int
+        Seed of the subsample.
+    box : (lower, upper), optional
+        Keep only points inside this axis-aligned box.
+    columns : dict, optional
+        Column (or field) names by role, overriding the case-insensitive defaults. Roles:
+        ``x``, ``y``, ``z``, ``ra``, ``dec``, ``redshift``, ``mass``, ``id``.
+    ptypes : list of int, optional
+        Particle types to read from snapshots (default: all).
+    cosmology : str
+        Astropy cosmology for converting sky catalogues to comoving coordinates.
+    units : {"Mpc/h", "Mpc"}
+        Length unit of comoving coordinates made from sky catalogues.
+    dataset : str, optional
+        The HDF5 dataset or ``.npz`` key holding the points; :func:`~delvol.io.load_points`
+        also takes it from a ``FILE:DATASET`` path.
+    """
+
+    format: str | None = None
+    max_points: int | None = None
+    seed: int = 0
+    box: tuple[np.ndarray, np.ndarray] | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    ptypes: list[int] | None = None
+    cosmology: str = DEFAULT_COSMOLOGY
+    units: str = "Mpc/h"
+    dataset: str | None = None

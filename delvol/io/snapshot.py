@@ -1,0 +1,70 @@
+"""Particle types, shared by Gadget-2 binary and Gadget-4/SWIFT HDF5 snapshots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from delvol.errors import DelvolError
+from delvol.io.pointset import PointSet
+
+#: What a snapshot's lengths are in when the file does not say.
+CODE_UNITS = "code units (usually kpc/h)"
+KPC_CM = 3.0856775814913673e21
+
+#: One particle type's positions, masses (or None) and ids (or None).
+TypeArrays = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+
+
+def select_types(counts: Mapping[int, int], wanted: list[int] | None, path: Path) -> list[int]:
+    """The particle types to read: ``wanted``, or every type with particles.
+
+    Raises
+    ------
+    DelvolError
+        A wanted type has no particles (the message lists what the file holds).
+    """
+    present = sorted(t for t, n in counts.items() if n > 0)
+    missing = sorted(set(wanted or ()) - set(present))
+    if missing or not present:
+        held = ", ".join(f"{counts[t]:,} of type {t}" for t in present) or "no particles"
+        asked = f"no particles of type {', '.join(map(str, missing))}; " if missing else ""
+        raise DelvolError(f"{asked}the snapshot holds {held}", path)
+    return present if wanted is None else sorted(set(wanted))
+
+
+def merge_types(parts: Mapping[int, TypeArrays], metadata: dict[str, Any]) -> PointSet:
+    """One point set from several particle types, in type order.
+
+    Masses (ids) are kept only when every type has them: unit masses for some types and
+    real ones for others would weight the density wrongly. ``metadata['counts_by_type']``
+    records how many points each type gave, before any cut.
+    """
+    types = sorted(parts)
+
+    def joined(i: int) -> np.ndarray | None:
+        arrays = [parts[t][i] for t in types]
+        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+
+    metadata = {**metadata, "counts_by_type": {t: len(parts[t][0]) for t in types}}
+    return PointSet(joined(0), joined(1), joined(2), metadata)
+
+
+def cubic_box(value: Any) -> float | None:
+    """The side of a cubic periodic box from a scalar or 3-vector ``BoxSize``, else None."""
+    sides = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    if sides.size == 0 or not (sides > 0).all() or not np.allclose(sides, sides[0]):
+        return None
+    return float(sides[0])
+
+
+def length_units(unit_cm: float, suffix: str) -> str:
+    """``"kpc"`` or ``"Mpc"`` (plus ``suffix``, such as ``"/h"``) for a length unit in cm."""
+    for name, size in (("kpc", KPC_CM), ("Mpc", 1e3 * KPC_CM)):
+        if math.isclose(unit_cm, size, rel_tol=1e-3):
+            return name + suffix
+    return f"{unit_cm:g} cm{suffix}"

@@ -1,0 +1,52 @@
+"""OpenGL contexts and error checks."""
+
+from __future__ import annotations
+
+import re
+
+import moderngl
+
+from delvol.errors import DelvolError
+from delvol.resources import shader_source
+
+GL_VERSION = 330
+_INCLUDE = re.compile(r'^#include "([\w.]+)"\s*$', re.MULTILINE)
+
+
+def create_offscreen_context() -> moderngl.Context:
+    """A headless OpenGL 3.3 core context through EGL (no X server needed).
+
+    Raises
+    ------
+    DelvolError
+        When no EGL driver is available, with the packages that provide one.
+    """
+    try:
+        return moderngl.create_standalone_context(require=GL_VERSION, backend="egl")
+    except Exception as exc:  # moderngl/glcontext raise bare Exceptions for missing drivers
+        raise DelvolError(
+            f"no headless OpenGL {GL_VERSION // 100}.{GL_VERSION % 100 // 10} context through EGL ({exc}); "
+            "install Mesa's EGL (apt-get install libegl1 libgl1 libegl-mesa0) or a GPU driver"
+        ) from exc
+
+
+def check_gl(ctx: moderngl.Context, where: str) -> None:
+    """Raise if OpenGL has recorded an error; call it at stage boundaries in debug mode."""
+    error = ctx.error
+    if error != "GL_NO_ERROR":
+        raise RuntimeError(f"OpenGL error {error} after {where}")
+
+
+def _expand(source: str) -> str:
+    return _INCLUDE.sub(lambda m: shader_source(m.group(1)), source)
+
+
+def load_program(ctx: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
+    """Compile a program from files in the packaged ``shaders/`` folder.
+
+    Lines ``#include "name.glsl"`` are replaced by that file, one level deep.
+    """
+    return ctx.program(
+        vertex_shader=_expand(shader_source(vertex)),
+        fragment_shader=_expand(shader_source(fragment)),
+    )

@@ -1,0 +1,94 @@
+"""Render passes: float accumulation, then tone mapping into a colour target."""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from delvol.render.colormaps import colormap
+from delvol.render.context import load_program
+from delvol.render.settings import RenderSettings
+
+_STRETCH_CODE = {"linear": 0, "log": 1, "asinh": 2}  # as numbered in shaders/tonemap.frag
+
+
+class FloatTarget:
+    """An RGBA32F colour texture with its framebuffer.
+
+    Float because an 8-bit target saturates, and RGBA16F stops accumulating near 32
+    when each fragment adds little (its 11-bit mantissa swallows small increments).
+    """
+
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+        self.ctx = ctx
+        self.size = size
+        self.texture = ctx.texture(size, 4, dtype="f4")
+        self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
+
+    def clear(self) -> None:
+        self.fbo.clear(0.0, 0.0, 0.0, 0.0)
+
+    def read(self, channels: int = 4) -> np.ndarray:
+        """The image as float32 (height, width, channels), first row at the top."""
+        data = np.frombuffer(self.fbo.read(components=4, dtype="f4"), dtype=np.float32)
+        return data.reshape(self.size[1], self.size[0], 4)[::-1, :, :channels]
+
+    def release(self) -> None:
+        if self.ctx.fbo is self.fbo:
+            # moderngl re-binds the current framebuffer after creating the next one, and a
+            # deleted binding raises GL_INVALID_OPERATION there; park on the default one.
+            (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
+        self.fbo.release()
+        self.texture.release()
+
+
+class ToneMapPass:
+    """Full-screen pass: accumulated density to colour (see shaders/tonemap.frag)."""
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        self.ctx = ctx
+        self.program = load_program(ctx, "fullscreen.vert", "tonemap.frag")
+        self.vao = ctx.vertex_array(self.program, [])
+        self._colormap_name = ""
+        self.colormap_texture: moderngl.Texture | None = None
+
+    def use_colormap(self, name: str, location: int) -> None:
+        """Bind the 256-entry colormap ``name`` as a texture."""
+        if name != self._colormap_name:
+            if self.colormap_texture is not None:
+                self.colormap_texture.release()
+            table = np.ascontiguousarray(colormap(name), dtype=np.float32)
+            self.colormap_texture = self.ctx.texture((len(table), 1), 3, table.tobytes(), dtype="f4")
+            self.colormap_texture.repeat_x = False
+            self.colormap_texture.repeat_y = False
+            self._colormap_name = name
+        self.colormap_texture.use(location=location)
+
+    def draw(self, accum: FloatTarget, settings: RenderSettings, window: tuple[float, float], gain: float) -> None:
+        """Tone-map ``accum`` into the bound framebuffer.
+
+        Parameters
+        ----------
+        window : (float, float)
+            log10 of the accumulated values at the bottom and top of the colormap.
+        gain : float
+            Multiplies the accumulated values first (exposure and partial-draw scaling).
+        """
+        self.ctx.disable(moderngl.BLEND)  # a full-screen overwrite, whatever the caller left on
+        accum.texture.use(location=0)
+        self.use_colormap(settings.colormap, location=1)
+        prog = self.program
+        prog["u_accum"] = 0
+        prog["u_colormap"] = 1
+        prog["u_gain"] = gain
+        prog["u_lo"] = 10.0 ** window[0]
+        prog["u_hi"] = 10.0 ** window[1]
+        prog["u_stretch"] = _STRETCH_CODE[settings.stretch]
+        prog["u_gamma"] = settings.gamma
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+
+    def release(self) -> None:
+        for obj in (self.vao, self.program, self.colormap_texture):
+            if obj is not None:
+                obj.release()

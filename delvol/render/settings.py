@@ -1,0 +1,99 @@
+"""Everything that changes how a frame looks, independent of GL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+STRETCHES = ("log", "asinh", "linear")
+WEIGHTINGS = ("sum", "length", "area")
+CUT_MODES = ("off", "half", "slab")
+
+
+@dataclass
+class RenderSettings:
+    """Look of the Delaunay volume and its layers.
+
+    Attributes
+    ----------
+    stretch : {"log", "asinh", "linear"}
+        Mapping from accumulated density to colormap position. ``asinh`` (Lupton et al.
+        2004) is linear near the window floor and logarithmic above it.
+    exposure : float
+        Brightness in stops (powers of two) applied before the stretch.
+    window : (float, float) or None
+        Density window as log10 of the accumulated value at the bottom and the top of the
+        colormap; None picks it from percentiles of the image (see :attr:`percentiles`).
+    percentiles : (float, float)
+        Percentiles of the non-empty pixels that set the automatic window. Percentiles,
+        not a mean, because real snapshots span more than 1e7 in density.
+    gamma : float
+        Applied after the stretch as ``t ** (1 / gamma)``.
+    colormap : str
+        One of :data:`delvol.render.colormaps.COLORMAPS`.
+    weighting : {"sum", "length", "area"}
+        Per-face weight of the accumulated density. ``sum`` adds the interpolated density
+        of every face a pixel's ray crosses: a ray crosses faces at a rate proportional to
+        the local point density to the 1/3, so the sum follows the line integral of
+        rho^(4/3). ``length`` multiplies by the square root of the face area (relative to
+        the median), a local spacing that cancels that rate, so the sum approximates the
+        line integral of rho itself. ``area`` multiplies by the face area (relative to the
+        median), the seed's proposal, which over-weights the large faces of voids.
+    hide_hull : bool
+        Skip faces that touch a convex-hull point, whose densities are biased.
+    show_faces, show_points, show_overlays, show_path : bool
+        Layer toggles (the path is the viewer's keyframed camera path).
+    point_percentile : float
+        The points layer shows vertices denser than this percentile.
+    point_size : float
+        Sprite diameter in pixels at the threshold density (doubling at the maximum).
+    cut_mode : {"off", "half", "slab"}
+        Discard everything in front of a plane, or outside a slab around it.
+    cut_normal : ndarray, shape (3,)
+    cut_offset : float
+        Plane: ``dot(cut_normal, x) == cut_offset``.
+    cut_width : float
+        Slab thickness.
+    """
+
+    stretch: str = "log"
+    exposure: float = 0.0
+    window: tuple[float, float] | None = None
+    percentiles: tuple[float, float] = (2.0, 99.8)
+    gamma: float = 1.0
+    colormap: str = "magma"
+    weighting: str = "sum"
+    hide_hull: bool = True
+    show_faces: bool = True
+    show_points: bool = False
+    show_overlays: bool = True
+    show_path: bool = True
+    point_percentile: float = 99.0
+    point_size: float = 3.0
+    cut_mode: str = "off"
+    cut_normal: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))
+    cut_offset: float = 0.0
+    cut_width: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not self.gamma > 0:
+            raise ValueError(f"gamma must be positive, got {self.gamma}")
+
+
+def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:
+    """The choice ``step`` places after ``value``, wrapping around."""
+    return choices[(choices.index(value) + step) % len(choices)]
+
+
+def auto_window(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
+    """log10 window from percentiles of the non-empty pixels of an accumulation image."""
+    values = accum[accum > 0]
+    if values.size == 0:
+        return (0.0, 1.0)
+    lo, hi = np.percentile(values, percentiles)
+    lo, hi = np.log10(max(lo, values.min())), np.log10(max(hi, values.min()))
+    return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)

@@ -1,0 +1,138 @@
+"""The Delaunay volume: every unique face, additively blended, coloured by DTFE density."""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from delvol.geometry import Tessellation
+from delvol.render.camera import gl_bytes
+from delvol.render.context import load_program
+from delvol.render.settings import RenderSettings
+from delvol.render.visuals.cut import NO_CLIP, set_cut_uniforms
+
+WEIGHT_ROW = 4096  # faces per row of the weight texture (well under every GL texture limit)
+
+
+def face_areas(points: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area of each triangle."""
+    a = points[faces[:, 0]]
+    return 0.5 * np.linalg.norm(np.cross(points[faces[:, 1]] - a, points[faces[:, 2]] - a), axis=1)
+
+
+def face_weights(areas: np.ndarray, weighting: str) -> np.ndarray:
+    """Per-face weights for :attr:`RenderSettings.weighting`, relative to the median face."""
+    if weighting == "sum":
+        return np.ones(len(areas), dtype=np.float32)
+    positive = areas[areas > 0]
+    rel = areas / (np.median(positive) if positive.size else 1.0)
+    return (np.sqrt(rel) if weighting == "length" else rel).astype(np.float32)
+
+
+class VolumeVisual:
+    """GPU buffers for one tessellation and the program that accumulates it.
+
+    Faces are uploaded in a seeded random order, interior faces first and faces touching
+    the hull last. A prefix of either group is then an unbiased subset, which is what
+    progressive rendering draws while the camera moves.
+
+    Parameters
+    ----------
+    ctx : moderngl.Context
+    """
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        self.ctx = ctx
+        self.program = load_program(ctx, "volume.vert", "volume.frag")
+        self._buffers: list[moderngl.Buffer] = []
+        self._vao: moderngl.VertexArray | None = None
+        self._weights: moderngl.Texture | None = None
+        self._areas = np.zeros(0)
+        self._weighting = ""
+        self._origin = np.zeros(3)
+        self._clip = NO_CLIP
+        self.n_inner = self.n_hull = 0
+
+    @property
+    def n_faces(self) -> int:
+        return self.n_inner + self.n_hull
+
+    def set_data(self, tess: Tessellation, origin: np.ndarray, seed: int = 0) -> None:
+        """Upload points (relative to ``origin``, as float32) and the face index buffer.
+
+        A periodic tessellation is clipped to its box when drawn.
+        """
+        self._release_buffers()
+        self._origin = np.asarray(origin, dtype=np.float64)
+        if tess.box_size is not None:
+            self._clip = (tess.box_lower, tess.box_lower + tess.box_size)
+        rng = np.random.default_rng(seed)
+        on_hull = tess.face_on_hull
+        inner, outer = np.flatnonzero(~on_hull), np.flatnonzero(on_hull)
+        order = np.concatenate([rng.permutation(inner), rng.permutation(outer)])
+        faces = tess.faces[order]
+        self.n_inner, self.n_hull = len(inner), len(outer)
+        vertices = np.empty((len(tess.points), 4), dtype=np.float32)
+        vertices[:, :3] = tess.points - origin
+        vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
+        vbo = self.ctx.buffer(vertices.tobytes())
+        ibo = self.ctx.buffer(faces.astype(np.uint32).tobytes())
+        self._buffers = [vbo, ibo]
+        self._vao = self.ctx.vertex_array(
+            self.program, [(vbo, "3f 1f", "in_position", "in_density")], ibo, index_element_size=4
+        )
+        self._areas = face_areas(tess.points, faces)
+        self._weighting = ""
+
+    def _upload_weights(self, weighting: str) -> None:
+        if weighting == self._weighting:
+            return
+        if self._weights is not None:
+            self._weights.release()
+        weights = face_weights(self._areas, weighting)
+        rows = max(1, -(-len(weights) // WEIGHT_ROW))
+        padded = np.zeros(rows * WEIGHT_ROW, dtype=np.float32)
+        padded[: len(weights)] = weights
+        self._weights = self.ctx.texture((WEIGHT_ROW, rows), 1, padded.tobytes(), dtype="f4")
+        self._weights.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        self._weighting = weighting
+
+    def face_ranges(self, start: float, stop: float, include_hull: bool) -> list[tuple[int, int]]:
+        """(first, count) face ranges covering the fraction ``[start, stop)`` of each group."""
+        groups = [(0, self.n_inner)] + ([(self.n_inner, self.n_hull)] if include_hull else [])
+        ranges = []
+        for base, n in groups:
+            a, b = round(start * n), round(stop * n)
+            if b > a:
+                ranges.append((base + a, b - a))
+        return ranges
+
+    def draw(self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0) -> None:
+        """Add the faces in the fraction ``[start, stop)`` to the bound float framebuffer.
+
+        ``view_proj`` must already include the translation to the data origin.
+        """
+        if self._vao is None:
+            return
+        self._upload_weights(settings.weighting)
+        self._weights.use(location=0)
+        prog = self.program
+        prog["u_face_weight"] = 0
+        prog["u_weight_width"] = WEIGHT_ROW
+        prog["u_view_proj"].write(gl_bytes(view_proj))
+        prog["u_origin"] = tuple(float(v) for v in self._origin)
+        set_cut_uniforms(prog, settings, self._clip)
+        for first, count in self.face_ranges(start, stop, not settings.hide_hull):
+            prog["u_first_face"] = first
+            self._vao.render(moderngl.TRIANGLES, vertices=3 * count, first=3 * first)
+
+    def _release_buffers(self) -> None:
+        for obj in (self._vao, self._weights, *self._buffers):
+            if obj is not None:
+                obj.release()
+        self._vao, self._weights, self._buffers = None, None, []
+
+    def release(self) -> None:
+        """Free every GL object this visual owns."""
+        self._release_buffers()
+        self.program.release()

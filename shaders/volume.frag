@@ -1,0 +1,23 @@
+#version 330 core
+// Additive accumulation of the interpolated DTFE density, weighted per face.
+uniform sampler2D u_face_weight;  // one float per face, rows of u_weight_width faces
+uniform int u_weight_width;
+uniform int u_first_face;         // gl_PrimitiveID restarts at 0 in every draw call
+
+in float v_density;
+in vec3 v_world;
+
+out vec4 f_accum;
+
+#include "cut.glsl"
+
+void main() {
+    if (outside_cut(v_world)) discard;
+    int face = gl_PrimitiveID + u_first_face;
+    float weight = texelFetch(u_face_weight, ivec2(face % u_weight_width, face / u_weight_width), 0).r;
+    float value = v_density * weight;
+    // Sliver faces seen edge-on can interpolate to NaN or inf on some rasterisers, and a
+    // single such fragment would poison the whole additive sum.
+    if (isnan(value) || isinf(value)) discard;
+    f_accum = vec4(value, 1.0, 0.0, 0.0);  // g counts the faces along the ray
+}

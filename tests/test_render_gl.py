@@ -1,0 +1,174 @@
+"""GL tests on headless EGL: exact numbers read back from small float framebuffers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from delvol.geometry import tessellate
+from delvol.render.camera import Camera
+from delvol.render.colormaps import colormap
+from delvol.render.passes import FloatTarget, ToneMapPass
+from delvol.render.renderer import Renderer
+from delvol.render.settings import RenderSettings
+
+pytestmark = pytest.mark.gl
+SIZE = 64
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    return np.random.default_rng(7).random((400, 3))
+
+
+def top_view() -> Camera:
+    """Orthographic, looking down z onto the unit cube, x to the right."""
+    cam = Camera(projection="orthographic")
+    cam.fit(np.zeros(3), np.ones(3), aspect=1.0, view="+z")
+    return cam
+
+
+def accumulate(ctx, tess, settings=None, passes=1, camera=None, size=SIZE):
+    renderer = Renderer(ctx, settings or RenderSettings(hide_hull=False))
+    renderer.set_tessellation(tess)
+    renderer.resize((size, size))
+    renderer.clear()
+    vp = (camera or top_view()).view_projection(1.0)
+    for _ in range(passes):
+        renderer.accumulate(vp)
+    out = renderer.accum.read()
+    renderer.release()
+    return out
+
+
+def test_additivity_exact_counts(ctx, cloud):
+    tess = tessellate(cloud)
+    tess.density[:] = 1.0  # constant attribute: every fragment adds exactly 1
+    once, twice = accumulate(ctx, tess), accumulate(ctx, tess, passes=2)
+    assert once[..., 0].max() > 10  # many faces overlap in projection
+    np.testing.assert_array_equal(twice[..., 0], 2 * once[..., 0])
+    np.testing.assert_array_equal(once[..., 0], np.rint(once[..., 0]))
+
+
+def test_additivity_real_densities(ctx, cloud):
+    tess = tessellate(cloud)
+    once, twice = accumulate(ctx, tess), accumulate(ctx, tess, passes=2)
+    np.testing.assert_allclose(twice[..., 0], 2 * once[..., 0], rtol=1e-5)
+
+
+def test_face_order_does_not_matter(ctx, cloud):
+    tess = tessellate(cloud)
+    base = accumulate(ctx, tess)
+    tess.faces = tess.faces[np.random.default_rng(3).permutation(len(tess.faces))]
+    shuffled = accumulate(ctx, tess)
+    np.testing.assert_allclose(shuffled[..., 0], base[..., 0], rtol=1e-5, atol=1e-6 * base[..., 0].max())
+
+
+def test_mirror_symmetry(ctx, cloud):
+    mirrored = cloud * np.array([-1.0, 1.0, 1.0]) + np.array([1.0, 0.0, 0.0])
+    a = accumulate(ctx, tessellate(cloud))[..., 0]
+    b = accumulate(ctx, tessellate(mirrored))[..., 0]
+    flipped = b[:, ::-1]
+    inside = (a > 0) & (flipped > 0)
+    assert inside.mean() > 0.5
+    np.testing.assert_allclose(flipped[inside], a[inside], rtol=1e-3)
+
+
+def test_subset_scaling_matches_full(ctx, cloud):
+    renderer = Renderer(ctx, RenderSettings(hide_hull=False))
+    renderer.set_tessellation(tessellate(cloud))
+    renderer.resize((SIZE, SIZE))
+    vp = top_view().view_projection(1.0)
+    renderer.clear()
+    for k in range(4):  # progressive refinement in four chunks sums to the full frame
+        renderer.accumulate(vp, k / 4, (k + 1) / 4)
+    chunks = renderer.accum.read()[..., 0]
+    renderer.clear()
+    renderer.accumulate(vp)
+    np.testing.assert_allclose(chunks, renderer.accum.read()[..., 0], rtol=1e-5, atol=1e-9)
+    renderer.release()
+
+
+def test_hull_faces_hidden(ctx, cloud):
+    tess = tessellate(cloud)
+    shown = accumulate(ctx, tess, RenderSettings(hide_hull=False))[..., 1]
+    hidden = accumulate(ctx, tess, RenderSettings(hide_hull=True))[..., 1]
+    assert hidden.sum() < shown.sum()
+    # Near the outline only hull-touching faces exist, so the covered area shrinks.
+    assert (hidden > 0).sum() < 0.95 * (shown > 0).sum()
+    assert ((hidden > 0) & (shown == 0)).sum() == 0
+
+
+def test_cut_plane_half_and_slab(ctx, cloud):
+    tess = tessellate(cloud)
+    side = Camera(projection="orthographic")
+    side.fit(np.zeros(3), np.ones(3), aspect=1.0, view="-y")  # x to the right, z up
+    full = accumulate(ctx, tess, RenderSettings(hide_hull=False), camera=side)[..., 0]
+    half = RenderSettings(hide_hull=False, cut_mode="half", cut_normal=np.array([0.0, 0.0, 1.0]), cut_offset=0.5)
+    cut = accumulate(ctx, tess, half, camera=side)[..., 0]
+    rows_above = slice(0, int(SIZE * 0.4))  # image top = high z, cut away
+    assert cut[rows_above].max() == 0 and full[rows_above].max() > 0
+    lower_rows = slice(int(SIZE * 0.6), int(SIZE * 0.9))
+    np.testing.assert_allclose(cut[lower_rows], full[lower_rows], rtol=1e-5)
+    slab = RenderSettings(
+        hide_hull=False, cut_mode="slab", cut_normal=np.array([0.0, 0.0, 1.0]), cut_offset=0.5, cut_width=0.2
+    )
+    thin = accumulate(ctx, tess, slab, camera=side)[..., 0]
+    rows = np.flatnonzero(thin.max(axis=1) > 0)
+    assert 0.15 * SIZE < len(rows) < 0.3 * SIZE
+
+
+def test_tonemap_monotonic_and_colormap_endpoints(ctx):
+    values = np.logspace(-3, 3, SIZE * SIZE, dtype=np.float32).reshape(SIZE, SIZE)
+    accum = FloatTarget(ctx, (SIZE, SIZE))
+    accum.texture.write(np.stack([values, 0 * values, 0 * values, 0 * values], -1).astype(np.float32).tobytes())
+    out = FloatTarget(ctx, (SIZE, SIZE))
+    tonemap = ToneMapPass(ctx)
+    table = colormap("viridis")
+    for stretch in ("linear", "log", "asinh"):
+        out.fbo.use()
+        tonemap.draw(accum, RenderSettings(stretch=stretch, colormap="viridis"), (-2.0, 2.0), 1.0)
+        rgb = out.read(3)[::-1].reshape(-1, 3)  # back to texture order, ascending values
+        index = np.argmin(((rgb[:, None, :] - table[None, :, :]) ** 2).sum(-1), axis=1)
+        assert (np.diff(index) >= 0).all(), stretch
+        np.testing.assert_allclose(rgb[0], table[0], atol=1e-6)  # below the window floor
+        np.testing.assert_allclose(rgb[-1], table[-1], atol=1e-6)  # above the window top
+        assert index[values.reshape(-1) < 1e-2].max() == 0 and index[values.reshape(-1) > 1e2].min() == 255
+    tonemap.release()
+    accum.release()
+    out.release()
+
+
+def test_overlay_triangle_lands_on_expected_pixels(ctx):
+    renderer = Renderer(ctx, RenderSettings(show_faces=False))
+    tess = tessellate(np.random.default_rng(0).random((50, 3)))
+    renderer.set_tessellation(tess)
+    triangle = np.array([[0.2, 0.2, 0.5], [0.8, 0.2, 0.5], [0.2, 0.8, 0.5]])
+    overlay = renderer.add_overlay(triangle, np.array([[0, 1, 2]]), np.zeros((0, 2)), (1.0, 0.0, 0.0), "surface")
+    overlay.surface_alpha = 1.0
+    cam = Camera(projection="orthographic")
+    cam.scene_lower, cam.scene_upper = np.zeros(3), np.ones(3)
+    cam.up = np.array([0.0, 1.0, 0.0])
+    cam.look_at([0.5, 0.5, 3.0], [0.5, 0.5, 0.5])
+    cam.ortho_height = 1.0
+    target = FloatTarget(ctx, (SIZE, SIZE))
+    renderer.render(target.fbo, cam.view_projection(1.0))
+    image = target.read(3)
+    px = cam.project(triangle, SIZE, SIZE)
+    np.testing.assert_allclose(px, [[0.2 * SIZE, 0.8 * SIZE], [0.8 * SIZE, 0.8 * SIZE], [0.2 * SIZE, 0.2 * SIZE]])
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    inside = (
+        (cols > 0.2 * SIZE + 1)
+        & (rows < 0.8 * SIZE - 1)
+        & ((cols - 0.2 * SIZE) + (0.8 * SIZE - rows) < 0.6 * SIZE - 1.5)
+    )
+    outside = (
+        (cols < 0.2 * SIZE - 1)
+        | (rows > 0.8 * SIZE + 1)
+        | ((cols - 0.2 * SIZE) + (0.8 * SIZE - rows) > 0.6 * SIZE + 1.5)
+    )
+    np.testing.assert_allclose(image[inside], [[1.0, 0.0, 0.0]] * int(inside.sum()))
+    background = colormap(renderer.settings.colormap)[0]
+    np.testing.assert_allclose(image[outside], np.broadcast_to(background, (int(outside.sum()), 3)), atol=1e-6)
+    target.release()
+    renderer.release()

@@ -1,0 +1,142 @@
+"""The viewer driven headlessly, key by key, through EGL."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from delvol.app.viewer import Viewer
+from delvol.geometry import tessellate
+from delvol.render.camera import Camera
+from delvol.render.passes import FloatTarget
+from delvol.render.paths import load_path
+from delvol.render.renderer import Renderer
+from delvol.render.settings import RenderSettings
+
+pytestmark = pytest.mark.gl
+SIZE = (96, 64)
+
+
+@pytest.fixture
+def viewer(ctx, tmp_path):
+    pts = np.random.default_rng(2).random((2000, 3)) * 10
+    renderer = Renderer(ctx, RenderSettings())
+    renderer.set_tessellation(tessellate(pts))
+    camera = Camera()
+    camera.fit(np.zeros(3), np.full(3, 10.0), aspect=SIZE[0] / SIZE[1])
+    lines = []
+    v = Viewer(
+        renderer,
+        camera,
+        len(pts),
+        tmp_path,
+        reset=lambda c: c.fit(np.zeros(3), np.full(3, 10.0)),
+        echo=lines.append,
+        path_out=tmp_path / "path.json",
+        duration=2.0,
+    )
+    v.lines = lines
+    target = FloatTarget(ctx, SIZE)
+    v.target = target
+    yield v
+    target.release()
+    renderer.release()
+
+
+def image(v):
+    return v.target.read(3)
+
+
+def test_progressive_frames_build_the_full_image(viewer, ctx):
+    viewer.progress.rate = 100.0  # pretend the machine is slow: a few faces per frame
+    viewer.frame(viewer.target.fbo, 1 / 60)
+    assert 0 < viewer.progress.done < 0.1
+    for _ in range(200):
+        viewer.frame(viewer.target.fbo, 1 / 60)
+        if viewer.progress.done >= 1:
+            break
+    assert viewer.progress.done == 1.0
+    progressive = image(viewer)
+    full = FloatTarget(ctx, SIZE)
+    viewer.renderer.render(full.fbo, viewer.view_projection)
+    np.testing.assert_allclose(progressive, full.read(3), atol=2e-6)
+    full.release()
+
+
+def test_held_key_moves_by_speed_times_dt(viewer):
+    start = viewer.camera.position.copy()
+    viewer.key("w", True)
+    for _ in range(30):
+        viewer.frame(viewer.target.fbo, 1 / 30)
+    viewer.key("w", False)
+    moved = np.linalg.norm(viewer.camera.position - start)
+    assert moved == pytest.approx(viewer.camera.speed * 1.0, rel=1e-9)
+    assert viewer.progress.dirty or viewer.progress.done <= 1
+
+
+def test_keys_change_the_look(viewer):
+    viewer.frame(viewer.target.fbo, 0.0)
+    before = image(viewer).copy()
+    viewer.key("t", True)
+    assert viewer.settings.stretch == "asinh"
+    viewer.key("m", True)
+    assert viewer.settings.colormap == "inferno"
+    viewer.key("m", True, shift=True)
+    assert viewer.settings.colormap == "magma"
+    viewer.key("equal", True)
+    assert viewer.settings.exposure == 0.25
+    viewer.key("left_bracket", True, shift=True)
+    _, hi = viewer.settings.window
+    assert hi == pytest.approx(viewer.renderer.auto_window[1] - 0.1)
+    viewer.frame(viewer.target.fbo, 0.0)
+    assert not np.array_equal(before, image(viewer))
+    viewer.key("1", True)
+    viewer.frame(viewer.target.fbo, 0.0)
+    assert np.ptp(image(viewer).reshape(-1, 3), axis=0).max() == 0  # faces off: only background
+    viewer.key("h", True)
+    assert "save a screenshot" in viewer.lines[-1]
+
+
+def test_cut_plane_key_faces_the_view(viewer):
+    viewer.key("x", True)
+    s = viewer.settings
+    assert s.cut_mode == "half"
+    np.testing.assert_allclose(s.cut_normal, -viewer.camera.forward)
+    offset = s.cut_offset
+    viewer.key("period", True)
+    assert s.cut_offset < offset
+    viewer.key("x", True)
+    assert s.cut_mode == "slab"
+
+
+def test_screenshot_is_full_resolution_png(viewer):
+    viewer.frame(viewer.target.fbo, 0.0)
+    path = viewer.screenshot()
+    assert path.exists() and str(path.resolve()) in viewer.lines[-1]
+    with Image.open(path) as im:
+        assert im.size == SIZE and im.mode == "RGB"
+        assert np.asarray(im).std() > 1
+
+
+def test_keyframes_save_and_play(viewer):
+    viewer.key("k", True)
+    viewer.camera.turn(0.5, 0.1)
+    viewer.camera.move(1, 0, 0, dt=2.0)
+    end = viewer.camera.get_state()
+    viewer.key("k", True)
+    assert viewer.renderer.path is not None
+    viewer.key("s", True, ctrl=True)
+    saved = load_path(viewer.path_out)
+    assert len(saved.keyframes) == 2
+    assert json.loads(viewer.path_out.read_text())["version"] == 1
+    viewer.key("backspace", True)
+    assert len(viewer.keyframes) == 1
+    viewer.key("k", True)
+    viewer.key("l", True)
+    for _ in range(2 * 30 + 1):
+        viewer.frame(viewer.target.fbo, 1 / 30)
+    assert viewer.playing is None
+    np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)

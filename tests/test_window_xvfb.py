@@ -1,0 +1,108 @@
+"""A real window under Xvfb: start ``delvol view``, fly with xdotool, take screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SAMPLE
+from PIL import Image
+
+pytestmark = [pytest.mark.window, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def display():
+    for tool in ("Xvfb", "xdotool"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt-get install xvfb xauth xdotool)")
+    for number in range(90, 110):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    name = f":{number}"
+    server = subprocess.Popen(
+        ["Xvfb", name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.time() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.1)
+    yield name
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def xdotool(display, *args, timeout=30) -> str:
+    env = {**os.environ, "DISPLAY": display}
+    return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=timeout).stdout
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
+    shots = tmp_path / "shots"
+    env = {**os.environ, "DISPLAY": display, "DELVOL_CACHE_DIR": str(tmp_path / "cache")}
+    log = open(tmp_path / "view.log", "w")  # closed in the finally, after the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "delvol", "view", str(SAMPLE), "--size", "480x320", "--screenshot-dir", str(shots)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        # The title switches to "delvol - N=..." once the first frames are drawn.
+        found = wait_for(lambda: xdotool(display, "search", "--name", "delvol - N="), 120, "the viewer window")
+        wid = found.split()[0]
+        xdotool(display, "keydown", "--window", wid, "w")
+        time.sleep(1.0)
+        xdotool(display, "keyup", "--window", wid, "w")
+        time.sleep(0.5)
+        xdotool(display, "key", "--window", wid, "p")
+        first = wait_for(lambda: sorted(shots.glob("delvol-*.png")), 30, "the first screenshot")[0]
+        xdotool(display, "keydown", "--window", wid, "d")
+        time.sleep(1.0)
+        xdotool(display, "keyup", "--window", wid, "d")
+        xdotool(display, "key", "--window", wid, "t")
+        time.sleep(0.5)
+        xdotool(display, "key", "--window", wid, "F12")
+        second = wait_for(lambda: sorted(set(shots.glob("delvol-*.png")) - {first}), 30, "the second screenshot")[0]
+        xdotool(display, "key", "--window", wid, "Escape")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    output = (tmp_path / "view.log").read_text()
+    assert f"screenshot: {first}" in output and "stretch: asinh" in output
+    a, b = (np.asarray(Image.open(p)) for p in (first, second))
+    assert a.shape == b.shape == (320, 480, 3)
+    assert a.std() > 5 and b.std() > 5
+    assert np.abs(a.astype(int) - b.astype(int)).mean() > 2  # moved and restretched: a different view
+
+
+def test_no_display_points_to_render(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "delvol", "view", str(SAMPLE)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "delvol render" in lines[0] and "Traceback" not in result.stderr
