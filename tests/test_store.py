@@ -18,7 +18,7 @@ from PIL import Image
 
 from delvol.cli import main
 from delvol.errors import DelvolError
-from delvol.io.readers import LoadOptions
+from delvol.io import LoadOptions, load_points
 from delvol.io.sky import sky_to_cartesian
 from delvol.io.store import GalaxyStore, StoredImage, read_points
 from delvol.io.store_ingest import IngestOptions, ingest
@@ -384,6 +384,18 @@ def test_get_info_and_read_only_access(small, tmp_path, capsys):
             store.set_meta(note="x")
         assert len(store) == 30
         assert store._conn.execute("PRAGMA page_size").fetchone() == (8192,)
+
+
+def test_point_loader_reads_a_store(small, tmp_path):
+    catalog, _, _ = small
+    db = tmp_path / "galaxies.db"
+    ingest(catalog, db)
+    table = read_table(catalog)
+    points = load_points(db)
+    np.testing.assert_array_equal(points.positions, sky_to_cartesian(table["ra"], table["dec"], table["redshift"]))
+    np.testing.assert_array_equal(points.ids, table["objid"])
+    assert points.metadata["format"] == "store"
+    assert len(load_points(db, LoadOptions(max_points=10))) == 10
 
 
 def _ingest_process(catalog: Path, folder: Path, db: Path, batch: int) -> subprocess.Popen:

@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
 from delvol.io.store_schema import (
@@ -30,10 +31,6 @@ from delvol.io.store_schema import (
     start_writing,
     transaction,
 )
-
-if TYPE_CHECKING:
-    # Only for the annotation: the readers module dispatches store files to read_points.
-    from delvol.io.readers import LoadOptions
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
 

@@ -1,8 +1,9 @@
 """Turn a catalogue table into galaxy-store rows: ids, sky coordinates and extra columns.
 
-Column roles are matched case-insensitively: ``ra``, ``dec``, ``redshift`` (else ``z``)
-and, for ids, ``objid`` (else ``id``). ``redshift`` wins over ``z`` because SDSS exports
-carry both, ``z`` being a magnitude there.
+Sky columns are found as the point loaders find them
+(:data:`delvol.io.columns.DEFAULT_NAMES`: ``ra``, ``dec``, ``redshift`` before ``z``,
+because SDSS exports carry a ``z`` magnitude too); ids come from ``objid``, else ``id``.
+Names match exactly before they match ignoring case.
 
 Id policy: ids must be unique among the selected rows, else ingest stops with an error
 listing examples. One id column keeps its type (integer or text; integral floats become
@@ -21,12 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.columns import DEFAULT_NAMES, SKY
 from delvol.io.store_schema import RESERVED_NAMES, quote_identifier, sql_type
 from delvol.io.tables import find_column
 
 EXAMPLES = 5
 """How many example values an error or report quotes."""
-ROLE_CANDIDATES = {"ra": ("ra",), "dec": ("dec",), "redshift": ("redshift", "z")}
+ROLE_CANDIDATES = {role: DEFAULT_NAMES[role] for role in SKY}
+ID_CANDIDATES = ("objid", "id")
 
 
 @dataclass
@@ -105,7 +108,7 @@ def plan_catalog(
     if id_columns:
         id_columns = [_resolve(table, name, path, "--id") for name in id_columns]
     else:
-        found = _lookup(table, "objid", "id")
+        found = find_column(table, *ID_CANDIDATES)
         id_columns = [found] if found else []
     selected = np.flatnonzero(_where_mask(table, where, path))
     objids, objid_type = _make_ids(table, id_columns, selected, path)
@@ -137,28 +140,16 @@ def plan_catalog(
     )
 
 
-def _lookup(table: dict[str, np.ndarray], *candidates: str) -> str | None:
-    """The first candidate present, each matched exactly before ignoring case.
-
-    Exact first, because a catalogue may hold both ``ra`` and ``RA``.
-    """
-    for name in candidates:
-        found = name if name in table else find_column(table, name)
-        if found is not None:
-            return found
-    return None
-
-
 def _resolve(table: dict[str, np.ndarray], name: str, path: Path, flag: str) -> str:
     """The column called ``name``, or an error listing the columns."""
-    found = _lookup(table, name)
+    found = find_column(table, name)
     if found is None:
         raise DelvolError(f"{flag}: no column {name!r}; the columns are {', '.join(map(repr, table))}", path)
     return found
 
 
 def _role(table: dict[str, np.ndarray], path: Path, role: str, *candidates: str) -> str:
-    found = _lookup(table, *candidates)
+    found = find_column(table, *candidates)
     if found is None:
         raise DelvolError(
             f"no {role} column (looked for {' or '.join(candidates)}); the columns are {', '.join(map(repr, table))}",
