@@ -23,7 +23,7 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.io.columns import DEFAULT_NAMES, SKY
-from delvol.io.store_schema import RESERVED_NAMES, quote_identifier, sql_type
+from delvol.io.store_schema import CORE_COLUMNS, RESERVED_NAMES, quote_identifier, sql_type
 from delvol.io.tables import find_column
 
 EXAMPLES = 5
@@ -127,7 +127,7 @@ def plan_catalog(
     values = [objids, *(sky[role][keep].tolist() for role in ROLE_CANDIDATES)]
     values += [_sql_values(table[name][keep], decl) for name, (_, decl) in extras.items()]
     return CatalogRows(
-        columns=["objid", "ra", "dec", "redshift", *(stored for stored, _ in extras.values())],
+        columns=[*CORE_COLUMNS, *(stored for stored, _ in extras.values())],
         rows=list(zip(*values, strict=True)),
         objid_type=objid_type,
         extra_types={stored: decl for stored, decl in extras.values()},
