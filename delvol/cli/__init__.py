@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from delvol import __version__
 
-SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly")
+SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:
