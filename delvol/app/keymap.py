@@ -38,6 +38,8 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("comma",), "cut_back", "move the cut plane back (Shift: faster)"),
     (("shift+comma",), "cut_back_fast", ""),
     (("5",), "toggle_path", "show / hide the camera path"),
+    (("6",), "toggle_sprites", "show / hide the galaxy thumbnails (--sprites)"),
+    (("i",), "pick_centre", "print the galaxy at the screen centre and show its picture (or click one)"),
     (("k",), "add_keyframe", "append the current view as a keyframe"),
     (("backspace",), "drop_keyframe", "remove the last keyframe"),
     (("ctrl+s",), "save_path", "save the keyframes as a path file (--path-out)"),
@@ -51,6 +53,7 @@ MOUSE_HELP = (
     ("Q E / C Space", "down / up"),
     ("drag", "look around (fly) or orbit the focus (orbit)"),
     ("scroll", "fly speed (fly) or zoom (orbit, orthographic)"),
+    ("click", "print a galaxy's catalogue row and show its picture (--sprites); elsewhere: hide it"),
     ("Esc", "quit"),
 )
 

@@ -21,6 +21,7 @@ import moderngl
 import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
+from delvol.app.picking import GalaxyPicker
 from delvol.render.camera import Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.controller import CameraController
@@ -31,6 +32,7 @@ from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, auto_window, cycle
 
 FRAME_BUDGET = 0.04  # seconds of face drawing per frame: 25 fps while moving
+CLICK_SLOP = 4.0  # pixels a press may drag and still count as a click
 INITIAL_RATE = 1.0e6  # faces per second before the first measurement (llvmpipe: ~1.4e6)
 
 
@@ -65,6 +67,8 @@ class Viewer:
     duration : float
         Seconds that L takes to play the path: the length of the movie ``delvol fly``
         makes from it with the same ``--duration``.
+    picker : GalaxyPicker, optional
+        Reads the row and picture of a clicked galaxy sprite (a galaxy store's viewer).
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class Viewer:
         echo: Callable[[str], None] = print,
         path_out: str | Path = "delvol-path.json",
         duration: float = 20.0,
+        picker: GalaxyPicker | None = None,
     ) -> None:
         self.renderer = renderer
         self.settings = renderer.settings
@@ -95,6 +100,8 @@ class Viewer:
         self.path_out = Path(path_out)
         self.duration = duration
         self.playing: tuple[CameraPath, float] | None = None  # the path and how far along it (0 to 1)
+        self.picker = picker
+        self._dragged: float | None = None  # how far the mouse has moved since its press; None when up
 
     # -- input -----------------------------------------------------------------------
 
@@ -115,7 +122,31 @@ class Viewer:
 
     def drag(self, dx: float, dy: float) -> None:
         self.controller.drag(dx, dy, self.size[1])
+        if self._dragged is not None:
+            self._dragged += abs(dx) + abs(dy)
         self.invalidate()
+
+    def mouse_press(self) -> None:
+        self._dragged = 0.0
+
+    def mouse_release(self, x: float, y: float) -> None:
+        """A release after a press that barely moved is a click: pick at (x, y) pixels, y down."""
+        if self._dragged is not None and self._dragged <= CLICK_SLOP:
+            self.pick(x, y)
+        self._dragged = None
+
+    def pick(self, x: float, y: float) -> None:
+        """Print the catalogue row of the galaxy at pixel (x, y) and show its picture enlarged.
+
+        Where there is no galaxy, the picture goes away.
+        """
+        sprites = self.renderer.sprites
+        if self.picker is None or sprites is None or sprites.galaxies is None:
+            self.echo("nothing to pick: open a galaxy store with --sprites")
+            return
+        picked = self.picker.pick(sprites.galaxies, self.camera, self.size, (x, y), self.settings)
+        self.renderer.show_inset(None if picked is None else picked.image)
+        self.echo("no galaxy there" if picked is None else "\n".join(picked.lines))
 
     def scroll(self, steps: float) -> None:
         self.controller.scroll(steps)
@@ -160,12 +191,16 @@ class Viewer:
             if self.settings.window is None and (self.renderer.auto_window is None or stop >= 1 > self._window_done):
                 self.renderer.update_auto_window()
                 self._window_done = stop
+        self.renderer.update_sprites(self.camera, self.size)
         self.renderer.composite(fbo, vp)
 
     @property
     def title(self) -> str:
         mode = "ortho" if self.camera.projection == "orthographic" else self.camera.mode
         detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} faces"
+        sprites = self.renderer.sprites
+        if sprites is not None and sprites.n_pending:
+            detail += f" - {sprites.n_pending} thumbnails loading"
         return (
             f"delvol - N={self.n_points:,} - {self.fps:.1f} fps - {self.settings.stretch}/"
             f"{self.settings.colormap} - {mode}{detail}"
@@ -270,6 +305,12 @@ class Viewer:
 
     def _cmd_toggle_overlays(self) -> None:
         self._toggle("show_overlays", "overlays", False)
+
+    def _cmd_toggle_sprites(self) -> None:
+        self._toggle("show_sprites", "galaxy sprites", False)
+
+    def _cmd_pick_centre(self) -> None:
+        self.pick(self.size[0] / 2, self.size[1] / 2)
 
     def _cmd_toggle_hull(self) -> None:
         self._toggle("hide_hull", "hide hull faces", True)

@@ -56,6 +56,18 @@ def run(window, make_viewer: Callable[[object], Viewer]) -> None:
 
     window.key_event_func = on_key
     window.mouse_drag_event_func = lambda x, y, dx, dy: viewer.drag(dx, dy)
+
+    def on_press(x, y, button) -> None:
+        if button == window.mouse.left:
+            viewer.mouse_press()
+
+    def on_release(x, y, button) -> None:
+        if button == window.mouse.left:
+            # Events come in window coordinates, the viewer picks in framebuffer pixels (HiDPI).
+            viewer.mouse_release(x * window.pixel_ratio, y * window.pixel_ratio)
+
+    window.mouse_press_event_func = on_press
+    window.mouse_release_event_func = on_release
     window.mouse_scroll_event_func = lambda dx, dy: viewer.scroll(dy)
     window.resize_func = lambda width, height: viewer.invalidate()
     last = time.perf_counter()

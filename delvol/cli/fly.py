@@ -16,6 +16,7 @@ from delvol.cli.render_options import (
     parse_size,
     settings_from_args,
 )
+from delvol.cli.sprite_options import add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
 
@@ -94,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
+    check_sprite_input(args)
     log = StageLog()
-    _, tess = load_and_tessellate(args, log)
+    points, tess = load_and_tessellate(args, log)
     width, height = args.size
     aspect = width / height
     settings = settings_from_args(args, tess)
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         renderer.set_tessellation(tess)
         add_overlays(renderer, args)
+        add_sprites(renderer, args, points, synchronous=True)
 
         def frames():
             # The density window is set from the first frame and kept, so brightness does
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
         with log.stage("render frames"):
             written = write_movie(frames(), args.output, args.fps, n_frames=n_frames, log=StageLog(verbose=None))
+        report_sprite_failures(renderer)
     finally:
         renderer.release()
         ctx.release()

@@ -14,6 +14,7 @@ from delvol.cli.render_options import (
     parse_size,
     settings_from_args,
 )
+from delvol.cli.sprite_options import add_sprites, check_sprite_input, report_sprite_failures
 from delvol.progress import StageLog
 
 
@@ -40,8 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from delvol.render.offscreen import render_image, save_png
     from delvol.render.renderer import Renderer
 
+    check_sprite_input(args)
     log = StageLog()
-    _, tess = load_and_tessellate(args, log)
+    points, tess = load_and_tessellate(args, log)
     width, height = args.size
     settings = settings_from_args(args, tess)
     camera = camera_from_args(args, tess, width / height)
@@ -51,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
         with log.stage("upload"):
             renderer.set_tessellation(tess)
             add_overlays(renderer, args)
+            add_sprites(renderer, args, points, synchronous=True)
         with log.stage("render"):
             image = render_image(renderer, camera, (width, height), args.supersample)
+        report_sprite_failures(renderer)
     finally:
         renderer.release()
         ctx.release()

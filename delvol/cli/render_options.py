@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from delvol.cli.sprite_options import add_sprite_arguments
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.io.obj import load_obj
@@ -29,7 +30,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
-    """The look of the volume and its layers."""
+    """The look of the volume and its layers, overlays and galaxy sprites included."""
     look = parser.add_argument_group("look")
     look.add_argument("--stretch", choices=STRETCHES, default="log", help="density stretch (default log)")
     look.add_argument("--colormap", choices=COLORMAPS, default="magma", help="colormap (default magma)")
@@ -88,6 +89,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         help="then add this offset",
     )
     obj.add_argument("--obj-style", choices=("wire", "surface"), default="wire", help="overlay style (default wire)")
+    add_sprite_arguments(parser)
 
 
 def add_camera_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from delvol.cli.render_options import (
     parse_size,
     settings_from_args,
 )
+from delvol.cli.sprite_options import add_sprites, check_sprite_input
 from delvol.progress import StageLog
 
 
@@ -41,16 +42,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from delvol.app.picking import GalaxyPicker
     from delvol.app.viewer import Viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
+    from delvol.io.store import GalaxyStore
     from delvol.render.paths import load_path
     from delvol.render.renderer import Renderer
 
     require_display()  # before minutes of tessellation, not after
+    check_sprite_input(args)
     keyframes = load_path(args.path).keyframes if args.path else []
     log = StageLog()
-    _, tess = load_and_tessellate(args, log)
+    points, tess = load_and_tessellate(args, log)
     settings = settings_from_args(args, tess)
     width, height = args.size
 
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         with log.stage("upload"):
             renderer.set_tessellation(tess)
             add_overlays(renderer, args)
+            add_sprites(renderer, args, points, synchronous=False)
         camera = camera_from_args(args, tess, width / height)
         viewer = Viewer(
             renderer,
@@ -74,12 +79,18 @@ def run(args: argparse.Namespace) -> int:
             echo=lambda line: print(line, flush=True),
             path_out=args.path_out,
             duration=args.duration,
+            picker=GalaxyPicker(store, points.metadata["units"]) if store is not None else None,
         )
         if keyframes:
             viewer.set_keyframes(keyframes)
         print("delvol view: press H for the key map", flush=True)
         return viewer
 
-    window = open_window((width, height), f"delvol - {args.file}", vsync=not args.no_vsync)
-    run_window(window, make_viewer)
+    store = GalaxyStore(args.file) if args.sprites else None
+    try:
+        window = open_window((width, height), f"delvol - {args.file}", vsync=not args.no_vsync)
+        run_window(window, make_viewer)
+    finally:
+        if store is not None:
+            store.close()
     return 0

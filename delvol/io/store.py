@@ -153,6 +153,35 @@ class GalaxyStore:
         values = list(zip(*rows, strict=True)) if rows else [() for _ in types]
         return {name: _column_array(list(col), decl) for (name, decl), col in zip(types.items(), values, strict=True)}
 
+    def column(self, name: str) -> np.ndarray:
+        """One ``galaxies`` column in :meth:`objids` order, typed as in :meth:`catalog`.
+
+        Raises
+        ------
+        DelvolError
+            The store has no such column.
+        """
+        types = self.columns()
+        if name not in types:
+            raise DelvolError(f"no column {name!r}; the columns are {', '.join(types)}", self.path)
+        values = [row[0] for row in self._query(f"SELECT {quote_identifier(name)} FROM galaxies ORDER BY rowid")]
+        return _column_array(values, types[name])
+
+    def galaxy(self, objid: int | str) -> dict[str, Any]:
+        """One galaxy's catalogue row, column by column in table order, as SQLite holds it.
+
+        Raises
+        ------
+        DelvolError
+            No galaxy has this id.
+        """
+        names = list(self.columns())
+        columns = ", ".join(quote_identifier(name) for name in names)
+        rows = self._query(f"SELECT {columns} FROM galaxies WHERE objid = ?", (self._key(objid),))
+        if not rows:
+            raise DelvolError(f"no galaxy {objid!r}", self.path)
+        return dict(zip(names, rows[0], strict=True))
+
     def positions(self, cosmology: str | None = None, units: str = "Mpc/h") -> np.ndarray:
         """Comoving (x, y, z) of every galaxy, shape (N, 3), in :meth:`objids` order.
 

@@ -147,6 +147,17 @@ class Camera:
         ndc = clip[:, :3] / clip[:, 3:4]
         return np.column_stack([(ndc[:, 0] + 1) / 2 * width, (1 - ndc[:, 1]) / 2 * height])
 
+    def depth(self, points: np.ndarray) -> np.ndarray:
+        """Distance of world points in front of the camera, along the view direction."""
+        return (np.atleast_2d(np.asarray(points, dtype=np.float64)) - self.position) @ self.forward
+
+    def pixels_per_unit(self, depth: np.ndarray, height: int) -> np.ndarray:
+        """Pixels that one world unit facing the camera spans at ``depth`` (positive depths only)."""
+        depth = np.asarray(depth, dtype=np.float64)
+        if self.projection == "orthographic":
+            return np.full(depth.shape, height / self.ortho_height)
+        return height / (2 * np.tan(np.radians(self.fov_y) / 2) * depth)
+
     # -- placing the camera ----------------------------------------------------------
 
     def look_at(self, eye: np.ndarray, target: np.ndarray) -> None:

@@ -50,6 +50,7 @@ def render_image(
     view_proj = camera.view_projection(width / height)
     if renderer.settings.window is None and renderer.auto_window is None:
         _set_window_from_preview(renderer, view_proj, width, height)
+    renderer.update_sprites(camera, (width, height))
     out = np.empty((height, width, 3), dtype=np.float32)
     for y0 in range(0, height, limit):
         for x0 in range(0, width, limit):

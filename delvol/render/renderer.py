@@ -6,13 +6,19 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
+from delvol.render.camera import Camera
 from delvol.render.passes import FloatTarget, ToneMapPass
 from delvol.render.settings import RenderSettings, auto_window
+from delvol.render.sprite_layout import Galaxies
+from delvol.render.thumbnails import ThumbnailLoader
+from delvol.render.visuals.inset import InsetVisual
 from delvol.render.visuals.mesh import PALETTE, MeshVisual
 from delvol.render.visuals.points import PointsVisual
+from delvol.render.visuals.sprites import SpriteVisual
 from delvol.render.visuals.volume import VolumeVisual
 
 COLORMAP_UNIT = 1
+IMAGE_UNIT = 2  # thumbnails and the inset; units 0 and 1 hold the accumulation and colormap
 
 
 def translation(offset: np.ndarray) -> np.ndarray:
@@ -23,12 +29,14 @@ def translation(offset: np.ndarray) -> np.ndarray:
 
 
 class Renderer:
-    """Draws a tessellation, its dense points and overlays into any framebuffer.
+    """Draws a tessellation, its dense points, galaxy sprites and overlays into any framebuffer.
 
     A frame is two steps, so that a window can spread the faces over several frames:
     :meth:`accumulate` adds a fraction of the faces into a float target, and
     :meth:`composite` tone-maps what has been accumulated (scaled up for the fraction
-    drawn) into the destination and draws the points and overlays on top.
+    drawn) into the destination and draws the points, sprites and overlays on top.
+    Sprites choose their galaxies for a view in :meth:`update_sprites`, which the caller
+    runs once per view before compositing (once for all the tiles of an offscreen image).
 
     Parameters
     ----------
@@ -44,6 +52,8 @@ class Renderer:
         self.points = PointsVisual(ctx)
         self.overlays: list[MeshVisual] = []
         self.path: MeshVisual | None = None
+        self.sprites: SpriteVisual | None = None
+        self.inset: InsetVisual | None = None
         self.accum: FloatTarget | None = None
         self.origin = np.zeros(3)
         self.auto_window: tuple[float, float] | None = None
@@ -82,6 +92,28 @@ class Renderer:
             segments = np.column_stack([np.arange(len(positions) - 1), np.arange(1, len(positions))])
             self.path = MeshVisual(self.ctx, color)
             self.path.set_data(positions, np.zeros((0, 3), dtype=np.int64), segments, self.origin)
+
+    def set_sprites(
+        self, galaxies: Galaxies, loader: ThumbnailLoader, count: int, synchronous: bool = False
+    ) -> SpriteVisual:
+        """Draw galaxy thumbnails (see :class:`SpriteVisual`); call after :meth:`set_tessellation`."""
+        if self.sprites is not None:
+            self.sprites.release()
+            self.sprites = None
+        self.sprites = SpriteVisual(self.ctx, loader, count, synchronous)
+        self.sprites.set_data(galaxies, self.origin)
+        return self.sprites
+
+    def update_sprites(self, camera: Camera, size: tuple[int, int]) -> None:
+        """Choose and load the sprites for ``camera`` looking into a frame of ``size`` pixels."""
+        if self.sprites is not None and self.settings.show_sprites:
+            self.sprites.update(camera, size, self.settings)
+
+    def show_inset(self, rgba: np.ndarray | None) -> None:
+        """Show an image in the top-right corner of every frame, or stop showing one (None)."""
+        if self.inset is None:
+            self.inset = InsetVisual(self.ctx)
+        self.inset.set_image(rgba)
 
     # -- frame -----------------------------------------------------------------------
 
@@ -139,11 +171,17 @@ class Renderer:
         if self.settings.show_points:
             self.tonemap.use_colormap(self.settings.colormap, COLORMAP_UNIT)
             self.points.draw(vp, self.settings, COLORMAP_UNIT, pixel_scale)
+        if self.settings.show_sprites and self.sprites is not None:
+            ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA  # thumbnails are premultiplied
+            self.sprites.draw(vp, IMAGE_UNIT)
+            ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         if self.settings.show_overlays:
             for overlay in self.overlays:
                 overlay.draw(vp)
         if self.settings.show_path and self.path is not None:
             self.path.draw(vp)
+        if self.inset is not None:
+            self.inset.draw(fbo.size, IMAGE_UNIT)
         ctx.disable(moderngl.BLEND)
 
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
@@ -157,7 +195,8 @@ class Renderer:
 
     def release(self) -> None:
         """Free every GL object of the renderer and its visuals."""
-        for obj in (self.volume, self.points, *self.overlays, self.path, self.tonemap, self.accum):
+        layers = (self.volume, self.points, *self.overlays, self.path, self.sprites, self.inset)
+        for obj in (*layers, self.tonemap, self.accum):
             if obj is not None:
                 obj.release()
-        self.overlays, self.path, self.accum = [], None, None
+        self.overlays, self.path, self.sprites, self.inset, self.accum = [], None, None, None, None

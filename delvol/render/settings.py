@@ -42,8 +42,9 @@ class RenderSettings:
         median), the seed's proposal, which over-weights the large faces of voids.
     hide_hull : bool
         Skip faces that touch a convex-hull point, whose densities are biased.
-    show_faces, show_points, show_overlays, show_path : bool
-        Layer toggles (the path is the viewer's keyframed camera path).
+    show_faces, show_points, show_overlays, show_path, show_sprites : bool
+        Layer toggles (the path is the viewer's keyframed camera path; sprites are the
+        galaxy thumbnails of a galaxy store, when the renderer has them).
     point_percentile : float
         The points layer shows vertices denser than this percentile.
     point_size : float
@@ -69,6 +70,7 @@ class RenderSettings:
     show_points: bool = False
     show_overlays: bool = True
     show_path: bool = True
+    show_sprites: bool = True
     point_percentile: float = 99.0
     point_size: float = 3.0
     cut_mode: str = "off"
@@ -82,6 +84,15 @@ class RenderSettings:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if not self.gamma > 0:
             raise ValueError(f"gamma must be positive, got {self.gamma}")
+
+    def cut_keeps(self, points: np.ndarray) -> np.ndarray:
+        """Which world points the cut plane keeps: shaders/cut.glsl's test, on the CPU."""
+        points = np.atleast_2d(points)
+        if self.cut_mode == "off":
+            return np.ones(len(points), dtype=bool)
+        normal = np.asarray(self.cut_normal, dtype=np.float64)
+        d = points @ (normal / np.linalg.norm(normal)) - self.cut_offset
+        return d <= 0 if self.cut_mode == "half" else np.abs(d) <= 0.5 * self.cut_width
 
 
 def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:

@@ -1,0 +1,313 @@
+"""Galaxy thumbnails: decoded on background threads, cached under a memory cap, placed in layers.
+
+The render thread says which galaxies it wants, most wanted first, every time the view
+changes; worker threads decode whatever is wanted and not yet cached, so nothing queued
+for a view that has gone by is ever decoded. Decoded thumbnails are square RGBA arrays
+of one size, ready for one layer of a GL texture array each, and stay in a least recently
+used cache bounded in bytes. Nothing here touches OpenGL: uploading is the render
+thread's job (:mod:`delvol.render.visuals.sprites`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
+from io import BytesIO
+from typing import Protocol
+
+import numpy as np
+
+from delvol.errors import DelvolError
+
+SLOT = 128
+"""Side in pixels of a decoded thumbnail (one texture-array layer)."""
+SKY_CAP = 0.5
+"""Brightest sky (0 to 1) that :func:`subtract_sky` takes for sky; a brighter border is the
+picture itself (a flat colour, a galaxy filling its frame), which stays opaque."""
+
+
+class ImageReader(Protocol):
+    """What a worker thread reads encoded images from (a :class:`~delvol.io.store.GalaxyStore`)."""
+
+    def image_bytes(self, objid: Hashable) -> bytes: ...
+
+
+def decode_thumbnail(data: bytes, side: int = SLOT) -> np.ndarray:
+    """An encoded image as a (side, side, 4) uint8 RGBA array, first row at the top.
+
+    The image is scaled to fit and centred; what it does not cover is transparent.
+
+    Raises
+    ------
+    DelvolError
+        The bytes do not decode.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(BytesIO(data)) as img:
+            # JPEG decodes straight to 1/2, 1/4 or 1/8 scale: a 424-pixel cutout for a
+            # 128-pixel slot costs a quarter of a full decode.
+            img.draft("RGB", (side, side))
+            rgba = img.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DelvolError(f"image does not decode ({exc})") from exc
+    scale = side / max(rgba.size)
+    fitted = rgba.resize(
+        (max(1, round(rgba.width * scale)), max(1, round(rgba.height * scale))), Image.Resampling.LANCZOS
+    )
+    canvas = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    canvas.paste(fitted, ((side - fitted.width) // 2, (side - fitted.height) // 2))
+    return np.asarray(canvas)
+
+
+def subtract_sky(rgba: np.ndarray) -> np.ndarray:
+    """A cutout with its sky subtracted and made transparent, as premultiplied RGBA.
+
+    The sky level of each colour is the median of the picture's border, and its noise
+    the border's robust spread. What stands above the noise is the galaxy's own light,
+    drawn over whatever lies behind; it becomes opaque only well above the noise, so faint
+    outskirts brighten what lies behind them rather than hide it. A picture whose border
+    is brighter than :data:`SKY_CAP` is not a galaxy on sky, and stays as it is.
+    """
+    covered = rgba[..., 3] > 0
+    rows, cols = np.flatnonzero(covered.any(axis=1)), np.flatnonzero(covered.any(axis=0))
+    coverage = rgba[..., 3:] / 255.0
+    rgb = rgba[..., :3] / 255.0
+    if rows.size:
+        # The picture may not fill the square: its border is the edge of what it covers.
+        box = rgb[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        border = np.concatenate([box[0], box[-1], box[:, 0], box[:, -1]])
+        sky = np.median(border, axis=0)
+        if sky.max() <= SKY_CAP:
+            spread = (border - sky).max(axis=-1)
+            noise = 1.4826 * float(np.median(np.abs(spread - np.median(spread))))
+            rgb = np.clip(rgb - sky, 0.0, 1.0)
+            above = rgb.max(axis=-1, keepdims=True)
+            rgb = rgb * _smoothstep(2 * noise + 0.01, 4 * noise + 0.03, above)
+            coverage = coverage * _smoothstep(3 * noise + 0.05, 3 * noise + 0.3, above)
+    return np.rint(np.concatenate([rgb * (rgba[..., 3:] / 255.0), coverage], axis=-1) * 255).astype(np.uint8)
+
+
+def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+class ThumbnailLoader:
+    """Decodes wanted thumbnails on worker threads and keeps the recently used ones.
+
+    Thumbnails come back sky-subtracted, with premultiplied alpha (:func:`subtract_sky`).
+
+    Parameters
+    ----------
+    open_reader : callable
+        Returns a context manager yielding an :class:`ImageReader`. Each worker thread opens
+        its own, because SQLite connections belong to the thread that made them.
+    memory : int
+        Most bytes of decoded thumbnails to keep.
+    side : int
+        Thumbnail side in pixels.
+    workers : int
+        Decoding threads, started on the first request.
+
+    Notes
+    -----
+    A galaxy whose image is missing or does not decode is remembered as failed (see
+    :attr:`failures`) and never tried again; the caller draws a placeholder for it.
+    """
+
+    def __init__(
+        self,
+        open_reader: Callable[[], AbstractContextManager[ImageReader]],
+        memory: int = 256 * 2**20,
+        side: int = SLOT,
+        workers: int = 2,
+    ) -> None:
+        self.side = side
+        self.capacity = memory // (side * side * 4)
+        if self.capacity < 1:
+            raise ValueError(f"{memory} bytes hold no {side}x{side} thumbnail")
+        self.failures: dict[Hashable, str] = {}
+        self._open_reader = open_reader
+        self._n_workers = workers
+        self._threads: list[threading.Thread] = []
+        self._cache: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._wanted: list[Hashable] = []
+        self._in_flight: set[Hashable] = set()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._crash: BaseException | None = None
+
+    # -- render thread -----------------------------------------------------------------
+
+    def request(self, objids: Sequence[Hashable]) -> None:
+        """Replace what the workers decode with ``objids``, most wanted first.
+
+        Cached ones become the most recently used, so that decoding the rest never evicts
+        them while no more are wanted than the cache holds.
+        """
+        with self._cond:
+            self._raise_crash()
+            self._wanted = list(objids)
+            for objid in reversed(self._wanted):
+                if objid in self._cache:
+                    self._cache.move_to_end(objid)
+            self._start_workers()
+            self._cond.notify_all()
+
+    def get(self, objid: Hashable) -> np.ndarray | None:
+        """The decoded thumbnail, or None while it is not ready (or failed)."""
+        with self._cond:
+            self._raise_crash()
+            image = self._cache.get(objid)
+            if image is not None:
+                self._cache.move_to_end(objid)
+            return image
+
+    def done(self, objid: Hashable) -> bool:
+        """Whether ``objid`` is decoded or has failed: nothing more will change for it."""
+        with self._cond:
+            return objid in self._cache or objid in self.failures
+
+    def wait(self, objids: Sequence[Hashable]) -> None:
+        """Block until every one of ``objids`` is decoded or has failed.
+
+        Raises
+        ------
+        ValueError
+            More are asked for than the cache holds, so the wait could never end.
+        """
+        if len(set(objids)) > self.capacity:
+            raise ValueError(f"cannot wait for {len(set(objids))} thumbnails with room for {self.capacity}")
+        with self._cond:
+            while True:
+                self._raise_crash()
+                missing = [o for o in objids if o not in self._cache and o not in self.failures]
+                if not missing:
+                    return
+                if any(o not in self._wanted for o in missing):
+                    raise ValueError("wait for thumbnails that were not requested")
+                self._cond.wait()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of decoded thumbnails held."""
+        with self._cond:
+            return sum(image.nbytes for image in self._cache.values())
+
+    def close(self) -> None:
+        """Stop the workers and drop the cache."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+        self._cache.clear()
+
+    # -- worker threads ----------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        while len(self._threads) < self._n_workers:
+            thread = threading.Thread(target=self._work, name=f"delvol-thumbnails-{len(self._threads)}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _next_job(self) -> Hashable | None:
+        for objid in self._wanted:
+            if objid not in self._cache and objid not in self.failures and objid not in self._in_flight:
+                return objid
+        return None
+
+    def _work(self) -> None:
+        try:
+            with self._open_reader() as reader:
+                while (objid := self._take_job()) is not None:
+                    try:
+                        image, error = subtract_sky(decode_thumbnail(reader.image_bytes(objid), self.side)), None
+                    except DelvolError as exc:
+                        image, error = None, exc.problem
+                    self._finish_job(objid, image, error)
+        except BaseException as exc:
+            # Waiters on the render thread would otherwise block for ever; they re-raise it.
+            with self._cond:
+                self._crash = exc
+                self._cond.notify_all()
+
+    def _take_job(self) -> Hashable | None:
+        with self._cond:
+            while not self._closed:
+                objid = self._next_job()
+                if objid is not None:
+                    self._in_flight.add(objid)
+                    return objid
+                self._cond.wait()
+            return None
+
+    def _finish_job(self, objid: Hashable, image: np.ndarray | None, error: str | None) -> None:
+        with self._cond:
+            self._in_flight.discard(objid)
+            if image is None:
+                self.failures[objid] = error
+            else:
+                self._cache[objid] = image
+                while len(self._cache) > self.capacity:
+                    self._cache.popitem(last=False)
+            self._cond.notify_all()
+
+    def _raise_crash(self) -> None:
+        if self._crash is not None:
+            raise RuntimeError(f"thumbnail decoding stopped: {self._crash}") from self._crash
+
+
+class LayerTable:
+    """Which texture-array layer holds which galaxy's thumbnail.
+
+    A galaxy keeps its layer while it stays wanted; layers of galaxies no longer wanted
+    are reused, so with as many layers as sprites every wanted thumbnail gets one.
+
+    Parameters
+    ----------
+    n_layers : int
+    """
+
+    def __init__(self, n_layers: int) -> None:
+        self.n_layers = n_layers
+        self._layers: dict[Hashable, int] = {}
+
+    def assign(
+        self, wanted: Sequence[Hashable], ready: Callable[[Hashable], np.ndarray | None]
+    ) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+        """Give layers to the wanted galaxies whose thumbnails are ready.
+
+        Parameters
+        ----------
+        wanted : sequence
+            Galaxy ids, at most :attr:`n_layers` distinct ones.
+        ready : callable
+            The decoded thumbnail of an id, or None.
+
+        Returns
+        -------
+        layers : ndarray of int32
+            Each wanted galaxy's layer, -1 where its thumbnail is not ready.
+        uploads : list of (layer, image)
+            Thumbnails to write into their new layers.
+        """
+        keep = set(wanted)
+        if len(keep) > self.n_layers:
+            raise ValueError(f"{len(keep)} galaxies for {self.n_layers} layers")
+        self._layers = {objid: layer for objid, layer in self._layers.items() if objid in keep}
+        free = sorted(set(range(self.n_layers)) - set(self._layers.values()), reverse=True)
+        uploads = []
+        for objid in wanted:
+            if objid in self._layers:
+                continue
+            image = ready(objid)
+            if image is not None:
+                self._layers[objid] = free.pop()
+                uploads.append((self._layers[objid], image))
+        return np.array([self._layers.get(objid, -1) for objid in wanted], dtype=np.int32), uploads
