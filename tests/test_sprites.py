@@ -62,6 +62,16 @@ def test_layout_leaves_out_what_is_behind_off_screen_sizeless_or_cut():
     assert screen_layout(galaxies, camera_on_x(), SIZE, cut).indices.tolist() == [0]
 
 
+@pytest.mark.parametrize("projection", ["perspective", "orthographic"])
+def test_layout_centres_are_the_camera_projection(projection):
+    cam = camera_on_x()
+    cam.projection, cam.ortho_height = projection, 30.0
+    positions = np.random.default_rng(3).uniform([5, -10, -10], [90, 10, 10], (500, 3))
+    layout = screen_layout(Galaxies(positions, 0.5, np.arange(500)), cam, SIZE)
+    assert len(layout.indices) > 50
+    np.testing.assert_allclose(layout.centres, cam.project(positions[layout.indices], *SIZE), atol=1e-9)
+
+
 def test_orthographic_sprites_keep_their_size():
     cam = camera_on_x()
     cam.projection, cam.ortho_height = "orthographic", 10.0

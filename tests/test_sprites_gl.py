@@ -153,7 +153,7 @@ def test_size_column_and_a_corrupt_thumbnail(tmp_path, capsys):
     image, err = render(capsys, tmp_path, db, *options, "--no-faces")
     assert "sprites: 1 thumbnail drawn as placeholders (galaxy 7: image does not decode" in err
     x, y = cam.project(positions[objids == 7], *SIZE)[0]
-    radius = 1.0 * cam.pixels_per_unit(cam.depth(positions[objids == 7]), SIZE[1])[0]
+    radius = 1.0 * cam.pixels_per_unit(cam.view_coordinates(positions[objids == 7])[2], SIZE[1])[0]
     # The placeholder: a grey disc with a brighter rim, where a red square would have been.
     centre = image[int(y), int(x)]
     rim = image[int(y), int(x + 0.85 * radius)]

@@ -75,20 +75,20 @@ def screen_layout(
     """Project every galaxy with a sprite; keep those in front, kept by the cut, and in the frame."""
     width, height = size
     near, _ = camera.clip_planes()
-    depths = camera.depth(galaxies.positions)
+    # The projection of Camera.project, in camera space: a sprite's size on screen needs
+    # the depth anyway, and this is several times faster for 1e5 galaxies.
+    x, y, depths = camera.view_coordinates(galaxies.positions)
     keep = (galaxies.sizes > 0) & (depths > near)
     if settings is not None:
         keep &= settings.cut_keeps(galaxies.positions)
     indices = np.flatnonzero(keep)
-    centres = camera.project(galaxies.positions[indices], width, height).reshape(-1, 2)
-    radii = 0.5 * galaxies.sizes[indices] * camera.pixels_per_unit(depths[indices], height)
-    inside = (
-        (centres[:, 0] + radii >= 0)
-        & (centres[:, 0] - radii <= width)
-        & (centres[:, 1] + radii >= 0)
-        & (centres[:, 1] - radii <= height)
+    scale = camera.pixels_per_unit(depths[indices], height)
+    px, py = width / 2 + x[indices] * scale, height / 2 - y[indices] * scale
+    radii = 0.5 * galaxies.sizes[indices] * scale
+    inside = (px + radii >= 0) & (px - radii <= width) & (py + radii >= 0) & (py - radii <= height)
+    return ScreenLayout(
+        indices[inside], np.column_stack([px[inside], py[inside]]), radii[inside], depths[indices][inside]
     )
-    return ScreenLayout(indices[inside], centres[inside], radii[inside], depths[indices][inside])
 
 
 def largest(layout: ScreenLayout, count: int) -> np.ndarray:

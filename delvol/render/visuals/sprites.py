@@ -63,6 +63,7 @@ class SpriteVisual:
         self._axes = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
         self._chosen = np.zeros(0, dtype=np.int64)
         self._objids: list = []
+        self._view: tuple = ()
         self.n_drawn = 0
         self.n_pending = 0
 
@@ -72,18 +73,24 @@ class SpriteVisual:
         self._origin = np.asarray(origin, dtype=np.float64)
         self._chosen = np.zeros(0, dtype=np.int64)
         self._objids = []
+        self._view = ()
 
     def update(self, camera: Camera, size: tuple[int, int], settings: RenderSettings) -> None:
         """Choose the sprites for this view and upload the thumbnails that are ready."""
         if self.galaxies is None:
             return
-        chosen = largest(screen_layout(self.galaxies, camera, size, settings), self.count)
-        if not np.array_equal(chosen, self._chosen):
-            self._chosen = chosen
-            self._objids = self.galaxies.objids[chosen].tolist()
-            self.loader.request(self._objids[::-1])  # nearest first: they are drawn last, on top
+        view = (camera.view_projection(size[0] / size[1]).tobytes(), tuple(size), _cut_state(settings))
+        if view != self._view:
+            # Choosing costs about 10 ms per 1e5 galaxies: only when the view has changed.
+            self._view = view
+            self._choose(largest(screen_layout(self.galaxies, camera, size, settings), self.count))
         if self.synchronous:
             self.loader.wait(self._objids)
+        self._axes = (camera.right, camera.camera_up)
+        self._write_instances(self._upload_ready())
+
+    def _upload_ready(self) -> np.ndarray:
+        """Give the chosen galaxies whose thumbnails are ready a layer; return every one's layer."""
         layers, uploads = self._table.assign(self._objids, self.loader.get)
         side = self.loader.side
         for layer, image in uploads:
@@ -92,7 +99,10 @@ class SpriteVisual:
             self.texture.build_mipmaps()
         waiting = [objid for objid, layer in zip(self._objids, layers, strict=True) if layer < 0]
         self.n_pending = sum(not self.loader.done(objid) for objid in waiting)
-        self._axes = (camera.right, camera.camera_up)
+        return layers
+
+    def _write_instances(self, layers: np.ndarray) -> None:
+        chosen = self._chosen
         data = np.empty((len(chosen), _INSTANCE_FLOATS), dtype=np.float32)
         data[:, :3] = self.galaxies.positions[chosen] - self._origin
         data[:, 3] = 0.5 * self.galaxies.sizes[chosen]
@@ -101,8 +111,17 @@ class SpriteVisual:
             self._instances.write(data.tobytes())
         self.n_drawn = len(data)
 
+    def _choose(self, chosen: np.ndarray) -> None:
+        if not np.array_equal(chosen, self._chosen):
+            self._chosen = chosen
+            self._objids = self.galaxies.objids[chosen].tolist()
+            self.loader.request(self._objids[::-1])  # nearest first: they are drawn last, on top
+
     def draw(self, view_proj: np.ndarray, texture_unit: int) -> None:
-        """Alpha-blend the sprites over the bound framebuffer (``view_proj`` includes the origin)."""
+        """Blend the sprites over the bound framebuffer with premultiplied alpha (ONE, ONE_MINUS_SRC_ALPHA).
+
+        ``view_proj`` includes the translation to the data origin.
+        """
         if self.n_drawn == 0:
             return
         self.texture.use(location=texture_unit)
@@ -118,3 +137,8 @@ class SpriteVisual:
         for obj in (self._vao, self._instances, self.texture, self.program):
             obj.release()
         self.loader.close()
+
+
+def _cut_state(settings: RenderSettings) -> tuple:
+    """What of the settings changes which galaxies have sprites."""
+    return (settings.cut_mode, tuple(np.asarray(settings.cut_normal).tolist()), settings.cut_offset, settings.cut_width)
