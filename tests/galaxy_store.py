@@ -10,8 +10,13 @@ import numpy as np
 from PIL import Image
 
 from delvol.cli import main
+from delvol.io.store import GalaxyStore
+from delvol.render.camera import Camera
 
 RED, GREEN, BLUE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)
+ROW = (1, 2, 3, 4)
+"""Ids that :func:`patch_store` puts in a row in front of the others."""
+FOV = 8.0  # degrees: the 6-degree patch as the observer sees it
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -58,3 +63,31 @@ def build_store(folder: Path, images: dict[int, bytes], extra: dict[str, list] |
     db = folder / "galaxies.db"
     assert main(["store", "ingest", str(folder / "cat.csv"), "-o", str(db), "--images", str(folder / "img")]) == 0
     return db
+
+
+def patch_store(folder: Path, images: dict[int, bytes]) -> Path:
+    """Galaxies :data:`ROW` in a row at redshift 0.03, 1.5 degrees apart; the others behind them."""
+    rng = np.random.default_rng(1)
+    row = {objid: 151.0 + 1.5 * k for k, objid in enumerate(ROW)}
+    sky = {
+        "ra": [row.get(objid, rng.uniform(150, 156)) for objid in images],
+        "dec": [3.0 if objid in row else rng.uniform(0, 6) for objid in images],
+        "redshift": [0.03 if objid in row else rng.uniform(0.033, 0.045) for objid in images],
+    }
+    return build_store(folder, images, extra=sky)
+
+
+def observer_camera(
+    folder: Path, db: Path, size: tuple[int, int], projection: str = "perspective"
+) -> tuple[Camera, Path]:
+    """The observer's view of the patch, and the file that gives it to ``--camera``."""
+    with GalaxyStore(db) as store:
+        positions = store.positions()
+    cam = Camera(projection=projection, fov_y=FOV)
+    cam.fit(positions.min(axis=0), positions.max(axis=0), aspect=size[0] / size[1])
+    centre = positions.mean(axis=0)
+    cam.look_at(np.zeros(3), centre)
+    cam.ortho_height = 2 * np.tan(np.radians(FOV / 2)) * np.linalg.norm(centre)
+    path = folder / f"{projection}.json"
+    path.write_text(cam.to_json())
+    return cam, path

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from conftest import SAMPLE, shared_file
-from galaxy_store import BLACK, BLUE, GREEN, RED, build_store, solid_jpeg, split_jpeg
+from galaxy_store import BLACK, BLUE, GREEN, RED, ROW, build_store, observer_camera, patch_store, solid_jpeg, split_jpeg
 from PIL import Image
 
 from delvol.app.picking import GalaxyPicker
@@ -18,7 +18,6 @@ from delvol.geometry import tessellate
 from delvol.io import load_points
 from delvol.io.sky import get_cosmology
 from delvol.io.store import GalaxyStore
-from delvol.render.camera import Camera
 from delvol.render.passes import FloatTarget
 from delvol.render.renderer import Renderer
 from delvol.render.sprite_layout import Galaxies, screen_layout
@@ -27,46 +26,17 @@ from delvol.render.thumbnails import ThumbnailLoader
 pytestmark = pytest.mark.gl
 SIZE = (320, 200)
 YELLOW, CYAN = (255, 255, 0), (0, 255, 255)
-COLOURED = {1: RED, 2: GREEN, 3: BLUE, 4: (YELLOW, CYAN)}
+COLOURED = {1: RED, 2: GREEN, 3: BLUE}  # and galaxy 4 yellow over cyan; all four in the front row
 H = get_cosmology("Planck18").h
-FOV = 8.0  # degrees: the 6-degree patch seen from the observer
-
-
-def patch_store(folder, images: dict, extra: dict | None = None):
-    """The coloured galaxies in a row at redshift 0.03; every other galaxy behind them, black."""
-    ids = list(images)
-    rng = np.random.default_rng(1)
-    n = len(ids)
-    row = {objid: 151.0 + 1.5 * k for k, objid in enumerate(COLOURED)}
-    sky = {
-        "ra": [row.get(objid, rng.uniform(150, 156)) for objid in ids],
-        "dec": [3.0 if objid in row else rng.uniform(0, 6) for objid in ids],
-        "redshift": [0.03 if objid in row else rng.uniform(0.033, 0.045) for objid in ids],
-    }
-    return build_store(folder, images, extra={**sky, **(extra or {})}) if n else None
 
 
 @pytest.fixture
 def store(tmp_path):
     """60 galaxies: three in solid colours, one yellow over cyan, the rest black (sky only)."""
-    images = {objid: solid_jpeg(colour) for objid, colour in COLOURED.items() if objid != 4}
+    images = {objid: solid_jpeg(colour) for objid, colour in COLOURED.items()}
     images[4] = split_jpeg(YELLOW, CYAN)
     images.update({objid: solid_jpeg(BLACK) for objid in range(10, 66)})
     return patch_store(tmp_path / "store", images)
-
-
-def observer_camera(tmp_path, db, projection: str = "perspective") -> tuple[Camera, object]:
-    """The observer's view of the patch, saved for ``--camera``."""
-    with GalaxyStore(db) as s:
-        positions = s.positions()
-    cam = Camera(projection=projection, fov_y=FOV)
-    cam.fit(positions.min(axis=0), positions.max(axis=0), aspect=SIZE[0] / SIZE[1])
-    centre = positions.mean(axis=0)
-    cam.look_at(np.zeros(3), centre)
-    cam.ortho_height = 2 * np.tan(np.radians(FOV / 2)) * np.linalg.norm(centre)
-    path = tmp_path / f"{projection}.json"
-    path.write_text(cam.to_json())
-    return cam, path
 
 
 def render(capsys, tmp_path, db, *options, size=SIZE) -> tuple[np.ndarray, str]:
@@ -80,15 +50,15 @@ def render(capsys, tmp_path, db, *options, size=SIZE) -> tuple[np.ndarray, str]:
 
 @pytest.mark.parametrize("projection", ["perspective", "orthographic"])
 def test_render_puts_each_thumbnail_at_its_galaxy(store, tmp_path, capsys, projection):
-    cam, state = observer_camera(tmp_path, store, projection)
+    cam, state = observer_camera(tmp_path, store, SIZE, projection)
     image, err = render(capsys, tmp_path, store, "--sprites", "--sprite-size", "2Mpc", "--camera", state)
     assert "placeholders" not in err
     with GalaxyStore(store) as s:
         positions, objids = s.positions(), s.objids()
     pixels = cam.project(positions, *SIZE)
-    for objid in (1, 2, 3):
+    for objid, colour in COLOURED.items():
         x, y = pixels[objids == objid][0]
-        np.testing.assert_allclose(image[int(y), int(x)], COLOURED[objid], atol=12, err_msg=f"galaxy {objid}")
+        np.testing.assert_allclose(image[int(y), int(x)], colour, atol=12, err_msg=f"galaxy {objid}")
     # The split thumbnail is drawn upright: yellow above its centre, cyan below.
     centre = positions[objids == 4][0]
     quarter = cam.camera_up * 0.5 * H  # a quarter of the 2 Mpc side, in Mpc/h
@@ -100,16 +70,36 @@ def test_render_puts_each_thumbnail_at_its_galaxy(store, tmp_path, capsys, proje
     plain, _ = render(capsys, tmp_path, store, "--camera", state)
     layout = screen_layout(Galaxies(positions, 2 * H, objids), cam, SIZE)
     off = np.ones(SIZE[::-1], dtype=bool)
-    for (x, y), r in zip(layout.centres[layout.indices < 4], layout.radii[layout.indices < 4], strict=True):
+    front = np.isin(objids[layout.indices], ROW)
+    for (x, y), r in zip(layout.centres[front], layout.radii[front], strict=True):
         off[max(0, int(y - r) - 2) : int(y + r) + 3, max(0, int(x - r) - 2) : int(x + r) + 3] = False
     assert off.mean() > 0.8 and np.abs(image - plain)[off].max() <= 8
+
+
+def test_fly_towards_the_galaxies_grows_their_thumbnails_the_same_every_run(store, tmp_path, capsys):
+    with GalaxyStore(store) as s:
+        positions = s.positions()
+    centre = (positions.min(axis=0) + positions.max(axis=0)) / 2
+    dolly = [*(0.4 * centre), *(0.75 * centre)]  # towards the coloured row, stopping short of it
+    for run in ("a", "b"):
+        args = ["fly", store, "-o", tmp_path / run / "%02d.png", "--fps", "4", "--duration", "1", "--size", "160x100"]
+        args += ["--dolly", *dolly, "--sprites", "--sprite-size", "2Mpc", "--sprite-count", "3"]
+        assert main([str(a) for a in args]) == 0, capsys.readouterr().err
+    frames = sorted((tmp_path / "a").glob("*.png"))
+    assert len(frames) == 4
+    assert all(f.read_bytes() == (tmp_path / "b" / f.name).read_bytes() for f in frames)
+    coloured = []
+    for f in frames:
+        rgb = np.asarray(Image.open(f)).astype(int)
+        coloured.append(int(((rgb.max(axis=-1) > 200) & (rgb.min(axis=-1) < 60)).sum()))
+    assert coloured[0] > 0 and np.all(np.diff(coloured) > 0), coloured
 
 
 @pytest.mark.real_data
 def test_real_cutouts_render_as_sprites(tmp_path, capsys):
     files = sorted(shared_file("galaxy_jpg/102474.jpg").parent.glob("*.jpg"))
     db = build_store(tmp_path / "real", {int(f.stem): f.read_bytes() for f in files})
-    _, state = observer_camera(tmp_path, db)
+    _, state = observer_camera(tmp_path, db, SIZE)
     options = ("--camera", state, "--supersample", 2)
     image, err = render(capsys, tmp_path, db, "--sprites", "--sprite-size", "2.5Mpc", *options, size=(640, 400))
     Image.fromarray(image.astype(np.uint8)).save(tmp_path.parent / "real_cutouts_sprites.png")
@@ -148,7 +138,7 @@ def test_size_column_and_a_corrupt_thumbnail(tmp_path, capsys):
     conn.close()
     with GalaxyStore(db) as s:
         positions, objids = s.positions(), s.objids()
-    cam, state = observer_camera(tmp_path, db)
+    cam, state = observer_camera(tmp_path, db, SIZE)
     options = ("--sprites", "--sprite-size-column", "side_mpc", "--sprite-size", "1Mpc/h", "--camera", state)
     image, err = render(capsys, tmp_path, db, *options, "--no-faces")
     assert "sprites: 1 thumbnail drawn as placeholders (galaxy 7: image does not decode" in err
@@ -166,7 +156,7 @@ def picking_viewer(ctx, store, tmp_path):
     renderer = Renderer(ctx)
     renderer.set_tessellation(tessellate(points.positions))
     renderer.set_sprites(Galaxies(points.positions, H, points.ids), ThumbnailLoader(lambda: GalaxyStore(store)), 64)
-    cam, _ = observer_camera(tmp_path, store)
+    cam, _ = observer_camera(tmp_path, store, SIZE)
     lines = []
     with GalaxyStore(store) as s:
         viewer = Viewer(renderer, cam, len(points), echo=lines.append, picker=GalaxyPicker(s, "Mpc/h"))

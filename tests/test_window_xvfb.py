@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SAMPLE
+from galaxy_store import BLACK, GREEN, ROW, observer_camera, patch_store, solid_jpeg
 from PIL import Image
+
+from delvol.io.store import GalaxyStore
 
 pytestmark = [pytest.mark.window, pytest.mark.slow]
 
@@ -96,6 +99,38 @@ def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
     assert a.shape == b.shape == (320, 480, 3)
     assert a.std() > 5 and b.std() > 5
     assert np.abs(a.astype(int) - b.astype(int)).mean() > 2  # moved and restretched: a different view
+
+
+def test_click_a_galaxy_in_a_real_window(display, tmp_path):
+    images = {objid: solid_jpeg(GREEN if objid in ROW else BLACK) for objid in [*ROW, *range(10, 30)]}
+    db = patch_store(tmp_path / "store", images)
+    cam, state = observer_camera(tmp_path, db, (480, 320))
+    with GalaxyStore(db) as store:
+        positions, objids = store.positions(), store.objids()
+    x, y = cam.project(positions[objids == 3], 480, 320)[0]
+    env = {**os.environ, "DISPLAY": display, "DELVOL_CACHE_DIR": str(tmp_path / "cache")}
+    log = open(tmp_path / "view.log", "w")  # closed in the finally, after the process
+    args = [sys.executable, "-m", "delvol", "view", str(db), "--size", "480x320", "--camera", str(state), "--sprites"]
+    args += ["--sprite-size", "1Mpc", "--screenshot-dir", str(tmp_path / "shots")]
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wid = wait_for(lambda: xdotool(display, "search", "--name", "delvol - N="), 120, "the viewer window").split()[0]
+        xdotool(display, "mousemove", "--window", wid, str(round(x)), str(round(y)))
+        xdotool(display, "click", "1")  # through XTEST: windows ignore sent (synthetic) clicks
+        wait_for(lambda: "galaxy 3 at (" in (tmp_path / "view.log").read_text(), 30, "the picked galaxy's row")
+        xdotool(display, "key", "--window", wid, "p")
+        shot = wait_for(lambda: sorted((tmp_path / "shots").glob("delvol-*.png")), 30, "the screenshot")[0]
+        xdotool(display, "key", "--window", wid, "Escape")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert "  redshift  0.03" in (tmp_path / "view.log").read_text()
+    pixels = np.asarray(Image.open(shot)).astype(int)
+    # The picture, enlarged in the top-right corner (480x320: a 144-pixel square 12 pixels in).
+    np.testing.assert_allclose(pixels[12 + 72, 480 - 12 - 72], GREEN, atol=12)
+    np.testing.assert_allclose(pixels[round(y), round(x)], GREEN, atol=12)
 
 
 def test_no_display_points_to_render(tmp_path):
