@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -60,20 +61,29 @@ def wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
-    shots = tmp_path / "shots"
+@contextmanager
+def viewer_window(display, tmp_path, *args):
+    """Run ``delvol view ARGS`` at 480x320, yield its window id, and expect it to quit with Esc."""
     env = {**os.environ, "DISPLAY": display, "DELVOL_CACHE_DIR": str(tmp_path / "cache")}
     log = open(tmp_path / "view.log", "w")  # closed in the finally, after the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "delvol", "view", str(SAMPLE), "--size", "480x320", "--screenshot-dir", str(shots)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "delvol", "view", *map(str, args), "--size", "480x320"]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # The title switches to "delvol - N=..." once the first frames are drawn.
         found = wait_for(lambda: xdotool(display, "search", "--name", "delvol - N="), 120, "the viewer window")
         wid = found.split()[0]
+        yield wid
+        xdotool(display, "key", "--window", wid, "Escape")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+
+
+def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
+    shots = tmp_path / "shots"
+    with viewer_window(display, tmp_path, SAMPLE, "--screenshot-dir", shots) as wid:
         xdotool(display, "keydown", "--window", wid, "w")
         time.sleep(1.0)
         xdotool(display, "keyup", "--window", wid, "w")
@@ -87,12 +97,6 @@ def test_fly_and_screenshot_in_a_real_window(display, tmp_path):
         time.sleep(0.5)
         xdotool(display, "key", "--window", wid, "F12")
         second = wait_for(lambda: sorted(set(shots.glob("delvol-*.png")) - {first}), 30, "the second screenshot")[0]
-        xdotool(display, "key", "--window", wid, "Escape")
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
     output = (tmp_path / "view.log").read_text()
     assert f"screenshot: {first}" in output and "stretch: asinh" in output
     a, b = (np.asarray(Image.open(p)) for p in (first, second))
@@ -108,24 +112,14 @@ def test_click_a_galaxy_in_a_real_window(display, tmp_path):
     with GalaxyStore(db) as store:
         positions, objids = store.positions(), store.objids()
     x, y = cam.project(positions[objids == 3], 480, 320)[0]
-    env = {**os.environ, "DISPLAY": display, "DELVOL_CACHE_DIR": str(tmp_path / "cache")}
-    log = open(tmp_path / "view.log", "w")  # closed in the finally, after the process
-    args = [sys.executable, "-m", "delvol", "view", str(db), "--size", "480x320", "--camera", str(state), "--sprites"]
-    args += ["--sprite-size", "1Mpc", "--screenshot-dir", str(tmp_path / "shots")]
-    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wid = wait_for(lambda: xdotool(display, "search", "--name", "delvol - N="), 120, "the viewer window").split()[0]
+    shots = tmp_path / "shots"
+    args = (db, "--camera", state, "--sprites", "--sprite-size", "1Mpc", "--screenshot-dir", shots)
+    with viewer_window(display, tmp_path, *args) as wid:
         xdotool(display, "mousemove", "--window", wid, str(round(x)), str(round(y)))
         xdotool(display, "click", "1")  # through XTEST: windows ignore sent (synthetic) clicks
         wait_for(lambda: "galaxy 3 at (" in (tmp_path / "view.log").read_text(), 30, "the picked galaxy's row")
         xdotool(display, "key", "--window", wid, "p")
-        shot = wait_for(lambda: sorted((tmp_path / "shots").glob("delvol-*.png")), 30, "the screenshot")[0]
-        xdotool(display, "key", "--window", wid, "Escape")
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
+        shot = wait_for(lambda: sorted(shots.glob("delvol-*.png")), 30, "the screenshot")[0]
     assert "  redshift  0.03" in (tmp_path / "view.log").read_text()
     pixels = np.asarray(Image.open(shot)).astype(int)
     # The picture, enlarged in the top-right corner (480x320: a 144-pixel square 12 pixels in).
