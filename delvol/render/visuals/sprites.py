@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import moderngl
 import numpy as np
 
@@ -12,6 +14,9 @@ from delvol.render.sprite_layout import Galaxies, largest, screen_layout
 from delvol.render.thumbnails import LayerTable, ThumbnailLoader
 
 _INSTANCE_FLOATS = 5  # centre (3), half size, layer
+MIPMAP_INTERVAL = 0.25
+"""Seconds between mipmap rebuilds while thumbnails keep arriving. GL rebuilds every layer
+at once: about 50 ms for 200 layers on llvmpipe, too much to do in every frame."""
 
 
 class SpriteVisual:
@@ -64,6 +69,8 @@ class SpriteVisual:
         self._chosen = np.zeros(0, dtype=np.int64)
         self._objids: list = []
         self._view: tuple = ()
+        self._unbuilt: set[int] = set()  # layers written since the mipmaps were last built
+        self._built_at = -np.inf
         self.n_drawn = 0
         self.n_pending = 0
 
@@ -90,16 +97,26 @@ class SpriteVisual:
         self._write_instances(self._upload_ready())
 
     def _upload_ready(self) -> np.ndarray:
-        """Give the chosen galaxies whose thumbnails are ready a layer; return every one's layer."""
+        """Give the chosen galaxies whose thumbnails are ready a layer; return every one's layer.
+
+        A layer counts as ready once its mipmaps are built: until then its smaller levels
+        still hold the galaxy that had the layer before, so it shows the placeholder.
+        """
         layers, uploads = self._table.assign(self._objids, self.loader.get)
         side = self.loader.side
         for layer, image in uploads:
             self.texture.write(image.tobytes(), viewport=(0, 0, layer, side, side, 1))
-        if uploads:
-            self.texture.build_mipmaps()
+            self._unbuilt.add(layer)
         waiting = [objid for objid, layer in zip(self._objids, layers, strict=True) if layer < 0]
-        self.n_pending = sum(not self.loader.done(objid) for objid in waiting)
-        return layers
+        loading = sum(not self.loader.done(objid) for objid in waiting)
+        now = time.perf_counter()
+        if self._unbuilt and (self.synchronous or loading == 0 or now - self._built_at >= MIPMAP_INTERVAL):
+            self.texture.build_mipmaps()
+            self._unbuilt.clear()
+            self._built_at = now
+        unbuilt = np.isin(layers, list(self._unbuilt))
+        self.n_pending = loading + int(unbuilt.sum())
+        return np.where(unbuilt, -1, layers)
 
     def _write_instances(self, layers: np.ndarray) -> None:
         chosen = self._chosen
