@@ -74,8 +74,8 @@ def add_sprite_arguments(parser: argparse.ArgumentParser) -> None:
         "--sprite-size",
         type=parse_length,
         metavar="LENGTH",
-        help=f"side of a thumbnail, for example 50kpc, 0.05Mpc or 0.1Mpc/h; a bare number is in --units "
-        f"(default {DEFAULT_SIZE}; with --sprite-size-column, the length of one unit of the column, default 1)",
+        help=f"comoving side of a thumbnail, for example 50kpc, 0.05Mpc or 0.1Mpc/h; a bare number is in --units "
+        f"(default {DEFAULT_SIZE}; with --sprite-size-column, what one unit of the column is: default 1, in --units)",
     )
     group.add_argument(
         "--sprite-size-column", metavar="COL", help="catalogue column holding each galaxy's thumbnail side"
