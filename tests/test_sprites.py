@@ -13,6 +13,7 @@ from galaxy_store import BLUE, RED, solid_jpeg
 from PIL import Image
 
 from delvol.cli.sprite_options import length_in, parse_length
+from delvol.errors import DelvolError
 from delvol.render.camera import Camera
 from delvol.render.settings import RenderSettings
 from delvol.render.sprite_layout import Galaxies, largest, pick, screen_layout
@@ -240,15 +241,16 @@ def test_an_undecodable_image_fails_once_and_stays_a_placeholder():
         loader.close()
 
 
-def test_a_crashed_worker_is_reported_not_waited_for():
+@pytest.mark.parametrize("error", [DelvolError("no such file", "gone.db"), RuntimeError("a bug")])
+def test_a_crashed_worker_is_reported_not_waited_for(error):
     @contextmanager
     def broken():
-        raise RuntimeError("store vanished")
+        raise error
         yield
 
     loader = ThumbnailLoader(broken, workers=1)
     loader.request([1])
-    with pytest.raises(RuntimeError, match="store vanished"):
+    with pytest.raises(type(error), match=str(error)):
         loader.wait([1])
     loader.close()
 

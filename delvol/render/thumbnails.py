@@ -188,7 +188,12 @@ class ThumbnailLoader:
         Raises
         ------
         ValueError
-            More are asked for than the cache holds, so the wait could never end.
+            More are asked for than the cache holds, or some were not requested, so the
+            wait could never end.
+        DelvolError
+            A worker could not open the store (it has gone, say).
+        RuntimeError
+            A worker stopped on anything else.
         """
         if len(set(objids)) > self.capacity:
             raise ValueError(f"cannot wait for {len(set(objids))} thumbnails with room for {self.capacity}")
@@ -271,6 +276,8 @@ class ThumbnailLoader:
             self._cond.notify_all()
 
     def _raise_crash(self) -> None:
+        if isinstance(self._crash, DelvolError):
+            raise self._crash
         if self._crash is not None:
             raise RuntimeError(f"thumbnail decoding stopped: {self._crash}") from self._crash
 
