@@ -172,3 +172,40 @@ def test_overlay_triangle_lands_on_expected_pixels(ctx):
     np.testing.assert_allclose(image[outside], np.broadcast_to(background, (int(outside.sum()), 3)), atol=1e-6)
     target.release()
     renderer.release()
+
+
+def test_debug_mode_names_the_failing_step(ctx, cloud):
+    renderer = Renderer(ctx, RenderSettings(), debug=True)
+    renderer.set_tessellation(tessellate(cloud))
+    renderer.resize((SIZE, SIZE))
+    renderer.clear()
+    renderer.accumulate(top_view().view_projection(1.0))  # clean: no error raised
+    ctx.blend_func = (0x7FFF, 0x7FFF)  # an invalid blend factor leaves GL_INVALID_ENUM behind
+    with pytest.raises(RuntimeError, match="GL_INVALID_ENUM after accumulating faces"):
+        renderer.accumulate(top_view().view_projection(1.0))
+    renderer.release()
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("mesh", "scale"), [("meshes/4769castalia_radar.obj", 20.0), ("meshes/spot.obj", 30.0)])
+def test_real_meshes_overlay_where_their_vertices_project(ctx, mesh, scale):
+    from conftest import shared_file
+
+    from delvol.io.obj import load_obj
+
+    obj = load_obj(shared_file(mesh), scale=scale, offset=(50.0, 50.0, 50.0))
+    renderer = Renderer(ctx, RenderSettings(show_faces=False))
+    renderer.set_tessellation(tessellate(np.random.default_rng(1).random((100, 3)) * 100))
+    renderer.add_overlay(obj.vertices, obj.triangles, obj.lines, (1.0, 1.0, 1.0), "wire")
+    cam = Camera(projection="orthographic")
+    cam.fit(np.zeros(3), np.full(3, 100.0), aspect=1.0, view="+z")
+    target = FloatTarget(ctx, (128, 128))
+    renderer.render(target.fbo, cam.view_projection(1.0))
+    drawn = target.read(3).min(axis=-1) > 0.99  # white wireframe pixels
+    target.release()
+    renderer.release()
+    px = np.floor(cam.project(obj.vertices, 128, 128)).astype(int)
+    assert drawn[px[:, 1], px[:, 0]].mean() > 0.9  # the vertices sit on drawn lines
+    rows, cols = np.nonzero(drawn)
+    assert rows.min() >= px[:, 1].min() - 1 and rows.max() <= px[:, 1].max() + 1
+    assert cols.min() >= px[:, 0].min() - 1 and cols.max() <= px[:, 0].max() + 1

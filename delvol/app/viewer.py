@@ -31,7 +31,11 @@ from delvol.render.paths import CameraPath, save_path
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, auto_window, cycle
 
-FRAME_BUDGET = 0.04  # seconds of face drawing per frame: 25 fps while moving
+# Seconds of face drawing per frame. While the view changes the budget leaves room for
+# the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of
+# each frame on that fixed cost, so the full image arrives sooner (still 8+ fps for input).
+MOVING_BUDGET = 0.03
+REFINE_BUDGET = 0.1
 CLICK_SLOP = 4.0  # pixels a press may drag and still count as a click
 INITIAL_RATE = 1.0e6  # faces per second before the first measurement (llvmpipe: ~1.4e6)
 
@@ -173,7 +177,8 @@ class Viewer:
         vp = self.view_projection
         progress = self.progress
         n_faces = max(self.renderer.volume.n_faces, 1)
-        step = min(1.0, FRAME_BUDGET * progress.rate / n_faces)
+        budget = MOVING_BUDGET if progress.dirty else REFINE_BUDGET
+        step = min(1.0, budget * progress.rate / n_faces)
         if progress.dirty:
             self.renderer.clear()
             progress.done, progress.dirty = 0.0, False

@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Delaunay-volume rendering and DTFE densities for sparse 3-D point sets.",
     )
     parser.add_argument("--version", action="version", version=f"delvol {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks, and check OpenGL errors at every step"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         importlib.import_module(f"delvol.cli.{name}").register(sub)

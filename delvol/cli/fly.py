@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     camera = camera_from_args(args, tess, aspect)
     path = build_path(args, camera, aspect)
     ctx = create_offscreen_context()
-    renderer = Renderer(ctx, settings)
+    renderer = Renderer(ctx, settings, debug=args.debug)
     try:
         renderer.set_tessellation(tess)
         add_overlays(renderer, args)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, tess)
     camera = camera_from_args(args, tess, width / height)
     ctx = create_offscreen_context()
-    renderer = Renderer(ctx, settings)
+    renderer = Renderer(ctx, settings, debug=args.debug)
     try:
         with log.stage("upload"):
             renderer.set_tessellation(tess)

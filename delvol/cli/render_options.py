@@ -100,6 +100,7 @@ def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
     cam.add_argument("--elevation", type=float, default=20.0, help="degrees above the horizontal (default 20)")
     cam.add_argument("--distance", type=float, help="from the data centre (default: fit the data)")
     cam.add_argument("--view", choices=AXIS_VIEWS, help="look along an axis from this side, fitting the bounds")
+    cam.add_argument("--zoom", type=float, default=1.0, help="magnify the fitted view by this factor (default 1)")
     cam.add_argument("--ortho", action="store_true", help="orthographic projection")
     cam.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees (default 45)")
     cam.add_argument(
@@ -161,6 +162,12 @@ def camera_from_args(args: argparse.Namespace, tess: Tessellation, aspect: float
     )
     lower, upper = data_bounds(tess)
     cam.fit(lower, upper, aspect, args.azimuth, args.elevation, args.distance, args.view)
+    if args.zoom <= 0:
+        raise DelvolError(f"--zoom must be positive, got {args.zoom:g}")
+    focus = cam.focus
+    cam.ortho_height /= args.zoom
+    cam.focus_distance /= args.zoom
+    cam.position = focus - cam.focus_distance * cam.forward
     if args.camera:
         cam.set_state(read_camera_state(args.camera))
     return cam

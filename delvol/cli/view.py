@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         camera.set_state(fitted.get_state())
 
     def make_viewer(ctx) -> Viewer:
-        renderer = Renderer(ctx, settings)
+        renderer = Renderer(ctx, settings, debug=args.debug)
         with log.stage("upload"):
             renderer.set_tessellation(tess)
             add_overlays(renderer, args)

@@ -37,16 +37,22 @@ def check_gl(ctx: moderngl.Context, where: str) -> None:
         raise RuntimeError(f"OpenGL error {error} after {where}")
 
 
-def _expand(source: str) -> str:
-    return _INCLUDE.sub(lambda m: shader_source(m.group(1)), source)
+def _expand(source: str, defines: tuple[str, ...]) -> str:
+    source = _INCLUDE.sub(lambda m: shader_source(m.group(1)), source)
+    if not defines:
+        return source
+    version, _, rest = source.partition("\n")
+    return "\n".join([version, *(f"#define {name}" for name in defines), rest])
 
 
-def load_program(ctx: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
+def load_program(ctx: moderngl.Context, vertex: str, fragment: str, defines: tuple[str, ...] = ()) -> moderngl.Program:
     """Compile a program from files in the packaged ``shaders/`` folder.
 
-    Lines ``#include "name.glsl"`` are replaced by that file, one level deep.
+    Lines ``#include "name.glsl"`` are replaced by that file, one level deep, and each
+    name in ``defines`` becomes a ``#define`` after the ``#version`` line, to compile
+    variants of one source.
     """
     return ctx.program(
-        vertex_shader=_expand(shader_source(vertex)),
-        fragment_shader=_expand(shader_source(fragment)),
+        vertex_shader=_expand(shader_source(vertex), defines),
+        fragment_shader=_expand(shader_source(fragment), defines),
     )

@@ -7,6 +7,7 @@ import numpy as np
 
 from delvol.geometry import Tessellation
 from delvol.render.camera import Camera
+from delvol.render.context import check_gl
 from delvol.render.passes import FloatTarget, ToneMapPass
 from delvol.render.settings import RenderSettings, auto_window
 from delvol.render.sprite_layout import Galaxies
@@ -42,10 +43,14 @@ class Renderer:
     ----------
     ctx : moderngl.Context
     settings : RenderSettings, optional
+    debug : bool
+        Check for OpenGL errors after every upload, accumulation and composite, and raise
+        naming the step (``--debug`` on the command line).
     """
 
-    def __init__(self, ctx: moderngl.Context, settings: RenderSettings | None = None) -> None:
+    def __init__(self, ctx: moderngl.Context, settings: RenderSettings | None = None, debug: bool = False) -> None:
         self.ctx = ctx
+        self.debug = debug
         self.settings = settings or RenderSettings()
         self.tonemap = ToneMapPass(ctx)
         self.volume = VolumeVisual(ctx)
@@ -68,6 +73,11 @@ class Renderer:
         self.volume.set_data(tess, self.origin)
         self.points.set_data(primary, tess.density[: tess.n_primary], self.origin)
         self.auto_window = None
+        self._check("uploading the tessellation")
+
+    def _check(self, step: str) -> None:
+        if self.debug:
+            check_gl(self.ctx, step)
 
     def add_overlay(
         self,
@@ -145,6 +155,7 @@ class Renderer:
         ctx.blend_func = moderngl.ONE, moderngl.ONE
         self.volume.draw(self.with_origin(view_proj), self.settings, start, stop)
         self.drawn += stop - start
+        self._check("accumulating faces")
 
     def update_auto_window(self) -> tuple[float, float]:
         """Set the automatic density window from percentiles of the accumulated image."""
@@ -183,6 +194,7 @@ class Renderer:
         if self.inset is not None:
             self.inset.draw(fbo.size, IMAGE_UNIT)
         ctx.disable(moderngl.BLEND)
+        self._check("compositing")
 
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
         """A complete frame: all faces, the automatic window if none is set, the layers."""

@@ -43,9 +43,10 @@ class VolumeVisual:
 
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
-        self.program = load_program(ctx, "volume.vert", "volume.frag")
+        # Shader variants by (weighted, clipped), compiled on first use, each with its VAO.
+        self._programs: dict[tuple[bool, bool], moderngl.Program] = {}
+        self._vaos: dict[tuple[bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
-        self._vao: moderngl.VertexArray | None = None
         self._weights: moderngl.Texture | None = None
         self._areas = np.zeros(0)
         self._weighting = ""
@@ -64,8 +65,7 @@ class VolumeVisual:
         """
         self._release_buffers()
         self._origin = np.asarray(origin, dtype=np.float64)
-        if tess.box_size is not None:
-            self._clip = (tess.box_lower, tess.box_lower + tess.box_size)
+        self._clip = NO_CLIP if tess.box_size is None else (tess.box_lower, tess.box_lower + tess.box_size)
         rng = np.random.default_rng(seed)
         on_hull = tess.face_on_hull
         inner, outer = np.flatnonzero(~on_hull), np.flatnonzero(on_hull)
@@ -75,14 +75,8 @@ class VolumeVisual:
         vertices = np.empty((len(tess.points), 4), dtype=np.float32)
         vertices[:, :3] = tess.points - origin
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
-        vbo = self.ctx.buffer(vertices.tobytes())
-        ibo = self.ctx.buffer(faces.astype(np.uint32).tobytes())
-        self._buffers = [vbo, ibo]
-        self._vao = self.ctx.vertex_array(
-            self.program, [(vbo, "3f 1f", "in_position", "in_density")], ibo, index_element_size=4
-        )
+        self._buffers = [self.ctx.buffer(vertices.tobytes()), self.ctx.buffer(faces.astype(np.uint32).tobytes())]
         self._areas = face_areas(tess.points, faces)
-        self._weighting = ""
 
     def _upload_weights(self, weighting: str) -> None:
         if weighting == self._weighting:
@@ -112,27 +106,47 @@ class VolumeVisual:
 
         ``view_proj`` must already include the translation to the data origin.
         """
-        if self._vao is None:
+        if not self._buffers:
             return
-        self._upload_weights(settings.weighting)
-        self._weights.use(location=0)
-        prog = self.program
-        prog["u_face_weight"] = 0
-        prog["u_weight_width"] = WEIGHT_ROW
+        weighted = settings.weighting != "sum"
+        clipped = self._clip is not NO_CLIP or settings.cut_mode != "off"
+        prog, vao = self._variant(weighted, clipped)
         prog["u_view_proj"].write(gl_bytes(view_proj))
-        prog["u_origin"] = tuple(float(v) for v in self._origin)
-        set_cut_uniforms(prog, settings, self._clip)
+        if weighted:
+            self._upload_weights(settings.weighting)
+            self._weights.use(location=0)
+            prog["u_face_weight"] = 0
+            prog["u_weight_width"] = WEIGHT_ROW
+        if clipped:
+            prog["u_origin"] = tuple(float(v) for v in self._origin)
+            set_cut_uniforms(prog, settings, self._clip)
         for first, count in self.face_ranges(start, stop, not settings.hide_hull):
-            prog["u_first_face"] = first
-            self._vao.render(moderngl.TRIANGLES, vertices=3 * count, first=3 * first)
+            if weighted:
+                prog["u_first_face"] = first
+            vao.render(moderngl.TRIANGLES, vertices=3 * count, first=3 * first)
+
+    def _variant(self, weighted: bool, clipped: bool) -> tuple[moderngl.Program, moderngl.VertexArray]:
+        key = (weighted, clipped)
+        if key not in self._programs:
+            defines = tuple(name for name, on in (("WEIGHTED", weighted), ("CLIPPED", clipped)) if on)
+            self._programs[key] = load_program(self.ctx, "volume.vert", "volume.frag", defines)
+        if key not in self._vaos:
+            vbo, ibo = self._buffers
+            self._vaos[key] = self.ctx.vertex_array(
+                self._programs[key], [(vbo, "3f 1f", "in_position", "in_density")], ibo, index_element_size=4
+            )
+        return self._programs[key], self._vaos[key]
 
     def _release_buffers(self) -> None:
-        for obj in (self._vao, self._weights, *self._buffers):
+        for obj in (*self._vaos.values(), self._weights, *self._buffers):
             if obj is not None:
                 obj.release()
-        self._vao, self._weights, self._buffers = None, None, []
+        self._vaos, self._weights, self._buffers = {}, None, []
+        self._weighting = ""
 
     def release(self) -> None:
         """Free every GL object this visual owns."""
         self._release_buffers()
-        self.program.release()
+        for program in self._programs.values():
+            program.release()
+        self._programs = {}
