@@ -55,6 +55,7 @@ def length_in(value: float, unit: str, units: str, h: float) -> float:
 
 
 def positive_int(text: str) -> int:
+    """Parse a count or a size in MB that must be at least 1."""
     try:
         value = int(text)
     except ValueError:
