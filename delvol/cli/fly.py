@@ -7,23 +7,20 @@ import sys
 
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
 from delvol.cli.render_options import (
-    add_camera_arguments,
-    add_overlays,
-    add_render_arguments,
+    add_frame_arguments,
+    add_scene_arguments,
     camera_from_args,
-    parse_size,
-    settings_from_args,
+    load_scene,
+    offscreen_renderer,
 )
-from delvol.cli.sprite_options import add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fly", help="render a fly-through movie (MP4 or PNG frames) without a display")
-    add_input_arguments(p)
+    add_scene_arguments(p)
     p.add_argument(
         "-o",
         "--output",
@@ -50,17 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
-    p.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH", help="default 1920x1080")
-    p.add_argument(
-        "--supersample",
-        type=int,
-        default=1,
-        choices=range(1, 9),
-        metavar="N",
-        help="render N times larger and average down (default 1)",
-    )
-    add_render_arguments(p)
-    add_camera_arguments(p)
+    add_frame_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -86,29 +73,20 @@ def build_path(args: argparse.Namespace, camera, aspect: float):
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.render.context import create_offscreen_context
     from delvol.render.movie import movie_format, write_movie
     from delvol.render.offscreen import render_image
-    from delvol.render.renderer import Renderer
 
     movie_format(args.output)  # a bad output name fails now, not after the render
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
-    check_sprite_input(args)
     log = StageLog()
-    points, tess = load_and_tessellate(args, log)
+    points, tess = load_scene(args, log)
     width, height = args.size
     aspect = width / height
-    settings = settings_from_args(args, tess)
     camera = camera_from_args(args, tess, aspect)
     path = build_path(args, camera, aspect)
-    ctx = create_offscreen_context()
-    renderer = Renderer(ctx, settings, debug=args.debug)
-    try:
-        renderer.set_tessellation(tess)
-        add_overlays(renderer, args)
-        add_sprites(renderer, args, points, synchronous=True)
+    with offscreen_renderer(args, points, tess, log) as renderer:
 
         def frames():
             # The density window is set from the first frame and kept, so brightness does
@@ -119,10 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
         with log.stage("render frames"):
             written = write_movie(frames(), args.output, args.fps, n_frames=n_frames, log=StageLog(verbose=None))
-        report_sprite_failures(renderer)
-    finally:
-        renderer.release()
-        ctx.release()
     seconds = log.timings["render frames"]
     print(
         f"wrote {args.output}: {written} frames of {width}x{height} at {args.fps:g} fps "

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import moderngl
 import numpy as np
 
-from delvol.cli.sprite_options import add_sprite_arguments
+from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
+from delvol.io import PointSet
 from delvol.io.obj import load_obj
+from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.renderer import Renderer
@@ -190,3 +196,64 @@ def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
     for path in args.obj:
         mesh = load_obj(path, args.obj_scale, args.obj_offset)
         renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=args.obj_style)
+
+
+def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE and everything about what is drawn and from where: reading, look, camera."""
+    add_input_arguments(parser)
+    add_render_arguments(parser)
+    add_camera_arguments(parser)
+
+
+def add_frame_arguments(parser: argparse.ArgumentParser) -> None:
+    """Output size and supersampling, for offscreen frames."""
+    parser.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH", help="default 1920x1080")
+    parser.add_argument(
+        "--supersample",
+        type=int,
+        default=1,
+        choices=range(1, 9),
+        metavar="N",
+        help="render N times larger and average down (default 1)",
+    )
+
+
+def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
+    """Check the sprite options against FILE, then read and tessellate it."""
+    check_sprite_input(args)
+    return load_and_tessellate(args, log)
+
+
+def build_renderer(
+    ctx: moderngl.Context, args: argparse.Namespace, points: PointSet, tess: Tessellation, synchronous: bool
+) -> Renderer:
+    """A renderer with the tessellation, the overlays and the sprites the arguments ask for.
+
+    ``synchronous`` sprites wait for every thumbnail (offscreen frames must not depend on
+    timing); otherwise they load in the background.
+    """
+    renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
+    renderer.set_tessellation(tess)
+    add_overlays(renderer, args)
+    add_sprites(renderer, args, points, synchronous=synchronous)
+    return renderer
+
+
+@contextmanager
+def offscreen_renderer(
+    args: argparse.Namespace, points: PointSet, tess: Tessellation, log: StageLog
+) -> Iterator[Renderer]:
+    """An EGL context with a :func:`build_renderer` renderer, both released afterwards."""
+    from delvol.render.context import create_offscreen_context
+
+    ctx = create_offscreen_context()
+    renderer = None
+    try:
+        with log.stage("upload"):
+            renderer = build_renderer(ctx, args, points, tess, synchronous=True)
+        yield renderer
+        report_sprite_failures(renderer)
+    finally:
+        if renderer is not None:
+            renderer.release()
+        ctx.release()

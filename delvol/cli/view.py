@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
-from delvol.cli.render_options import (
-    add_camera_arguments,
-    add_overlays,
-    add_render_arguments,
-    camera_from_args,
-    parse_size,
-    settings_from_args,
-)
-from delvol.cli.sprite_options import add_sprites, check_sprite_input
+from delvol.cli.render_options import add_scene_arguments, build_renderer, camera_from_args, load_scene, parse_size
 from delvol.progress import StageLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="fly through a Delaunay volume in a window (press H for keys)")
-    add_input_arguments(p)
+    add_scene_arguments(p)
     p.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
     p.add_argument("--screenshot-dir", default=".", metavar="DIR", help="where P / F12 save PNGs (default .)")
     p.add_argument("--no-vsync", action="store_true", help="do not wait for the display refresh")
@@ -36,8 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=20.0,
         help="seconds the path takes to play with L, as in `delvol fly --duration` (default 20)",
     )
-    add_render_arguments(p)
-    add_camera_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -48,14 +37,11 @@ def run(args: argparse.Namespace) -> int:
     from delvol.app.window import run as run_window
     from delvol.io.store import GalaxyStore
     from delvol.render.paths import load_path
-    from delvol.render.renderer import Renderer
 
     require_display()  # before minutes of tessellation, not after
-    check_sprite_input(args)
     keyframes = load_path(args.path).keyframes if args.path else []
     log = StageLog()
-    points, tess = load_and_tessellate(args, log)
-    settings = settings_from_args(args, tess)
+    points, tess = load_scene(args, log)
     width, height = args.size
 
     def reset(camera) -> None:
@@ -64,11 +50,8 @@ def run(args: argparse.Namespace) -> int:
         camera.set_state(fitted.get_state())
 
     def make_viewer(ctx) -> Viewer:
-        renderer = Renderer(ctx, settings, debug=args.debug)
         with log.stage("upload"):
-            renderer.set_tessellation(tess)
-            add_overlays(renderer, args)
-            add_sprites(renderer, args, points, synchronous=False)
+            renderer = build_renderer(ctx, args, points, tess, synchronous=False)
         camera = camera_from_args(args, tess, width / height)
         viewer = Viewer(
             renderer,
