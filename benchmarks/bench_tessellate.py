@@ -17,7 +17,7 @@ Data: ``poisson`` (uniform in the unit cube) and ``clustered`` (Soneira–Peeble
 dimension 2.16), both from fixed seeds; see ``pointsets.py``. By default both below 1e6
 points and only ``clustered`` from 1e6 up, where one Qhull run takes a minute.
 
-Run from the repository root: ``python benchmarks/bench_tessellate.py --sizes 1e4 1e5``.
+Run from the repository root: ``python -m benchmarks.bench_tessellate --sizes 1e4 1e5``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pointsets import GENERATORS
 from scipy.spatial import Delaunay
-from timing import interleaved, median, paired_ratios, print_table, verdict
 
+import delvol
+from benchmarks.pointsets import GENERATORS
+from benchmarks.timing import interleaved, median, paired_ratios, print_table, verdict
 from delvol.geometry import tessellate
 from delvol.geometry.store import cached_tessellate, clear_cache
 from delvol.progress import StageLog
@@ -44,7 +45,7 @@ TIME_GOAL = 1.10
 PEAK_GOAL = 1.3
 CACHE_GOAL = 20.0
 _BIG = 1_000_000  # from here on, only clustered data by default
-_PEAK_SCRIPT = Path(__file__).with_name("peak_rss.py")
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 def time_builds(points: np.ndarray, repeat: int) -> tuple[dict[str, list[float]], dict[str, float]]:
@@ -67,7 +68,11 @@ def peak_memory(points: np.ndarray, folder: Path) -> dict[str, dict[str, Any]]:
     reports = {}
     for mode in ("scipy", "delvol"):
         done = subprocess.run(
-            [sys.executable, str(_PEAK_SCRIPT), mode, str(path)], check=True, capture_output=True, text=True
+            [sys.executable, "-m", "benchmarks.peak_rss", mode, str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=_ROOT,
         )
         reports[mode] = json.loads(done.stdout)
     path.unlink()
@@ -172,6 +177,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> int:
     """Run every comparison, print the summary table; return 1 if any goal failed."""
+    print(f"delvol from {Path(delvol.__file__).parent}")
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="delvol-bench-") as tmp:
         for n in (int(size) for size in args.sizes):

@@ -1,4 +1,4 @@
-"""Peak memory of one build, measured in a fresh process: ``python peak_rss.py MODE POINTS.npy``.
+"""Peak memory of one build, in a fresh process: ``python -m benchmarks.peak_rss MODE POINTS.npy``.
 
 MODE is ``scipy`` (bare :class:`scipy.spatial.Delaunay`) or ``delvol``
 (:func:`delvol.geometry.tessellate`). After the imports and the points are loaded, the
