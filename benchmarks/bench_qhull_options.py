@@ -2,8 +2,9 @@
 
 Every candidate option string triangulates the same points, in delvol's sheared frame,
 interleaved round by round with the others, so each round's ratio to the default sees
-the same machine load. Data: ``poisson`` and ``clustered`` (Soneira–Peebles), as in
-``pointsets.py``. Each candidate must also pass, through :func:`delvol.geometry.tessellate`:
+the same machine load; times are CPU seconds (see ``timing.py``). Data: ``poisson`` and
+``clustered`` (Soneira–Peebles), as in ``pointsets.py``. Each candidate must also pass,
+through :func:`delvol.geometry.tessellate`:
 
 lattice
     An exact 8³ cubic lattice: no flat tetrahedra, total volume 7³, interior density 1.
@@ -116,13 +117,13 @@ def run_check(check: Callable[[str], bool | None], options: str) -> str:
 
 
 def time_options(points: np.ndarray, candidates: list[str], repeat: int) -> dict[str, list[float]]:
-    """Interleaved wall times of Qhull with each option string, on delvol's frame."""
+    """Interleaved CPU times of Qhull with each option string, on delvol's frame."""
     framed = qhull_frame(points, points.mean(axis=0))
 
     def build(options: str) -> Callable[[], Delaunay]:
         return lambda: Delaunay(framed, qhull_options=options)
 
-    return interleaved({options: build(options) for options in candidates}, repeat)
+    return interleaved({options: build(options) for options in candidates}, repeat).cpu
 
 
 def accepted(options: str) -> bool:
@@ -174,7 +175,7 @@ def main(args: argparse.Namespace) -> None:
         correct = all(c != "FAIL" for c in checks)
         faster = options != reference and reliably_faster(ratios[options])
         rows.append([options, *cells[options], *checks, "faster" if correct and faster else "-"])
-    print("\ntimes are medians; x = median ratio to the reference, [range over rounds]")
+    print("\nmedian CPU seconds; x = median ratio to the reference, [range over rounds]")
     print_table(["options", *columns, *CHECKS, "reliably faster"], rows)
     winners = [row[0] for row in rows if row[-1] == "faster"]
     best = min(winners, key=lambda o: np.mean([median(r) for r in ratios[o]]), default=reference)

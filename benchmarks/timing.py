@@ -4,6 +4,10 @@ On a loaded machine an absolute time says little, but two things timed back to b
 nearly the same load, so the ratio of a pair is meaningful. Every round runs each task
 once, in an order rotated from round to round so that none always goes first, and the
 ratios are taken within a round before taking their median.
+
+Both wall-clock and CPU time (of the whole process, all threads) are recorded. The work
+measured here is single-threaded, so on a shared machine CPU time is what the code costs,
+while wall time also counts the seconds the scheduler gave to other people's jobs.
 """
 
 from __future__ import annotations
@@ -12,23 +16,33 @@ import gc
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
-def interleaved(tasks: Mapping[str, Callable[[], Any]], repeat: int) -> dict[str, list[float]]:
-    """Run every task once per round for ``repeat`` rounds; return each task's wall times.
+@dataclass
+class Times:
+    """Seconds per round for each task: wall-clock and process CPU time."""
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+
+def interleaved(tasks: Mapping[str, Callable[[], Any]], repeat: int) -> Times:
+    """Run every task once per round for ``repeat`` rounds; return each task's times.
 
     Results are dropped straight away, so one task's output does not weigh on the next.
     """
     names = list(tasks)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times = Times({name: [] for name in names}, {name: [] for name in names})
     for round_ in range(repeat):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             gc.collect()
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             tasks[name]()
-            times[name].append(time.perf_counter() - start)
+            times.cpu[name].append(time.process_time() - cpu)
+            times.wall[name].append(time.perf_counter() - wall)
     return times
 
 
