@@ -92,6 +92,11 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    # tessellate() keeps its Qhull result here, for density_at(). benchmarks/bench_tessellate.py
+    # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
+    # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
+    # per point sets; dropping it would make the first interpolation rerun Qhull, ~95% of a
+    # build, on top of the held tessellation.
     _locator: Locator | None = field(default=None, repr=False)
 
     @property
