@@ -6,7 +6,10 @@ time
     ``scipy.spatial.Delaunay(points)`` against :func:`delvol.geometry.tessellate`,
     interleaved; goal: delvol / scipy <= 1.10 (post-processing small next to Qhull), in
     CPU time (see ``timing.py``; the wall-clock ratio is shown beside it). Also delvol's
-    stage times, and the part of each delvol call outside its Qhull call.
+    stage times, and the part of each delvol call outside its Qhull call: the cleaner
+    figure, because Qhull's own time on one input can swing by half with a mere shift of
+    the coordinates, as it does for the raw 1e6 clustered set against delvol's centred,
+    sheared copy (so there delvol / scipy comes out near 0.66).
 peak
     Peak resident memory each adds over the loaded points, in a fresh process apiece
     (``peak_rss.py``), in bytes per point; goal: delvol / scipy <= 1.3.

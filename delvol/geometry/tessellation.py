@@ -32,8 +32,10 @@ Qt Qc                1.00             0.98           0.99
 ===================  ===============  =============  ===============
 
 Rounds scattered by up to ±10%, and every candidate passed the exact-lattice, duplicate and
-real-snapshot checks. ``Qz`` without ``Qbb`` is the trap: 54% slower on 1e6
-clustered points. Adding Q3, Q5, Q8, Q10 or Q14 changed nothing (0.998–1.036, 1e5 Poisson).
+real-snapshot checks. Adding Q3, Q5, Q8, Q10 or Q14 changed nothing (0.998–1.036, 1e5
+Poisson). Single large outliers like the 1.54 say little about the options: Qhull's time on
+one input swings that much with a mere shift of the coordinates (the 1e6 clustered set took
+55 s as generated, 35 s shifted by 1e-3 or centred), so only gains on every data set count.
 """
 
 # Exact lattices are co-spherical everywhere, and Qhull then splits each cube of eight
