@@ -24,13 +24,12 @@ def unique_faces(tetrahedra: np.ndarray, neighbors: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (F, 3), int32
     """
-    own = np.arange(len(tetrahedra))
-    parts = []
-    for k in range(4):
-        nb = neighbors[:, k]
-        keep = (nb > own) | (nb == -1)
-        parts.append(tetrahedra[keep][:, OPPOSITE[k]])
-    return np.ascontiguousarray(np.concatenate(parts).astype(np.int32, copy=False))
+    # Read as unsigned, "no neighbour" (-1) exceeds every index, so one comparison keeps
+    # both the faces this tetrahedron owns and its hull faces, with no int64 temporaries.
+    other = np.asarray(neighbors, dtype=np.int32).view(np.uint32)
+    own = np.arange(len(tetrahedra), dtype=np.uint32)
+    tets = np.asarray(tetrahedra, dtype=np.int32)
+    return np.concatenate([np.compress(other[:, k] > own, tets[:, OPPOSITE[k]], axis=0) for k in range(4)])
 
 
 def hull_vertices(tetrahedra: np.ndarray, neighbors: np.ndarray, n_points: int) -> np.ndarray:

@@ -15,9 +15,28 @@ from delvol.geometry.periodic import MIN_PADDING, PeriodicImages, owned_tetrahed
 from delvol.progress import QUIET, StageLog
 
 QHULL_OPTIONS = "Qbb Qc Qz Q12 Qt"
-"""SciPy's default for 3-D Delaunay; ``benchmarks/bench_qhull_options.py`` measured the
-alternatives and none was reliably faster. ``Qc`` is required: it reports the duplicate
-points that Qhull leaves out, so that their masses can be merged."""
+"""SciPy's default for 3-D Delaunay, kept because no alternative was reliably faster.
+
+``Qc`` is required: it reports the duplicate points that Qhull leaves out, so that their
+masses can be merged. ``python -m benchmarks.bench_qhull_options`` measured CPU time
+relative to this string, interleaved, median over rounds (1e5: 5 rounds; 1e6: 3):
+
+===================  ===============  =============  ===============
+options              1e5 clustered    1e5 Poisson    1e6 clustered
+===================  ===============  =============  ===============
+Qbb Qc Q12 Qt        1.03             0.99           1.01
+Qc Qz Q12 Qt         1.00             0.97           1.54
+Qbb Qc Qz Qt         1.00             0.97           1.01
+Qbb Qc Qz Q12 Qt Qx  1.01             1.05           1.03
+Qt Qc                1.00             0.98           0.99
+===================  ===============  =============  ===============
+
+Rounds scattered by up to ±10%, and every candidate passed the exact-lattice, duplicate and
+real-snapshot checks. Adding Q3, Q5, Q8, Q10 or Q14 changed nothing (0.998–1.036, 1e5
+Poisson). Single large outliers like the 1.54 say little about the options: Qhull's time on
+one input swings that much with a mere shift of the coordinates (the 1e6 clustered set took
+55 s as generated, 35 s shifted by 1e-3 or centred), so only gains on every data set count.
+"""
 
 # Exact lattices are co-spherical everywhere, and Qhull then splits each cube of eight
 # points into tetrahedra by arbitrary tie-breaking, which gives neighbouring lattice points
@@ -92,6 +111,11 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    # tessellate() keeps its Qhull result here, for density_at(). benchmarks/bench_tessellate.py
+    # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
+    # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
+    # per point sets; dropping it would make the first interpolation rerun Qhull, ~95% of a
+    # build, on top of the held tessellation.
     _locator: Locator | None = field(default=None, repr=False)
 
     @property
