@@ -48,7 +48,8 @@ class VolumeVisual:
         self._vaos: dict[tuple[bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
         self._weights: moderngl.Texture | None = None
-        self._areas = np.zeros(0)
+        self._faces: tuple[np.ndarray, np.ndarray] | None = None  # points and faces, for weights
+        self._areas: np.ndarray | None = None
         self._weighting = ""
         self._origin = np.zeros(3)
         self._clip = NO_CLIP
@@ -76,13 +77,17 @@ class VolumeVisual:
         vertices[:, :3] = tess.points - origin
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
         self._buffers = [self.ctx.buffer(vertices.tobytes()), self.ctx.buffer(faces.astype(np.uint32).tobytes())]
-        self._areas = face_areas(tess.points, faces)
+        # Areas only matter for the weighted modes; computing them lazily keeps the
+        # default upload quick.
+        self._faces, self._areas = (tess.points, faces), None
 
     def _upload_weights(self, weighting: str) -> None:
         if weighting == self._weighting:
             return
         if self._weights is not None:
             self._weights.release()
+        if self._areas is None:
+            self._areas = face_areas(*self._faces)
         weights = face_weights(self._areas, weighting)
         rows = max(1, -(-len(weights) // WEIGHT_ROW))
         padded = np.zeros(rows * WEIGHT_ROW, dtype=np.float32)
