@@ -468,3 +468,24 @@ def test_kill_mid_ingest_then_resume(tmp_path):
         assert store.meta["ingest_finished"] != ""
         rows = store._conn.execute("SELECT count(*), count(DISTINCT objid) FROM images").fetchone()
     assert rows == (n, n)
+
+
+@pytest.mark.real_data
+def test_fast_jpeg_header_agrees_with_pillow(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from delvol.io.store_images import jpeg_size
+
+    folder = shared_file("galaxy_jpg/102474.jpg").parent
+    for path in sorted(folder.glob("*.jpg")):
+        data = path.read_bytes()
+        with Image.open(BytesIO(data)) as img:
+            assert jpeg_size(data) == img.size
+    buffer = BytesIO()
+    Image.new("RGB", (37, 21), (10, 200, 30)).save(buffer, format="JPEG", progressive=True)
+    assert jpeg_size(buffer.getvalue()) == (37, 21)
+    assert jpeg_size(b"\xff\xd8\xff\xda\x00\x08garbage") is None
+    assert jpeg_size(b"\x89PNG\r\n\x1a\n") is None
+    assert jpeg_size(buffer.getvalue()[:20]) is None

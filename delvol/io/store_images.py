@@ -66,12 +66,53 @@ def match_images(folder: Path, pattern: str, objids: list) -> tuple[list[Path | 
     return paths, sorted(by_id)
 
 
+# Start-of-frame markers carry the image size; 0xC4, 0xC8 and 0xCC share the range but
+# are other segments (Huffman tables, reserved, arithmetic coding conditioning).
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_STANDALONE = frozenset(range(0xD0, 0xDA)) | {0x01}  # markers without a length field
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a baseline or progressive JPEG's frame header, or None.
+
+    Walks the marker segments up to the start-of-frame, reading nothing else. Pillow's
+    header parse takes about 50 µs per small JPEG, half of an ingest's time per galaxy,
+    while this takes about 2 µs (benchmarks/bench_store.py); anything it does not
+    recognise goes to Pillow instead.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    pos, end = 2, len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker in _SOF_MARKERS:
+            if pos + 9 > end or length < 8:
+                return None
+            height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+            width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+            return (width, height) if width > 0 and height > 0 else None
+        if marker == 0xDA or length < 2:  # scan data before any frame header: malformed
+            return None
+        pos += 2 + length
+    return None
+
+
 def probe_image(data: bytes, verify: bool = False) -> tuple[str, int, int]:
     """Format, width and height of an encoded image, from its header.
 
-    Pillow's ``Image.open`` is lazy: it parses the header and decodes no pixels. A JPEG
-    must also contain the end-of-image marker, because truncated downloads are the usual
-    damage and the header alone does not show them.
+    JPEGs are read with :func:`jpeg_size`; other formats, and JPEGs it cannot read, with
+    Pillow's ``Image.open``, which is lazy: it parses the header and decodes no pixels. A
+    JPEG must also contain the end-of-image marker, because truncated downloads are the
+    usual damage and the header alone does not show them.
 
     Parameters
     ----------
@@ -86,6 +127,11 @@ def probe_image(data: bytes, verify: bool = False) -> tuple[str, int, int]:
     """
     from PIL import Image
 
+    size = None if verify else jpeg_size(data)
+    if size is not None:
+        if data.rfind(JPEG_END) < 0:
+            raise ValueError("truncated JPEG (no end-of-image marker)")
+        return "JPEG", size[0], size[1]
     try:
         with Image.open(BytesIO(data)) as img:
             fmt, (width, height) = img.format, img.size
