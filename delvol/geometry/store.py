@@ -22,7 +22,7 @@ from delvol.errors import DelvolError
 from delvol.geometry.tessellation import ARRAY_KEYS, Tessellation, tessellate
 from delvol.progress import QUIET, StageLog
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bumped whenever the tessellation arrays change meaning, so stale cache entries miss."""
 
 _DTYPES = {
