@@ -74,19 +74,58 @@ def test_mirror_symmetry(ctx, cloud):
     np.testing.assert_allclose(flipped[inside], a[inside], rtol=1e-3)
 
 
-def test_subset_scaling_matches_full(ctx, cloud):
-    renderer = Renderer(ctx, RenderSettings(hide_hull=False))
+@pytest.mark.parametrize("weighting", ["sum", "length", "area"])
+@pytest.mark.parametrize("hide_hull", [False, True])
+def test_chunks_sum_to_the_full_frame(ctx, cloud, weighting, hide_hull):
+    """Progressive refinement in chunks adds up to one full draw, weights included.
+
+    Each chunk is a separate draw call whose primitive ids restart at 0, so a weight
+    looked up without the chunk's offset would land on the wrong face.
+    """
+    renderer = Renderer(ctx, RenderSettings(hide_hull=hide_hull, weighting=weighting))
     renderer.set_tessellation(tessellate(cloud))
     renderer.resize((SIZE, SIZE))
     vp = top_view().view_projection(1.0)
     renderer.clear()
-    for k in range(4):  # progressive refinement in four chunks sums to the full frame
+    for k in range(4):
         renderer.accumulate(vp, k / 4, (k + 1) / 4)
     chunks = renderer.accum.read()[..., 0]
     renderer.clear()
     renderer.accumulate(vp)
-    np.testing.assert_allclose(chunks, renderer.accum.read()[..., 0], rtol=1e-5, atol=1e-9)
+    full = renderer.accum.read()[..., 0]
     renderer.release()
+    np.testing.assert_allclose(chunks, full, rtol=1e-5, atol=1e-9)
+    assert full.max() > 0
+
+
+def test_weights_scale_each_face(ctx):
+    """Two triangles of areas 1 and 4 (relative): ``area`` weights them 1:4, ``length`` 1:2."""
+    pts = np.array(
+        [
+            [0.1, 0.1, 0.2],
+            [0.3, 0.1, 0.2],
+            [0.1, 0.3, 0.2],
+            [0.5, 0.5, 0.8],
+            [0.9, 0.5, 0.8],
+            [0.5, 0.9, 0.8],
+            [0.0, 0.0, 0.0],
+            [1.0, 1.0, 1.0],
+        ]
+    )
+    tess = tessellate(pts)
+    tess.faces = np.array([[0, 1, 2], [3, 4, 5]], dtype=np.int32)
+    tess.density[:] = 1.0
+    tess.hull[:] = False
+    values = {}
+    for weighting in ("sum", "length", "area"):
+        image = accumulate(ctx, tess, RenderSettings(hide_hull=False, weighting=weighting))[..., 0]
+        values[weighting] = (image[int(0.8 * SIZE), int(0.18 * SIZE)], image[int(0.4 * SIZE), int(0.6 * SIZE)])
+    small, large = values["sum"]
+    assert small == large == 1.0
+    area_small, area_large = values["area"]
+    assert area_large / area_small == pytest.approx(4.0, rel=1e-5)
+    length_small, length_large = values["length"]
+    assert length_large / length_small == pytest.approx(2.0, rel=1e-5)
 
 
 def test_hull_faces_hidden(ctx, cloud):

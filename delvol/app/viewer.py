@@ -29,7 +29,7 @@ from delvol.render.offscreen import save_png
 from delvol.render.passes import FloatTarget
 from delvol.render.paths import CameraPath, save_path
 from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, auto_window, cycle
+from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
 
 # Seconds of face drawing per frame. While the view changes the budget leaves room for
 # the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of
@@ -270,11 +270,15 @@ class Viewer:
 
     def _move_window(self, floor: float, top: float) -> None:
         lo, hi = self.renderer.window
-        lo, hi = lo + floor, hi + top
-        if hi - lo < 0.1:
+        window = (lo + floor, hi + top)
+        try:
+            check_window(window)
+        except ValueError:
             return
-        self.settings.window = (lo, hi)
-        self.echo(f"density window: 10^{lo:.2f} .. 10^{hi:.2f}")
+        if window[1] - window[0] < 0.1:
+            return
+        self.settings.window = window
+        self.echo(f"density window: 10^{window[0]:.2f} .. 10^{window[1]:.2f}")
 
     def _cmd_window_floor_down(self) -> None:
         self._move_window(-0.1, 0.0)
@@ -289,10 +293,8 @@ class Viewer:
         self._move_window(0.0, 0.1)
 
     def _cmd_auto_window(self) -> None:
-        values = self.renderer.accum.read(channels=1)[..., 0] / max(self.renderer.drawn, 1e-12)
         self.settings.window = None
-        self.renderer.auto_window = auto_window(values, self.settings.percentiles)
-        lo, hi = self.renderer.auto_window
+        lo, hi = self.renderer.update_auto_window()
         self.echo(f"density window (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
 
     def _toggle(self, attribute: str, label: str, accumulates: bool) -> None:
@@ -348,7 +350,10 @@ class Viewer:
         self._move_cut(-0.1)
 
     def _cmd_screenshot(self) -> None:
-        self.screenshot()
+        try:
+            self.screenshot()
+        except OSError as exc:  # a full disk or a read-only folder must not end the session
+            self.echo(f"screenshot failed: {exc}")
 
     # -- keyframes and playback --------------------------------------------------------
 
@@ -386,7 +391,11 @@ class Viewer:
         if not self.keyframes:
             self.echo("no keyframes to save: press K to add the current view")
             return
-        save_path(self.path_out, self._path())
+        try:
+            save_path(self.path_out, self._path())
+        except OSError as exc:
+            self.echo(f"saving the path failed: {exc}")
+            return
         self.echo(f"path: {self.path_out.resolve()} ({len(self.keyframes)} keyframes)")
 
     def _cmd_play_path(self) -> None:

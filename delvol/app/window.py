@@ -46,7 +46,11 @@ def run(window, make_viewer: Callable[[object], Viewer]) -> None:
     ``make_viewer`` receives the window's moderngl context and returns the viewer.
     The viewer's camera gets the measured frame time as its explicit dt.
     """
-    viewer = make_viewer(window.ctx)
+    try:
+        viewer = make_viewer(window.ctx)
+    except BaseException:
+        window.destroy()
+        raise
     names = key_names(window.keys)
 
     def on_key(key, action, modifiers) -> None:

@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     from delvol.render.offscreen import render_image
 
     movie_format(args.output)  # a bad output name fails now, not after the render
+    for name, value in (("--fps", args.fps), ("--duration", args.duration)):
+        if not (np.isfinite(value) and value > 0):
+            raise DelvolError(f"{name} must be a positive number, got {value:g}")
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")

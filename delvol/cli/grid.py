@@ -9,7 +9,8 @@ import numpy as np
 
 from delvol.atomic import atomic_path
 from delvol.cli.common import add_input_arguments, load_and_tessellate
-from delvol.geometry.interpolate import density_grid, grid_bounds
+from delvol.errors import DelvolError
+from delvol.geometry.interpolate import density_grid
 from delvol.progress import StageLog
 
 
@@ -37,11 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if len(args.shape) not in (1, 3) or min(args.shape) < 1:
-        raise SystemExit("delvol grid: --shape takes one or three positive integers")
+        raise DelvolError(f"--shape takes one or three positive integers, got {' '.join(map(str, args.shape))}")
     shape = tuple(args.shape * 3 if len(args.shape) == 1 else args.shape)
+    if args.extent is not None and not np.all(np.array(args.extent[:3]) < np.array(args.extent[3:])):
+        raise DelvolError("--extent needs X0 < X1, Y0 < Y1 and Z0 < Z1")
     log = StageLog()
     _, tess = load_and_tessellate(args, log)
-    lower, upper = grid_bounds(tess)
+    lower, upper = tess.bounds
     if args.extent is not None:
         lower, upper = np.array(args.extent[:3]), np.array(args.extent[3:])
     with log.stage("interpolate"):

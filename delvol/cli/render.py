@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from delvol.cli.render_options import (
     add_frame_arguments,
@@ -12,6 +13,7 @@ from delvol.cli.render_options import (
     load_scene,
     offscreen_renderer,
 )
+from delvol.errors import DelvolError
 from delvol.progress import StageLog
 
 
@@ -26,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from delvol.render.offscreen import render_image, save_png
 
+    if Path(args.output).suffix.lower() != ".png":
+        raise DelvolError("the output must be a .png file", args.output)
     log = StageLog()
     points, tess = load_scene(args, log)
     width, height = args.size

@@ -103,7 +103,9 @@ def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
     cam = parser.add_argument_group("camera")
     cam.add_argument("--camera", metavar="STATE.json", help="camera state saved by the viewer")
     cam.add_argument("--azimuth", type=float, default=30.0, help="degrees about the up axis (default 30)")
-    cam.add_argument("--elevation", type=float, default=20.0, help="degrees above the horizontal (default 20)")
+    cam.add_argument(
+        "--elevation", type=float, help="degrees above the horizontal (default 20; fly --orbit: the camera's)"
+    )
     cam.add_argument("--distance", type=float, help="from the data centre (default: fit the data)")
     cam.add_argument("--view", choices=AXIS_VIEWS, help="look along an axis from this side, fitting the bounds")
     cam.add_argument("--zoom", type=float, default=1.0, help="magnify the fitted view by this factor (default 1)")
@@ -119,17 +121,12 @@ def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def data_bounds(tess: Tessellation) -> tuple[np.ndarray, np.ndarray]:
-    """The box the camera frames: the periodic box, or the bounds of the input points."""
-    if tess.box_size is not None:
-        return tess.box_lower, tess.box_lower + tess.box_size
-    primary = tess.points[: tess.n_primary]
-    return primary.min(axis=0), primary.max(axis=0)
-
-
 def settings_from_args(args: argparse.Namespace, tess: Tessellation) -> RenderSettings:
     """RenderSettings from the look and cut options."""
-    lower, upper = data_bounds(tess)
+    return _settings(args, *tess.bounds)
+
+
+def _settings(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray) -> RenderSettings:
     normal = np.asarray(args.cut_normal, dtype=np.float64)
     if not np.linalg.norm(normal) > 0:
         raise DelvolError("--cut-normal must not be the zero vector")
@@ -159,17 +156,26 @@ def settings_from_args(args: argparse.Namespace, tess: Tessellation) -> RenderSe
         raise DelvolError(str(exc)) from exc
 
 
+DEFAULT_ELEVATION = 20.0
+
+
 def camera_from_args(args: argparse.Namespace, tess: Tessellation, aspect: float) -> Camera:
     """A camera that frames the data, or the one stored in ``--camera``."""
-    cam = Camera(
-        projection="orthographic" if args.ortho else "perspective",
-        fov_y=args.fov,
-        up=np.asarray(args.up, dtype=np.float64),
-    )
-    lower, upper = data_bounds(tess)
-    cam.fit(lower, upper, aspect, args.azimuth, args.elevation, args.distance, args.view)
-    if args.zoom <= 0:
-        raise DelvolError(f"--zoom must be positive, got {args.zoom:g}")
+    return _camera(args, *tess.bounds, aspect)
+
+
+def _camera(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray, aspect: float) -> Camera:
+    cam = Camera(projection="orthographic" if args.ortho else "perspective")
+    try:
+        cam.set_state({"fov_y": args.fov, "up": args.up})
+    except ValueError as exc:
+        raise DelvolError(str(exc).replace("camera fov_y", "--fov").replace("camera up", "--up")) from None
+    if not (np.isfinite(args.zoom) and args.zoom > 0):
+        raise DelvolError(f"--zoom must be a positive number, got {args.zoom:g}")
+    if args.distance is not None and not (np.isfinite(args.distance) and args.distance > 0):
+        raise DelvolError(f"--distance must be a positive number, got {args.distance:g}")
+    elevation = DEFAULT_ELEVATION if args.elevation is None else args.elevation
+    cam.fit(lower, upper, aspect, args.azimuth, elevation, args.distance, args.view)
     focus = cam.focus
     cam.ortho_height /= args.zoom
     cam.focus_distance /= args.zoom
@@ -219,8 +225,15 @@ def add_frame_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
-    """Check the sprite options against FILE, then read and tessellate it."""
+    """Check every option, then read and tessellate FILE.
+
+    The look and camera options are checked on a stand-in box first, so that a bad value
+    fails at once rather than after minutes of tessellation.
+    """
     check_sprite_input(args)
+    width, height = args.size
+    _settings(args, np.zeros(3), np.ones(3))
+    _camera(args, np.zeros(3), np.ones(3), width / height)
     return load_and_tessellate(args, log)
 
 
@@ -233,9 +246,13 @@ def build_renderer(
     timing); otherwise they load in the background.
     """
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
-    renderer.set_tessellation(tess)
-    add_overlays(renderer, args)
-    add_sprites(renderer, args, points, synchronous=synchronous)
+    try:
+        renderer.set_tessellation(tess)
+        add_overlays(renderer, args)
+        add_sprites(renderer, args, points, synchronous=synchronous)
+    except BaseException:
+        renderer.release()
+        raise
     return renderer
 
 
@@ -247,13 +264,13 @@ def offscreen_renderer(
     from delvol.render.context import create_offscreen_context
 
     ctx = create_offscreen_context()
-    renderer = None
     try:
         with log.stage("upload"):
             renderer = build_renderer(ctx, args, points, tess, synchronous=True)
-        yield renderer
-        report_sprite_failures(renderer)
-    finally:
-        if renderer is not None:
+        try:
+            yield renderer
+            report_sprite_failures(renderer)
+        finally:
             renderer.release()
+    finally:
         ctx.release()

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from delvol.render.paths import load_path
 
     require_display()  # before minutes of tessellation, not after
-    keyframes = load_path(args.path).keyframes if args.path else []
+    if args.path:
+        load_path(args.path)  # a broken path file fails now; it is read again on the fitted camera
     log = StageLog()
     points, tess = load_scene(args, log)
     width, height = args.size
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
             duration=args.duration,
             picker=GalaxyPicker(store, points.metadata["units"]) if store is not None else None,
         )
-        if keyframes:
-            viewer.set_keyframes(keyframes)
+        if args.path:
+            # Keys a keyframe leaves out come from the fitted camera, as in `delvol fly`.
+            viewer.set_keyframes(load_path(args.path, base=camera.get_state()).keyframes)
         print("delvol view: press H for the key map", flush=True)
         return viewer
 

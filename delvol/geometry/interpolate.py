@@ -73,15 +73,7 @@ def density_grid(
         NaN in cells whose centre lies outside the convex hull.
     """
     shape3 = (shape,) * 3 if isinstance(shape, int) else tuple(shape)
-    lo, hi = grid_bounds(tess)
+    lo, hi = tess.bounds
     lo = lo if lower is None else np.asarray(lower, dtype=np.float64)
     hi = hi if upper is None else np.asarray(upper, dtype=np.float64)
     return density_at(tess, grid_centres(lo, hi, shape3))
-
-
-def grid_bounds(tess: Tessellation) -> tuple[np.ndarray, np.ndarray]:
-    """Default grid extent: the periodic box, or the bounding box of the input points."""
-    if tess.box_size is None:
-        primary = tess.points[: tess.n_primary]
-        return primary.min(axis=0), primary.max(axis=0)
-    return tess.box_lower, tess.box_lower + tess.box_size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,7 +76,8 @@ class Tessellation:
     masses : ndarray, shape (N,), float64
         Mass of each input point (images repeat their original's mass).
     tetrahedra, neighbors : ndarray, shape (T, 4), int32
-        Vertex indices, and the tetrahedron opposite each vertex (-1 on the hull).
+        Vertex indices, and the tetrahedron opposite each vertex: -1 on the hull, and, with
+        periodic boundaries, where that neighbour's kept copy lies across the box.
     faces : ndarray, shape (F, 3), int32
         Every triangle once. With periodic boundaries: every face of the periodic
         tessellation that reaches into the box, once, for drawing clipped to the box.
@@ -118,10 +120,18 @@ class Tessellation:
     # build, on top of the held tessellation.
     _locator: Locator | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def n_primary(self) -> int:
         """Number of input points (the leading rows of every per-point array)."""
         return int(np.count_nonzero(self.origin == np.arange(len(self.origin))))
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The region the data fills: the periodic box, or the bounding box of the inputs."""
+        if self.box_size is not None:
+            return self.box_lower, self.box_lower + self.box_size
+        primary = self.points[: self.n_primary]
+        return primary.min(axis=0), primary.max(axis=0)
 
     @property
     def face_on_hull(self) -> np.ndarray:

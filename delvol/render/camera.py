@@ -22,6 +22,8 @@ from delvol.render import quaternion as quat
 MODES = ("fly", "orbit")
 PROJECTIONS = ("perspective", "orthographic")
 AXIS_VIEWS = ("+x", "-x", "+y", "-y", "+z", "-z")
+SCALES = ("focus_distance", "fov_y", "ortho_height", "speed")
+"""The positive numbers of a camera state (fov_y, in degrees, also under 180)."""
 _MAX_PITCH = np.radians(89.0)
 _NEAR_FRACTION = 1e-5  # near plane as a fraction of the far plane: there is no depth buffer to starve
 
@@ -310,23 +312,33 @@ class Camera:
         Raises
         ------
         ValueError
-            For an unknown mode or projection, or vectors of the wrong length.
+            For an unknown mode or projection, vectors of the wrong length, a zero rotation
+            or up vector, or a scale that is not finite and positive (a field of view must
+            also be under 180°). Nothing is changed then.
         """
+        updates: dict[str, Any] = {}
         vectors = {"position": 3, "rotation": 4, "up": 3, "scene_lower": 3, "scene_upper": 3}
         for key, length in vectors.items():
             if key in state:
                 value = np.asarray(state[key], dtype=np.float64)
                 if value.shape != (length,) or not np.isfinite(value).all():
                     raise ValueError(f"camera {key} must be {length} finite numbers, got {state[key]!r}")
-                setattr(self, key, quat.normalize(value) if key == "rotation" else value)
-        for key in ("focus_distance", "fov_y", "ortho_height", "speed"):
+                if key in ("rotation", "up") and not np.linalg.norm(value) > 0:
+                    raise ValueError(f"camera {key} must not be zero")
+                updates[key] = quat.normalize(value) if key == "rotation" else value
+        for key in SCALES:
             if key in state:
-                setattr(self, key, float(state[key]))
+                value = float(state[key])
+                if not (np.isfinite(value) and value > 0 and (key != "fov_y" or value < 180)):
+                    raise ValueError(f"camera {key} must be a positive finite number, got {state[key]!r}")
+                updates[key] = value
         for key, allowed in (("mode", MODES), ("projection", PROJECTIONS)):
             if key in state:
                 if state[key] not in allowed:
                     raise ValueError(f"camera {key} must be one of {', '.join(allowed)}, got {state[key]!r}")
-                setattr(self, key, state[key])
+                updates[key] = state[key]
+        for key, value in updates.items():
+            setattr(self, key, value)
 
     def to_json(self) -> str:
         return json.dumps(self.get_state(), indent=2)

@@ -82,8 +82,23 @@ class RenderSettings:
         for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        if not self.gamma > 0:
-            raise ValueError(f"gamma must be positive, got {self.gamma}")
+        if not (np.isfinite(self.gamma) and self.gamma > 0):
+            raise ValueError(f"gamma must be a positive number, got {self.gamma}")
+        if not np.isfinite(self.exposure):
+            raise ValueError(f"exposure must be a finite number of stops, got {self.exposure}")
+        if self.window is not None:
+            check_window(self.window)
+        lo, hi = self.percentiles
+        if not 0 <= lo < hi <= 100:
+            raise ValueError(f"percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
+        if not 0 <= self.point_percentile <= 100:
+            raise ValueError(f"the point percentile must be between 0 and 100, got {self.point_percentile:g}")
+        if not (np.isfinite(self.cut_offset) and np.isfinite(self.cut_width) and self.cut_width > 0):
+            raise ValueError(
+                f"the cut needs a finite offset and a positive width, got {self.cut_offset:g}, {self.cut_width:g}"
+            )
+        if not (np.isfinite(self.point_size) and self.point_size > 0):
+            raise ValueError(f"the point size must be a positive number of pixels, got {self.point_size:g}")
 
     def cut_keeps(self, points: np.ndarray) -> np.ndarray:
         """Which world points the cut plane keeps: shaders/cut.glsl's test, on the CPU."""
@@ -93,6 +108,18 @@ class RenderSettings:
         normal = np.asarray(self.cut_normal, dtype=np.float64)
         d = points @ (normal / np.linalg.norm(normal)) - self.cut_offset
         return d <= 0 if self.cut_mode == "half" else np.abs(d) <= 0.5 * self.cut_width
+
+
+WINDOW_LIMIT = 37.0
+"""The window's ends are powers of ten handed to float32 uniforms, which end near 1e38."""
+
+
+def check_window(window: tuple[float, float]) -> None:
+    """Raise ValueError unless ``window`` is (LO, HI) with -37 <= LO < HI <= 37 (log10)."""
+    lo, hi = window
+    if not (np.isfinite(lo) and np.isfinite(hi) and -WINDOW_LIMIT <= lo < hi <= WINDOW_LIMIT):
+        limit = f"{-WINDOW_LIMIT:g} <= LO < HI <= {WINDOW_LIMIT:g}"
+        raise ValueError(f"the density window must satisfy {limit} (log10), got {lo:g} {hi:g}")
 
 
 def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:

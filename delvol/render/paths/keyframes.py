@@ -24,13 +24,10 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from delvol.render import quaternion as quat
-from delvol.render.camera import Camera
+from delvol.render.camera import SCALES, Camera
 from delvol.render.paths.base import DEFAULT_EASE, PathBase, ease_fraction
 from delvol.render.paths.orientation import OrientationCurve
 from delvol.render.paths.spline import CentripetalSpline
-
-SCALARS = ("focus_distance", "fov_y", "ortho_height", "speed")
-"""The interpolated numbers of a camera state; all must be positive."""
 
 _SAME_PLACE = 1e-12  # keyframes closer than this times their coordinates' size share a place
 _SAME_ANGLE = 1e-12  # radians
@@ -46,8 +43,7 @@ def complete_keyframes(keyframes: Sequence[Mapping[str, Any]], base: Mapping[str
     Raises
     ------
     ValueError
-        Naming the keyframe, for a value :meth:`Camera.set_state` rejects or a scalar
-        that is not finite and positive (a field of view of 180° or more too).
+        Naming the keyframe, for a value :meth:`Camera.set_state` rejects.
     """
     if isinstance(keyframes, str | bytes | Mapping) or not isinstance(keyframes, Sequence):
         raise ValueError(f"keyframes must be a list of camera states, got {type(keyframes).__name__}")
@@ -60,12 +56,7 @@ def complete_keyframes(keyframes: Sequence[Mapping[str, Any]], base: Mapping[str
             camera.set_state(keyframe)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"keyframe {i}: {exc}") from None
-        state = camera.get_state()
-        for key in SCALARS:
-            value = state[key]
-            if not (np.isfinite(value) and value > 0 and (key != "fov_y" or value < 180)):
-                raise ValueError(f"keyframe {i}: camera {key} must be a positive finite number, got {value!r}")
-        states.append(state)
+        states.append(camera.get_state())
     return states
 
 
@@ -138,7 +129,7 @@ class CameraPath(PathBase):
         self.times = np.concatenate([[0.0], np.cumsum(_shares(measure))])
         self.times[-1] = 1.0
         self._orientation = OrientationCurve(rotations, self.times)
-        scalars = np.log([[k[key] for key in SCALARS] for k in self.keyframes])
+        scalars = np.log([[k[key] for key in SCALES] for k in self.keyframes])
         self._scalars = PchipInterpolator(self.times, scalars, axis=0)
 
     def _state(self, t: float) -> dict[str, Any]:
@@ -151,5 +142,5 @@ class CameraPath(PathBase):
         if self._moving[k]:
             state["position"] = self._spline.point(self._spline_segment[k], f).tolist()
         state["rotation"] = self._orientation.rotation(k, f).tolist()
-        state.update(zip(SCALARS, np.exp(self._scalars(t)).tolist(), strict=True))
+        state.update(zip(SCALES, np.exp(self._scalars(t)).tolist(), strict=True))
         return state

@@ -8,7 +8,7 @@ import numpy as np
 from delvol.render.camera import gl_bytes
 from delvol.render.context import load_program
 from delvol.render.settings import RenderSettings
-from delvol.render.visuals.cut import NO_CLIP, set_cut_uniforms
+from delvol.render.visuals.cut import set_cut_uniforms
 
 
 class PointsVisual:
@@ -26,18 +26,14 @@ class PointsVisual:
         self._vao: moderngl.VertexArray | None = None
         self._source: tuple[np.ndarray, np.ndarray] | None = None
         self._origin = np.zeros(3)
-        self._clip = NO_CLIP
         self._percentile = np.nan
         self.count = 0
         self.log_range = (0.0, 1.0)
 
-    def set_data(
-        self, points: np.ndarray, density: np.ndarray, origin: np.ndarray, clip: tuple[np.ndarray, np.ndarray] = NO_CLIP
-    ) -> None:
+    def set_data(self, points: np.ndarray, density: np.ndarray, origin: np.ndarray) -> None:
         """Keep the points (relative to ``origin``) and densities; upload on first draw."""
         self._source = (np.asarray(points, dtype=np.float64) - origin, np.asarray(density, dtype=np.float64))
         self._origin = np.asarray(origin, dtype=np.float64)
-        self._clip = clip
         self._percentile = np.nan
 
     def _upload(self, percentile: float) -> None:
@@ -74,7 +70,7 @@ class PointsVisual:
         prog["u_point_size"] = settings.point_size * pixel_scale
         prog["u_colormap"] = colormap_unit
         prog["u_opacity"] = 0.9
-        set_cut_uniforms(prog, settings, self._clip)
+        set_cut_uniforms(prog, settings)  # points are input points, all inside any periodic box
         self.ctx.enable(moderngl.PROGRAM_POINT_SIZE)
         self._vao.render(moderngl.POINTS)
 
