@@ -20,7 +20,7 @@ from delvol.cli import main
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
 from delvol.io.sky import sky_to_cartesian
-from delvol.io.store import GalaxyStore, StoredImage, read_points
+from delvol.io.store import GalaxyStore, StoredImage, read_store
 from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
 
@@ -109,7 +109,7 @@ def test_vollim_row_number_ids_and_positions(tmp_path):
         np.testing.assert_array_equal(store.positions(), direct)
         in_mpc = store.positions("WMAP9", "Mpc")
     np.testing.assert_array_equal(in_mpc, sky_to_cartesian(table["ra"], table["dec"], table["z"], "WMAP9", "Mpc"))
-    points = read_points(db, LoadOptions())
+    points = read_store(db, LoadOptions())
     np.testing.assert_array_equal(points.positions, direct)
     np.testing.assert_array_equal(points.ids, np.arange(120_606))
     assert points.metadata["format"] == "store" and points.metadata["units"] == "Mpc/h"
@@ -384,6 +384,23 @@ def test_get_info_and_read_only_access(small, tmp_path, capsys):
             store.set_meta(note="x")
         assert len(store) == 30
         assert store._conn.execute("PRAGMA page_size").fetchone() == (8192,)
+
+
+def test_prepare_and_set_meta_upsert_the_same_meta(tmp_path):
+    db = tmp_path / "s.db"
+    with GalaxyStore(db, "a") as store:
+        store.prepare("INTEGER", {}, {"source": "a.csv", "note": "first"})
+        assert store.meta["format"] == "delvol-galaxy-store" and store.meta["source"] == "a.csv"
+        store.prepare("INTEGER", {"mag": "REAL"}, {"note": "second"})
+        store.set_meta(source="b.csv", extra="x")
+    with GalaxyStore(db) as store:
+        assert {key: store.meta[key] for key in ("source", "note", "extra", "schema_version")} == {
+            "source": "b.csv",
+            "note": "second",
+            "extra": "x",
+            "schema_version": "1",
+        }
+        assert list(store.columns()) == ["objid", "ra", "dec", "redshift", "mag"]
 
 
 def test_point_loader_reads_a_store(small, tmp_path):

@@ -30,6 +30,7 @@ from delvol.io.store_schema import (
     sqlite_errors,
     start_writing,
     transaction,
+    write_meta,
 )
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
@@ -295,10 +296,7 @@ class GalaxyStore:
             for name, decl in extras.items():
                 if name.lower() not in present:
                     self._conn.execute(f"ALTER TABLE galaxies ADD COLUMN {quote_identifier(name)} {decl}")
-            self._conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(meta.items()),
-            )
+            write_meta(self._conn, meta)
             self.meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
 
     def write_batch(self, columns: Sequence[str], rows: Sequence[tuple], images: Sequence[StoredImage]) -> None:
@@ -334,10 +332,7 @@ class GalaxyStore:
         """Set ``meta`` entries in one transaction."""
         self._require_append()
         with sqlite_errors(self.path), transaction(self._conn):
-            self._conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(items.items()),
-            )
+            write_meta(self._conn, items)
         self.meta.update(items)
 
     def _require_append(self) -> None:
@@ -375,7 +370,7 @@ def _column_array(values: list, decl: str) -> np.ndarray:
     return np.array(["" if v is None else str(v) for v in values], dtype=str)
 
 
-def read_points(path: Path, options: LoadOptions) -> PointSet:
+def read_store(path: Path, options: LoadOptions) -> PointSet:
     """A galaxy store as a point set: comoving positions, with the objids as ids."""
     with GalaxyStore(path) as store, store.snapshot():
         positions = store.positions(options.cosmology, options.units)
