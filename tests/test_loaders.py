@@ -215,7 +215,8 @@ def test_bad_reading_flags_are_usage_errors(argv, capsys):
 def test_reading_flags_reach_load_options():
     options = cli_options("--type", "0,4", "--cosmology", "WMAP9", "--units", "Mpc", "--format", "gadget")
     assert (options.ptypes, options.cosmology, options.units, options.format) == ([0, 4], "WMAP9", "Mpc", "gadget")
-    assert cli_options().cosmology == "Planck18" and cli_options().columns == {}
+    # No --cosmology: the file's own (a galaxy store's), else Planck18, decided by the reader.
+    assert cli_options().cosmology is None and cli_options().columns == {}
     with pytest.raises(SystemExit):
         cli_options("--cosmology", "Nonesuch")
 
@@ -226,8 +227,9 @@ def test_sky_columns_prefer_redshift_and_fall_back_to_z(tmp_path):
     both.write_text(
         "ra,dec,z,redshift\n" + "\n".join(f"{a},{d},18.5,{r}" for a, d, r in zip(ra, dec, red, strict=True))
     )
-    dist = np.linalg.norm(load_points(both).positions, axis=1)
-    assert np.allclose(dist, comoving_distance(red), rtol=1e-6)
+    default = load_points(both)
+    assert default.metadata["cosmology"] == "Planck18"
+    assert np.allclose(np.linalg.norm(default.positions, axis=1), comoving_distance(red, "Planck18"), rtol=1e-6)
     only_z = tmp_path / "only_z.csv"
     only_z.write_text("RA,Dec,z\n" + "\n".join(f"{a},{d},{r}" for a, d, r in zip(ra, dec, red, strict=True)))
     points = load_points(only_z, LoadOptions(cosmology="WMAP9"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import signal
@@ -16,10 +17,12 @@ import pytest
 from conftest import ROOT, shared_file
 from PIL import Image
 
-from delvol.cli import main
+from delvol.cli import build_parser, main
+from delvol.cli.common import load_options
+from delvol.cli.sprite_options import galaxies_from_args, parse_length
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
-from delvol.io.sky import sky_to_cartesian
+from delvol.io.sky import get_cosmology, sky_to_cartesian
 from delvol.io.store import GalaxyStore, StoredImage, read_store
 from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
@@ -384,6 +387,36 @@ def test_get_info_and_read_only_access(small, tmp_path, capsys):
             store.set_meta(note="x")
         assert len(store) == 30
         assert store._conn.execute("PRAGMA page_size").fetchone() == (8192,)
+
+
+def test_a_store_is_read_in_its_own_cosmology(small, tmp_path, capsys):
+    catalog, _, _ = small
+    db = tmp_path / "wmap9.db"
+    assert main(["store", "ingest", str(catalog), "-o", str(db), "--cosmology", "WMAP9"]) == 0
+    table = read_table(catalog)
+    sky = table["ra"], table["dec"], table["redshift"]
+    wmap9, planck18 = sky_to_cartesian(*sky, "WMAP9"), sky_to_cartesian(*sky, "Planck18")
+    assert np.abs(wmap9 - planck18).max() > 1.0  # Mpc/h: far enough apart to tell
+    parser = build_parser()
+    own = load_points(db, load_options(parser.parse_args(["info", str(db)])))
+    np.testing.assert_array_equal(own.positions, wmap9)
+    assert own.metadata["cosmology"] == "WMAP9"
+    forced = load_points(db, load_options(parser.parse_args(["info", str(db), "--cosmology", "Planck18"])))
+    np.testing.assert_array_equal(forced.positions, planck18)
+    assert forced.metadata["cosmology"] == "Planck18"
+    # Sprite sizes in kpc become Mpc/h with the h of the cosmology the positions are in.
+    sprites = argparse.Namespace(sprite_size=parse_length("100kpc"), sprite_size_column=None)
+    with GalaxyStore(db) as store:
+        assert store.cosmology == "WMAP9"
+        assert galaxies_from_args(sprites, own, store).sizes[0] == pytest.approx(0.1 * get_cosmology("WMAP9").h)
+        assert galaxies_from_args(sprites, forced, store).sizes[0] == pytest.approx(0.1 * get_cosmology("Planck18").h)
+    capsys.readouterr()
+    assert main(["info", str(db), "--no-cache"]) == 0
+    assert "cosmology     WMAP9\n" in capsys.readouterr().out
+    assert main(["info", str(db), "--no-cache", "--cosmology", "Planck18"]) == 0
+    assert "cosmology     Planck18\n" in capsys.readouterr().out
+    assert main(["store", "info", str(db)]) == 0
+    assert "cosmology     WMAP9\n" in capsys.readouterr().out
 
 
 def test_prepare_and_set_meta_upsert_the_same_meta(tmp_path):

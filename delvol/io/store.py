@@ -183,22 +183,25 @@ class GalaxyStore:
             raise DelvolError(f"no galaxy {objid!r}", self.path)
         return dict(zip(names, rows[0], strict=True))
 
+    @property
+    def cosmology(self) -> str:
+        """The cosmology recorded at ingest (:data:`~delvol.io.sky.DEFAULT_COSMOLOGY` if none is)."""
+        return self.meta.get("cosmology") or DEFAULT_COSMOLOGY
+
     def positions(self, cosmology: str | None = None, units: str = "Mpc/h") -> np.ndarray:
         """Comoving (x, y, z) of every galaxy, shape (N, 3), in :meth:`objids` order.
 
         Parameters
         ----------
         cosmology : str, optional
-            Astropy cosmology name; defaults to the one recorded at ingest.
+            Astropy cosmology name; defaults to :attr:`cosmology`, the one recorded at ingest.
         units : {"Mpc/h", "Mpc"}
         """
         sky = np.array(self._query("SELECT ra, dec, redshift FROM galaxies ORDER BY rowid"), dtype=np.float64)
         if len(sky) == 0:
             return np.zeros((0, 3))
         try:
-            return sky_to_cartesian(
-                sky[:, 0], sky[:, 1], sky[:, 2], cosmology or self.meta.get("cosmology", DEFAULT_COSMOLOGY), units
-            )
+            return sky_to_cartesian(sky[:, 0], sky[:, 1], sky[:, 2], cosmology or self.cosmology, units)
         except ValueError as exc:  # an unknown cosmology or unit
             raise DelvolError(str(exc), self.path) from exc
 
@@ -371,9 +374,14 @@ def _column_array(values: list, decl: str) -> np.ndarray:
 
 
 def read_store(path: Path, options: LoadOptions) -> PointSet:
-    """A galaxy store as a point set: comoving positions, with the objids as ids."""
+    """A galaxy store as a point set: comoving positions, with the objids as ids.
+
+    Positions are in ``options.cosmology``, else in the cosmology the store was ingested
+    with; ``metadata["cosmology"]`` says which.
+    """
     with GalaxyStore(path) as store, store.snapshot():
-        positions = store.positions(options.cosmology, options.units)
+        cosmology = options.cosmology or store.cosmology
+        positions = store.positions(cosmology, options.units)
         ids = store.objids()
     return PointSet(
         positions,
@@ -382,7 +390,7 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
             "source": str(path),
             "format": "store",
             "units": options.units,
-            "cosmology": options.cosmology,
+            "cosmology": cosmology,
             "n_total": len(ids),
         },
     )
