@@ -16,7 +16,7 @@ from conftest import shared_file
 from delvol.cli import build_parser, main
 from delvol.cli.common import load_options
 from delvol.errors import DelvolError
-from delvol.io import LoadOptions, PointSet, load_points, readers, store_schema
+from delvol.io import LoadOptions, PointSet, load_points, readers, store_schema, tables
 from delvol.io.readers import detect_format
 from delvol.io.sky import comoving_distance
 from delvol.io.tables import read_table
@@ -241,6 +241,35 @@ def test_sky_columns_prefer_redshift_and_fall_back_to_z(tmp_path):
     assert np.array_equal(load_points(cart).positions, [[3, 4, 5], [8, 9, 10]])
 
 
+def test_missing_cells_are_nan_or_empty_never_zero(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("x,y,z,id,name,n\n1,2,3,7,a,1\n4,5,,,,2\n")
+    table = read_table(path)
+    assert table["x"].dtype == np.int64 and table["n"].dtype == np.int64  # complete: keep their type
+    assert table["z"].dtype == np.float64 and table["id"].dtype == np.float64
+    np.testing.assert_array_equal(table["z"], [3.0, np.nan])
+    np.testing.assert_array_equal(table["id"], [7.0, np.nan])
+    assert table["name"].tolist() == ["a", ""]
+    # FITS nulls (big-endian integers, bytes text) are filled the same way.
+    from astropy.table import MaskedColumn, Table
+
+    fits = tmp_path / "gaps.fits"
+    Table(
+        {
+            "i": MaskedColumn(np.array([1, 2, 3], ">i4"), mask=[False, True, False]),
+            "f": MaskedColumn(np.array([1, 2, 3], ">f4"), mask=[False, True, False]),
+            "s": MaskedColumn(["a", "bb", "c"], mask=[True, False, False]),
+        }
+    ).write(fits)
+    table = read_table(fits)
+    np.testing.assert_array_equal(table["i"], [1.0, np.nan, 3.0])
+    assert table["i"].dtype == np.float64 and table["f"].dtype == np.float32
+    np.testing.assert_array_equal(table["f"], [1.0, np.nan, 3.0])
+    assert table["s"].tolist() == ["", "bb", "c"]
+    # No reader yields a masked boolean column today; one would be treated like integers.
+    np.testing.assert_array_equal(tables._plain(MaskedColumn([True, False], mask=[False, True])), [1.0, np.nan])
+
+
 # ----------------------------------------------------------------------------- HDF5
 
 
@@ -419,6 +448,8 @@ BAD_INPUTS = [
     ("text.npy", b"1 2 3\n", None, "named .npy but the content looks like text"),
     ("flat.npy", _npy_bytes(np.zeros((4, 2))), None, r"expected an N×3 array .* shape \(4, 2\)"),
     ("nan.txt", b"# x y z\n1 2 3\n4 5 6\nnan 1 2\n", None, "non-finite coordinates in 1 row.*row 2"),
+    ("blank.csv", b"x,y,z\n1,2,3\n4,5,\n7,8,9\n", None, "non-finite coordinates in 1 row.*row 1 "),
+    ("blank_sky.csv", b"ra,dec,redshift\n1,2,0.1\n3,,0.2\n", None, "non-finite ra/dec/redshift in 1 row.*row 1 "),
     ("cols.csv", b"a,b,c\n1,2,3\n", None, "no x column; available: a, b, c"),
     ("renamed.csv", b"x,y,z\n1,2,3\n", LoadOptions(columns={"x": "px"}), "no column 'px' .*available: x, y, z"),
     (

@@ -341,6 +341,31 @@ def test_damaged_pages_give_one_line_errors(tmp_path, capsys):
     _assert_one_line_error(capsys, ["store", "export", str(db), str(tmp_path / "out")], str(db))
 
 
+def test_missing_ids_are_refused_and_missing_numbers_stay_missing(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    blank_id = tmp_path / "blank_id.csv"
+    blank_id.write_text("objid,ra,dec,redshift\n1,10,5,0.1\n,11,6,0.2\n3,12,7,0.3\n")
+    _assert_one_line_error(
+        capsys, ["store", "ingest", str(blank_id), "-o", str(db)], f"{blank_id}: ", "'objid' has 1 missing"
+    )
+    # A blank part of a composite text id, and a blank text id, are refused alike.
+    _assert_one_line_error(
+        capsys, ["store", "ingest", str(blank_id), "-o", str(db), "--id", "ra,objid"], "'objid' has 1 missing"
+    )
+    blank_name = tmp_path / "blank_name.csv"
+    blank_name.write_text("id,ra,dec,redshift\nNGC1,10,5,0.1\n,11,6,0.2\n")
+    _assert_one_line_error(capsys, ["store", "ingest", str(blank_name), "-o", str(db)], "'id' has 1 missing")
+    assert not db.exists()
+    # Rows that --where leaves out need no id.
+    assert ingest(blank_id, db, IngestOptions(where=["ra=12"])).n_galaxies == 1
+    # A blank in an integer extra column is stored as missing (NULL), not as 0.
+    blank_extra = tmp_path / "blank_extra.csv"
+    blank_extra.write_text("objid,ra,dec,redshift,nspec\n1,10,5,0.1,3\n2,11,6,0.2,\n")
+    ingest(blank_extra, tmp_path / "extra.db")
+    with GalaxyStore(tmp_path / "extra.db") as store:
+        np.testing.assert_array_equal(store.column("nspec"), [3.0, np.nan])
+
+
 def test_duplicate_ids_are_refused(tmp_path):
     catalog = write_catalog(tmp_path / "cat.csv", [1, 2, 3, 2, 5, 5])
     with pytest.raises(DelvolError, match=r"not unique: 2 values repeat \(e\.g\. 2, 5\)"):
