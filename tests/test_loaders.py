@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import sqlite3
 import struct
@@ -333,6 +334,21 @@ def test_hdf5_named_dataset(tmp_path):
     assert structured.metadata["source"] == f"{path}:/sim/table"
     with pytest.raises(DelvolError, match=r"gen\.h5: no dataset 'nope'; datasets: sim/points, sim/table"):
         load_points(f"{path}:nope")
+
+
+@pytest.mark.parametrize("value", [3.0, np.int64(7), b"abc", "text", h5py.Empty("f"), np.zeros(5)], ids=repr)
+def test_hdf5_dataset_that_is_not_points(value, tmp_path, capsys):
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f["pos"] = value
+    shape = re.escape(str(np.shape(value) if isinstance(value, np.ndarray) else ()))
+    with pytest.raises(DelvolError, match=rf"odd\.h5: expected an N×3 array .*got shape {shape}$"):
+        load_points(f"{path}:pos")
+    with pytest.raises(DelvolError, match=r"odd\.h5: "):  # found as the array named pos, or as none
+        load_points(path)
+    assert main(["info", f"{path}:pos"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("delvol: error: ") and err.count("\n") == 1 and "got shape" in err
 
 
 # ----------------------------------------------------------------------------- Gadget-2

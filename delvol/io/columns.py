@@ -114,14 +114,21 @@ def assign_roles(available: list[str], overrides: Mapping[str, str], path: Path)
     return names
 
 
-def points_from_array(array: np.ndarray, path: Path, options: LoadOptions) -> PointSet:
+def points_from_array(array: Any, path: Path, options: LoadOptions) -> PointSet:
     """Points from an N×3 array, or from a structured array's fields by role.
+
+    Parameters
+    ----------
+    array : array_like
+        Anything :func:`numpy.asarray` takes: what an HDF5 dataset or an ``.npz`` key holds
+        may also be a scalar, ``bytes`` or an empty (shapeless) dataset.
 
     Raises
     ------
     DelvolError
-        Any other shape or a non-numeric array.
+        Any other shape (a scalar included) or a non-numeric array.
     """
+    array = np.asarray(array)
     if array.dtype.names:
         return points_from_columns({name: array[name] for name in array.dtype.names}, path, options)
     if array.ndim != 2 or array.shape[1] != 3:
@@ -157,7 +164,7 @@ def points_from_container(
         raise DelvolError(f"no array {key!r}; {_listing(_shapes(arrays))}", path)
     if key is None:
         key = find_column(arrays, *POSITION_NAMES) or _only_points_array(arrays, path)
-    points = points_from_array(np.asarray(arrays[key]), path, options)
+    points = points_from_array(arrays[key], path, options)
     mass_key = find_column(arrays, *DEFAULT_NAMES["mass"])
     id_key = find_column(arrays, *DEFAULT_NAMES["id"])
     return PointSet(
