@@ -271,6 +271,23 @@ def test_missing_cells_are_nan_or_empty_never_zero(tmp_path):
     np.testing.assert_array_equal(tables._plain(MaskedColumn([True, False], mask=[False, True])), [1.0, np.nan])
 
 
+@pytest.mark.parametrize("cosmology", ["Planck18", "WMAP9"])
+def test_comoving_distance_agrees_with_astropy(cosmology):
+    from astropy.cosmology import realizations
+
+    cosmo = getattr(realizations, cosmology)
+    rng = np.random.default_rng(6)
+    # Uniform up to z = 10, log-uniform down to 1e-8, and blueshifts of nearby galaxies.
+    z = np.concatenate([rng.uniform(0, 10, 2000), 10 ** rng.uniform(-8, 1, 2000), rng.uniform(-0.01, 0, 50), [10.0]])
+    expected = cosmo.comoving_distance(z).to_value("Mpc")
+    np.testing.assert_allclose(comoving_distance(z, cosmology, "Mpc"), expected, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(comoving_distance(z, cosmology), expected * cosmo.h, rtol=1e-10, atol=0)
+    assert comoving_distance(0.0, cosmology) == 0.0
+    assert np.array_equal(comoving_distance(np.array([0.0, 0.5]), cosmology)[:1], [0.0])
+    with pytest.raises(ValueError, match="greater than -1, got -1"):
+        comoving_distance([0.1, -1.0], cosmology)
+
+
 # ----------------------------------------------------------------------------- HDF5
 
 
