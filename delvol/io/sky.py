@@ -56,8 +56,8 @@ def comoving_distance(redshift: np.ndarray, cosmology: str = DEFAULT_COSMOLOGY, 
     u = np.log1p(z)
     table_u = np.linspace(min(0.0, u.min()), max(u.max(), 1e-6), TABLE_SIZE)
     table_d = cosmo.comoving_distance(np.expm1(table_u)).to_value("Mpc")
-    hubble_distance = np.full_like(table_d, cosmo.hubble_distance.to_value("Mpc"))
-    ratio = np.divide(table_d, table_u, out=hubble_distance, where=table_u != 0)
+    ratio = np.full_like(table_d, cosmo.hubble_distance.to_value("Mpc"))  # its limit at u = 0
+    np.divide(table_d, table_u, out=ratio, where=table_u != 0)
     dist = u * CubicSpline(table_u, ratio)(u)
     return dist * cosmo.h if units == "Mpc/h" else dist
 
