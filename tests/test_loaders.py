@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import sqlite3
 import struct
-import sys
-import types
+from dataclasses import replace
 
 import h5py
 import numpy as np
@@ -17,7 +17,7 @@ from conftest import shared_file
 from delvol.cli import build_parser, main
 from delvol.cli.common import load_options
 from delvol.errors import DelvolError
-from delvol.io import LoadOptions, PointSet, load_points
+from delvol.io import LoadOptions, PointSet, load_points, readers, store_schema, tables
 from delvol.io.readers import detect_format
 from delvol.io.sky import comoving_distance
 from delvol.io.tables import read_table
@@ -216,7 +216,8 @@ def test_bad_reading_flags_are_usage_errors(argv, capsys):
 def test_reading_flags_reach_load_options():
     options = cli_options("--type", "0,4", "--cosmology", "WMAP9", "--units", "Mpc", "--format", "gadget")
     assert (options.ptypes, options.cosmology, options.units, options.format) == ([0, 4], "WMAP9", "Mpc", "gadget")
-    assert cli_options().cosmology == "Planck18" and cli_options().columns == {}
+    # No --cosmology: the file's own (a galaxy store's), else Planck18, decided by the reader.
+    assert cli_options().cosmology is None and cli_options().columns == {}
     with pytest.raises(SystemExit):
         cli_options("--cosmology", "Nonesuch")
 
@@ -227,8 +228,9 @@ def test_sky_columns_prefer_redshift_and_fall_back_to_z(tmp_path):
     both.write_text(
         "ra,dec,z,redshift\n" + "\n".join(f"{a},{d},18.5,{r}" for a, d, r in zip(ra, dec, red, strict=True))
     )
-    dist = np.linalg.norm(load_points(both).positions, axis=1)
-    assert np.allclose(dist, comoving_distance(red), rtol=1e-6)
+    default = load_points(both)
+    assert default.metadata["cosmology"] == "Planck18"
+    assert np.allclose(np.linalg.norm(default.positions, axis=1), comoving_distance(red, "Planck18"), rtol=1e-6)
     only_z = tmp_path / "only_z.csv"
     only_z.write_text("RA,Dec,z\n" + "\n".join(f"{a},{d},{r}" for a, d, r in zip(ra, dec, red, strict=True)))
     points = load_points(only_z, LoadOptions(cosmology="WMAP9"))
@@ -238,6 +240,52 @@ def test_sky_columns_prefer_redshift_and_fall_back_to_z(tmp_path):
     cart = tmp_path / "cart.csv"
     cart.write_text("ra,dec,x,y,z\n1,2,3,4,5\n6,7,8,9,10\n")
     assert np.array_equal(load_points(cart).positions, [[3, 4, 5], [8, 9, 10]])
+
+
+def test_missing_cells_are_nan_or_empty_never_zero(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("x,y,z,id,name,n\n1,2,3,7,a,1\n4,5,,,,2\n")
+    table = read_table(path)
+    assert table["x"].dtype == np.int64 and table["n"].dtype == np.int64  # complete: keep their type
+    assert table["z"].dtype == np.float64 and table["id"].dtype == np.float64
+    np.testing.assert_array_equal(table["z"], [3.0, np.nan])
+    np.testing.assert_array_equal(table["id"], [7.0, np.nan])
+    assert table["name"].tolist() == ["a", ""]
+    # FITS nulls (big-endian integers, bytes text) are filled the same way.
+    from astropy.table import MaskedColumn, Table
+
+    fits = tmp_path / "gaps.fits"
+    Table(
+        {
+            "i": MaskedColumn(np.array([1, 2, 3], ">i4"), mask=[False, True, False]),
+            "f": MaskedColumn(np.array([1, 2, 3], ">f4"), mask=[False, True, False]),
+            "s": MaskedColumn(["a", "bb", "c"], mask=[True, False, False]),
+        }
+    ).write(fits)
+    table = read_table(fits)
+    np.testing.assert_array_equal(table["i"], [1.0, np.nan, 3.0])
+    assert table["i"].dtype == np.float64 and table["f"].dtype == np.float32
+    np.testing.assert_array_equal(table["f"], [1.0, np.nan, 3.0])
+    assert table["s"].tolist() == ["", "bb", "c"]
+    # No reader yields a masked boolean column today; one would be treated like integers.
+    np.testing.assert_array_equal(tables._plain(MaskedColumn([True, False], mask=[False, True])), [1.0, np.nan])
+
+
+@pytest.mark.parametrize("cosmology", ["Planck18", "WMAP9"])
+def test_comoving_distance_agrees_with_astropy(cosmology):
+    from astropy.cosmology import realizations
+
+    cosmo = getattr(realizations, cosmology)
+    rng = np.random.default_rng(6)
+    # Uniform up to z = 10, log-uniform down to 1e-8, and blueshifts of nearby galaxies.
+    z = np.concatenate([rng.uniform(0, 10, 2000), 10 ** rng.uniform(-8, 1, 2000), rng.uniform(-0.01, 0, 50), [10.0]])
+    expected = cosmo.comoving_distance(z).to_value("Mpc")
+    np.testing.assert_allclose(comoving_distance(z, cosmology, "Mpc"), expected, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(comoving_distance(z, cosmology), expected * cosmo.h, rtol=1e-10, atol=0)
+    assert comoving_distance(0.0, cosmology) == 0.0
+    assert np.array_equal(comoving_distance(np.array([0.0, 0.5]), cosmology)[:1], [0.0])
+    with pytest.raises(ValueError, match="greater than -1, got -1"):
+        comoving_distance([0.1, -1.0], cosmology)
 
 
 # ----------------------------------------------------------------------------- HDF5
@@ -303,6 +351,21 @@ def test_hdf5_named_dataset(tmp_path):
     assert structured.metadata["source"] == f"{path}:/sim/table"
     with pytest.raises(DelvolError, match=r"gen\.h5: no dataset 'nope'; datasets: sim/points, sim/table"):
         load_points(f"{path}:nope")
+
+
+@pytest.mark.parametrize("value", [3.0, np.int64(7), b"abc", "text", h5py.Empty("f"), np.zeros(5)], ids=repr)
+def test_hdf5_dataset_that_is_not_points(value, tmp_path, capsys):
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f["pos"] = value
+    shape = re.escape(str(np.shape(value) if isinstance(value, np.ndarray) else ()))
+    with pytest.raises(DelvolError, match=rf"odd\.h5: expected an N×3 array .*got shape {shape}$"):
+        load_points(f"{path}:pos")
+    with pytest.raises(DelvolError, match=r"odd\.h5: "):  # found as the array named pos, or as none
+        load_points(path)
+    assert main(["info", f"{path}:pos"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("delvol: error: ") and err.count("\n") == 1 and "got shape" in err
 
 
 # ----------------------------------------------------------------------------- Gadget-2
@@ -388,24 +451,18 @@ def test_sqlite_goes_to_the_store_reader(tmp_path, monkeypatch):
     path = tmp_path / "galaxies.sqlite"
     sqlite3.connect(path).execute("CREATE TABLE t (a)").connection.close()
     assert detect_format(path) == "store"
+    # One signature for both the format sniffing and the store's own file check.
+    assert readers.SQLITE_MAGIC is store_schema.SQLITE_MAGIC
     seen = []
 
-    def read_points(p, options):
+    def read_store(p, options):
         seen.append((p, options))
         return PointSet(np.zeros((1, 3)))
 
-    monkeypatch.setitem(sys.modules, "delvol.io.store", types.SimpleNamespace(read_points=read_points))
+    monkeypatch.setitem(readers.FORMATS, "store", replace(readers.FORMATS["store"], read=read_store))
     options = LoadOptions(columns={"mass": "m"})
     points = load_points(path, options)
     assert seen == [(path, options)] and points.metadata["format"] == "store"
-
-
-def test_store_reader_missing(tmp_path, monkeypatch):
-    path = tmp_path / "g.db"
-    sqlite3.connect(path).execute("CREATE TABLE t (a)").connection.close()
-    monkeypatch.setitem(sys.modules, "delvol.io.store", None)  # makes the import fail
-    with pytest.raises(DelvolError, match=r"g\.db: .*galaxy-store reader"):
-        load_points(path)
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -424,6 +481,8 @@ BAD_INPUTS = [
     ("text.npy", b"1 2 3\n", None, "named .npy but the content looks like text"),
     ("flat.npy", _npy_bytes(np.zeros((4, 2))), None, r"expected an N×3 array .* shape \(4, 2\)"),
     ("nan.txt", b"# x y z\n1 2 3\n4 5 6\nnan 1 2\n", None, "non-finite coordinates in 1 row.*row 2"),
+    ("blank.csv", b"x,y,z\n1,2,3\n4,5,\n7,8,9\n", None, "non-finite coordinates in 1 row.*row 1 "),
+    ("blank_sky.csv", b"ra,dec,redshift\n1,2,0.1\n3,,0.2\n", None, "non-finite ra/dec/redshift in 1 row.*row 1 "),
     ("cols.csv", b"a,b,c\n1,2,3\n", None, "no x column; available: a, b, c"),
     ("renamed.csv", b"x,y,z\n1,2,3\n", LoadOptions(columns={"x": "px"}), "no column 'px' .*available: x, y, z"),
     (

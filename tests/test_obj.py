@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_castalia_is_a_closed_consistently_wound_surface():
     mesh = load_obj(shared_file("meshes/4769castalia_radar.obj"))
     assert mesh.vertices.shape == (2048, 3) and mesh.vertices.dtype == np.float64
     assert mesh.triangles.shape == (4092, 3) and mesh.triangles.dtype == np.int32
-    assert mesh.lines.shape == (0, 2) and mesh.colours is None
+    assert mesh.lines.shape == (0, 2)
     assert mesh.triangles.min() == 0 and mesh.triangles.max() == 2047
     directed = mesh.triangles[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
     _, counts = np.unique(np.sort(directed, axis=1), axis=0, return_counts=True)
@@ -99,15 +100,15 @@ def test_every_supported_syntax(tmp_path, newline):
     np.testing.assert_array_equal(mesh.vertices, EXPECTED_VERTICES)
     np.testing.assert_array_equal(mesh.triangles, EXPECTED_TRIANGLES)
     np.testing.assert_array_equal(mesh.lines, [[0, 1], [1, 2], [7, 6]])
-    assert mesh.colours is None
 
 
-def test_vertex_colours_and_a_byte_order_mark(tmp_path):
-    text = "\ufeffv 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 0.5\nf 1 2 3\n"
+def test_weights_and_colours_are_ignored_on_any_vertex_and_a_byte_order_mark(tmp_path):
+    # Colour on some vertices only, a w on another: all read as positions alone.
+    text = "\ufeffv 0 0 0 1 0 0\nv 1 0 0\nv 0 1 0 0.5\nv 1 1 0 0 0 0.5\nf 1 2 3 4\n"
     mesh = load_obj(write(tmp_path, text))
-    assert mesh.colours.dtype == np.float32
-    np.testing.assert_array_equal(mesh.colours, [[1, 0, 0], [0, 1, 0], [0, 0, 0.5]])
-    np.testing.assert_array_equal(mesh.vertices, [[0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(mesh.vertices, [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]])
+    np.testing.assert_array_equal(mesh.triangles, [[0, 1, 2], [0, 2, 3]])
+    assert [field.name for field in dataclasses.fields(mesh)] == ["vertices", "triangles", "lines", "path"]
 
 
 def test_scale_then_offset(tmp_path):
@@ -135,8 +136,7 @@ THREE = "v 0 0 0\nv 1 0 0\nv 0 1 0\n"
         ("# header\n\nv 0 0\n", 3, "got 2 values"),
         ("v 0 0 0 1 1\n", 1, "got 5 values"),
         ("v 0 nan 0\n", 1, "not a finite number"),
-        ("v 0 0 0 1 0 0\nv 1 0 0\n", 2, "the vertex on line 1 has r g b"),
-        ("v 0 0 0\nv 1 0 0 1 0 0\n", 2, "the vertex on line 1 has no r g b"),
+        ("v 0 0 0 1 0 x\n", 1, "'x' is not a number"),
         (THREE + "f 1 2\n", 4, "at least 3 vertices, got 2"),
         (THREE + "f 0 1 2\n", 4, "vertex index 0"),
         (THREE + "f 1 2 4\n", 4, "vertex index 4 is out of range: 3 vertices"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import signal
@@ -16,11 +17,13 @@ import pytest
 from conftest import ROOT, shared_file
 from PIL import Image
 
-from delvol.cli import main
+from delvol.cli import build_parser, main
+from delvol.cli.common import load_options
+from delvol.cli.sprite_options import galaxies_from_args, parse_length
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
-from delvol.io.sky import sky_to_cartesian
-from delvol.io.store import GalaxyStore, StoredImage, read_points
+from delvol.io.sky import get_cosmology, sky_to_cartesian
+from delvol.io.store import GalaxyStore, StoredImage, read_store
 from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
 
@@ -109,7 +112,7 @@ def test_vollim_row_number_ids_and_positions(tmp_path):
         np.testing.assert_array_equal(store.positions(), direct)
         in_mpc = store.positions("WMAP9", "Mpc")
     np.testing.assert_array_equal(in_mpc, sky_to_cartesian(table["ra"], table["dec"], table["z"], "WMAP9", "Mpc"))
-    points = read_points(db, LoadOptions())
+    points = read_store(db, LoadOptions())
     np.testing.assert_array_equal(points.positions, direct)
     np.testing.assert_array_equal(points.ids, np.arange(120_606))
     assert points.metadata["format"] == "store" and points.metadata["units"] == "Mpc/h"
@@ -338,6 +341,31 @@ def test_damaged_pages_give_one_line_errors(tmp_path, capsys):
     _assert_one_line_error(capsys, ["store", "export", str(db), str(tmp_path / "out")], str(db))
 
 
+def test_missing_ids_are_refused_and_missing_numbers_stay_missing(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    blank_id = tmp_path / "blank_id.csv"
+    blank_id.write_text("objid,ra,dec,redshift\n1,10,5,0.1\n,11,6,0.2\n3,12,7,0.3\n")
+    _assert_one_line_error(
+        capsys, ["store", "ingest", str(blank_id), "-o", str(db)], f"{blank_id}: ", "'objid' has 1 missing"
+    )
+    # A blank part of a composite text id, and a blank text id, are refused alike.
+    _assert_one_line_error(
+        capsys, ["store", "ingest", str(blank_id), "-o", str(db), "--id", "ra,objid"], "'objid' has 1 missing"
+    )
+    blank_name = tmp_path / "blank_name.csv"
+    blank_name.write_text("id,ra,dec,redshift\nNGC1,10,5,0.1\n,11,6,0.2\n")
+    _assert_one_line_error(capsys, ["store", "ingest", str(blank_name), "-o", str(db)], "'id' has 1 missing")
+    assert not db.exists()
+    # Rows that --where leaves out need no id.
+    assert ingest(blank_id, db, IngestOptions(where=["ra=12"])).n_galaxies == 1
+    # A blank in an integer extra column is stored as missing (NULL), not as 0.
+    blank_extra = tmp_path / "blank_extra.csv"
+    blank_extra.write_text("objid,ra,dec,redshift,nspec\n1,10,5,0.1,3\n2,11,6,0.2,\n")
+    ingest(blank_extra, tmp_path / "extra.db")
+    with GalaxyStore(tmp_path / "extra.db") as store:
+        np.testing.assert_array_equal(store.column("nspec"), [3.0, np.nan])
+
+
 def test_duplicate_ids_are_refused(tmp_path):
     catalog = write_catalog(tmp_path / "cat.csv", [1, 2, 3, 2, 5, 5])
     with pytest.raises(DelvolError, match=r"not unique: 2 values repeat \(e\.g\. 2, 5\)"):
@@ -384,6 +412,53 @@ def test_get_info_and_read_only_access(small, tmp_path, capsys):
             store.set_meta(note="x")
         assert len(store) == 30
         assert store._conn.execute("PRAGMA page_size").fetchone() == (8192,)
+
+
+def test_a_store_is_read_in_its_own_cosmology(small, tmp_path, capsys):
+    catalog, _, _ = small
+    db = tmp_path / "wmap9.db"
+    assert main(["store", "ingest", str(catalog), "-o", str(db), "--cosmology", "WMAP9"]) == 0
+    table = read_table(catalog)
+    sky = table["ra"], table["dec"], table["redshift"]
+    wmap9, planck18 = sky_to_cartesian(*sky, "WMAP9"), sky_to_cartesian(*sky, "Planck18")
+    assert np.abs(wmap9 - planck18).max() > 1.0  # Mpc/h: far enough apart to tell
+    parser = build_parser()
+    own = load_points(db, load_options(parser.parse_args(["info", str(db)])))
+    np.testing.assert_array_equal(own.positions, wmap9)
+    assert own.metadata["cosmology"] == "WMAP9"
+    forced = load_points(db, load_options(parser.parse_args(["info", str(db), "--cosmology", "Planck18"])))
+    np.testing.assert_array_equal(forced.positions, planck18)
+    assert forced.metadata["cosmology"] == "Planck18"
+    # Sprite sizes in kpc become Mpc/h with the h of the cosmology the positions are in.
+    sprites = argparse.Namespace(sprite_size=parse_length("100kpc"), sprite_size_column=None)
+    with GalaxyStore(db) as store:
+        assert store.cosmology == "WMAP9"
+        assert galaxies_from_args(sprites, own, store).sizes[0] == pytest.approx(0.1 * get_cosmology("WMAP9").h)
+        assert galaxies_from_args(sprites, forced, store).sizes[0] == pytest.approx(0.1 * get_cosmology("Planck18").h)
+    capsys.readouterr()
+    assert main(["info", str(db), "--no-cache"]) == 0
+    assert "cosmology     WMAP9\n" in capsys.readouterr().out
+    assert main(["info", str(db), "--no-cache", "--cosmology", "Planck18"]) == 0
+    assert "cosmology     Planck18\n" in capsys.readouterr().out
+    assert main(["store", "info", str(db)]) == 0
+    assert "cosmology     WMAP9\n" in capsys.readouterr().out
+
+
+def test_prepare_and_set_meta_upsert_the_same_meta(tmp_path):
+    db = tmp_path / "s.db"
+    with GalaxyStore(db, "a") as store:
+        store.prepare("INTEGER", {}, {"source": "a.csv", "note": "first"})
+        assert store.meta["format"] == "delvol-galaxy-store" and store.meta["source"] == "a.csv"
+        store.prepare("INTEGER", {"mag": "REAL"}, {"note": "second"})
+        store.set_meta(source="b.csv", extra="x")
+    with GalaxyStore(db) as store:
+        assert {key: store.meta[key] for key in ("source", "note", "extra", "schema_version")} == {
+            "source": "b.csv",
+            "note": "second",
+            "extra": "x",
+            "schema_version": "1",
+        }
+        assert list(store.columns()) == ["objid", "ra", "dec", "redshift", "mag"]
 
 
 def test_point_loader_reads_a_store(small, tmp_path):

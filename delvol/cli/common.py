@@ -41,7 +41,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "--cosmology",
         type=cosmology_name,
-        help=f"astropy cosmology turning sky catalogues into comoving positions (default {DEFAULT_COSMOLOGY})",
+        help="astropy cosmology turning sky catalogues into comoving positions "
+        f"(default: a galaxy store's own, else {DEFAULT_COSMOLOGY})",
     )
     load.add_argument(
         "--units", choices=UNITS, default=UNITS[0], help=f"length unit for sky catalogues (default {UNITS[0]})"
@@ -84,7 +85,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         box=box,
         columns=args.columns,
         ptypes=args.ptypes,
-        cosmology=args.cosmology or DEFAULT_COSMOLOGY,
+        cosmology=args.cosmology,
         units=args.units,
     )
 

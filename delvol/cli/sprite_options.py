@@ -2,7 +2,8 @@
 
 Sprite sizes are comoving lengths, in the same space as the galaxy positions: a length
 in kpc or Mpc is converted to the store's units (``--units``, Mpc/h by default) with the
-cosmology's h; a bare number is already in those units.
+h of the cosmology the positions were computed in (the point set's
+``metadata["cosmology"]``); a bare number is already in those units.
 """
 
 from __future__ import annotations

