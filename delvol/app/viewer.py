@@ -25,7 +25,7 @@ from delvol.app.picking import GalaxyPicker
 from delvol.render.camera import Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.controller import CameraController
-from delvol.render.offscreen import save_png
+from delvol.render.offscreen import save_png, to_uint8
 from delvol.render.passes import FloatTarget
 from delvol.render.paths import CameraPath, save_path
 from delvol.render.renderer import Renderer
@@ -193,7 +193,7 @@ class Viewer:
             progress.done = stop
             # The automatic window comes from the first chunk, then once more from the
             # first complete frame.
-            if self.settings.window is None and (self.renderer.auto_window is None or stop >= 1 > self._window_done):
+            if self.renderer.needs_auto_window or (self.settings.window is None and stop >= 1 > self._window_done):
                 self.renderer.update_auto_window()
                 self._window_done = stop
         self.renderer.update_sprites(self.camera, self.size)
@@ -216,7 +216,7 @@ class Viewer:
         target = FloatTarget(self.renderer.ctx, self.size)
         try:
             self.renderer.render(target.fbo, self.view_projection)
-            pixels = np.clip(np.rint(target.read(3) * 255), 0, 255).astype(np.uint8)
+            pixels = to_uint8(target.read(3))
         finally:
             target.release()
         self.progress.done, self.progress.dirty = 1.0, False  # the accumulation now holds the full view

@@ -48,7 +48,7 @@ def render_image(
     width, height = size[0] * supersample, size[1] * supersample
     limit = min(max_tile, renderer.ctx.info["GL_MAX_TEXTURE_SIZE"], *renderer.ctx.info["GL_MAX_VIEWPORT_DIMS"])
     view_proj = camera.view_projection(width / height)
-    if renderer.settings.window is None and renderer.auto_window is None:
+    if renderer.needs_auto_window:
         _set_window_from_preview(renderer, view_proj, width, height)
     renderer.update_sprites(camera, (width, height))
     out = np.empty((height, width, 3), dtype=np.float32)
@@ -63,7 +63,12 @@ def render_image(
                 target.release()
     if supersample > 1:
         out = out.reshape(size[1], supersample, size[0], supersample, 3).mean(axis=(1, 3))
-    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(out)
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    """Colours in [0, 1] as rounded 8-bit values."""
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
 def _set_window_from_preview(renderer: Renderer, view_proj: np.ndarray, width: int, height: int) -> None:

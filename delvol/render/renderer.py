@@ -68,10 +68,10 @@ class Renderer:
 
     def set_tessellation(self, tess: Tessellation) -> None:
         """Upload a tessellation; positions are stored relative to its centre."""
-        primary = tess.points[: tess.n_primary]
-        self.origin = (primary.min(axis=0) + primary.max(axis=0)) / 2
+        lower, upper = tess.bounds
+        self.origin = (lower + upper) / 2
         self.volume.set_data(tess, self.origin)
-        self.points.set_data(primary, tess.density[: tess.n_primary], self.origin)
+        self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
         self.auto_window = None
         self._check("uploading the tessellation")
 
@@ -164,6 +164,11 @@ class Renderer:
         return self.auto_window
 
     @property
+    def needs_auto_window(self) -> bool:
+        """No density window yet: neither the user's nor one taken from an image."""
+        return self.settings.window is None and self.auto_window is None
+
+    @property
     def window(self) -> tuple[float, float]:
         """The density window in use: the user's, else the automatic one."""
         return self.settings.window or self.auto_window or (0.0, 1.0)
@@ -201,7 +206,7 @@ class Renderer:
         self.resize(fbo.size)
         self.clear()
         self.accumulate(view_proj)
-        if self.settings.window is None and self.auto_window is None:
+        if self.needs_auto_window:
             self.update_auto_window()
         self.composite(fbo, view_proj, pixel_scale)
 
