@@ -96,6 +96,20 @@ class FieldSpec:
         choices = ", ".join((*COMPONENTS, *DERIVED))
         raise ValueError(f"unknown field suffix {suffix!r} in {text!r}; choose from {choices}")
 
+    def component_of(self, values: np.ndarray) -> np.ndarray:
+        """``values`` itself, or its column :attr:`component`.
+
+        Raises
+        ------
+        ValueError
+            A component of a field that has no such column.
+        """
+        if self.component is None:
+            return values
+        if values.ndim != 2 or values.shape[1] <= self.component:
+            raise ValueError(f"field {self.name!r} has no {'xyz'[self.component]} component")
+        return values[:, self.component]
+
     def __str__(self) -> str:
         if self.derived:
             return f"{self.name}:{self.derived}"
@@ -361,11 +375,7 @@ def point_field(
     ValueError
         A component of a scalar field, or a derived quantity the field cannot give.
     """
-    values = np.asarray(fields[spec.name], dtype=np.float64)
+    values = spec.component_of(np.asarray(fields[spec.name], dtype=np.float64))
     if spec.derived is not None:
         return derive(point_gradient(tess, values, weighting), spec.derived)
-    if spec.component is not None:
-        if values.ndim != 2 or values.shape[1] <= spec.component:
-            raise ValueError(f"field {spec.name!r} has no {'xyz'[spec.component]} component")
-        return point_values(tess, values[:, spec.component])
     return point_values(tess, values)
