@@ -4,6 +4,7 @@
 // gl_PrimitiveID and the weight fetch makes every fragment 2.5x slower, and the clip
 // test costs another 25%, so the plain sum leaves both out.
 in float v_density;
+in float v_field;
 in vec3 v_world;
 
 out vec4 f_accum;
@@ -29,6 +30,10 @@ void main() {
 #endif
     // Sliver faces seen edge-on can interpolate to NaN or inf on some rasterisers, and a
     // single such fragment would poison the whole additive sum.
-    if (isnan(value) || isinf(value)) discard;
-    f_accum = vec4(value, 1.0, 0.0, 0.0);  // g counts the faces along the ray
+    float weighted_field = value * v_field;
+    if (isnan(value) || isinf(value) || isnan(weighted_field) || isinf(weighted_field)) discard;
+    // g counts the faces along the ray; b sums density times the field, so that b / r is
+    // the density-weighted mean of the field along the ray (--color-by), as additive and
+    // order-independent as the density itself.
+    f_accum = vec4(value, 1.0, weighted_field, 0.0);
 }

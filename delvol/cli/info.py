@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, field_units, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec, point_field
@@ -37,18 +37,15 @@ def run(args: argparse.Namespace) -> int:
     lines = [report(points, tess, log.timings)]
     for spec in args.field:
         try:
-            lines.append(field_report(spec, point_field(tess, points.fields, spec), points.metadata))
+            lines.append(field_report(spec, point_field(tess, points.fields, spec), field_units(spec, points)))
         except ValueError as exc:
             raise DelvolError(f"{spec}: {exc}", args.file) from exc
     print("\n".join(lines))
     return 0
 
 
-def field_report(spec: FieldSpec, values: np.ndarray, metadata: dict) -> str:
+def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
     """Percentiles of a per-point field: of each component, and of the length of vectors."""
-    units = metadata.get("field_units", {}).get(spec.name, "as stored")
-    if spec.derived is not None:
-        units = f"{units} per length unit"
     flat = values.reshape(len(values), -1)
     rows = {"": flat[:, 0]} if flat.shape[1] == 1 else {f" [{k}]": flat[:, k] for k in range(flat.shape[1])}
     if flat.shape[1] == 3:

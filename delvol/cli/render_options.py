@@ -11,15 +11,16 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, field_units, load_and_tessellate
 from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
+from delvol.geometry.fields import point_field
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
 from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
-from delvol.render.colormaps import COLORMAPS
+from delvol.render.colormaps import COLORMAPS, DIVERGING
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
 
@@ -83,6 +84,38 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     cut.add_argument("--cut-normal", type=float, nargs=3, default=(0.0, 0.0, 1.0), metavar=("X", "Y", "Z"))
     cut.add_argument("--cut-offset", type=float, help="plane position along the normal (default: data centre)")
     cut.add_argument("--cut-width", type=float, help="slab thickness (default: a tenth of the data size)")
+    color = parser.add_argument_group("colour by a field")
+    color.add_argument(
+        "--color-by",
+        type=field_spec,
+        metavar="FIELD",
+        help="hue from the density-weighted mean of a per-point field along each ray, brightness from "
+        "the density: vel:x, vel:divergence, vel:vorticity-magnitude, temperature, any column",
+    )
+    color.add_argument(
+        "--color-map",
+        choices=DIVERGING,
+        default=DIVERGING[0],
+        help=f"diverging colormap of the field (default {DIVERGING[0]})",
+    )
+    color.add_argument(
+        "--color-window",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="field values at the ends of the colormap (log10 with --color-log; default: from percentiles, "
+        "symmetric about 0 when they straddle it)",
+    )
+    color.add_argument(
+        "--color-percentiles",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(2.0, 98.0),
+        help="percentiles of the pixels' mean field that set the automatic field window (default 2 98)",
+    )
+    color.add_argument("--color-log", action="store_true", help="colour by log10 of the field (temperatures)")
+    color.add_argument("--legend", action="store_true", help="draw the field's colour bar in the image")
     obj = parser.add_argument_group("overlays")
     obj.add_argument("--obj", action="append", default=[], metavar="FILE", help="draw a Wavefront .obj (repeatable)")
     obj.add_argument("--obj-scale", type=float, default=1.0, help="multiply overlay coordinates (unit change)")
@@ -151,6 +184,11 @@ def _settings(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray) ->
             cut_normal=normal,
             cut_offset=offset,
             cut_width=width,
+            field_colormap=args.color_map,
+            field_window=tuple(args.color_window) if args.color_window else None,
+            field_percentiles=tuple(args.color_percentiles),
+            field_log=args.color_log,
+            legend=args.legend,
         )
     except ValueError as exc:
         raise DelvolError(str(exc)) from exc
@@ -195,6 +233,23 @@ def read_camera_state(path: str) -> dict:
     except (ValueError, TypeError, AttributeError) as exc:
         raise DelvolError(f"not a camera state ({exc})", path) from exc
     return state
+
+
+def add_field(renderer: Renderer, args: argparse.Namespace, points: PointSet, tess: Tessellation) -> None:
+    """Colour by ``--color-by``: its value at every vertex, from the per-point field."""
+    spec = args.color_by
+    if spec is None:
+        return
+    try:
+        values = point_field(tess, points.fields, spec)
+    except ValueError as exc:
+        raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
+    if values.ndim > 1:
+        raise DelvolError(
+            f"--color-by needs one number per point; {spec} has shape {values.shape[1:]}: pick a component "
+            f"({spec.name}:x) or a scalar such as {spec.name}:divergence or {spec.name}:vorticity-magnitude"
+        )
+    renderer.set_field(values[tess.origin], f"{spec} ({field_units(spec, points)})")
 
 
 def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
@@ -248,6 +303,7 @@ def build_renderer(
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
         renderer.set_tessellation(tess)
+        add_field(renderer, args, points, tess)
         add_overlays(renderer, args)
         add_sprites(renderer, args, points, synchronous=synchronous)
     except BaseException:

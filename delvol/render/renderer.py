@@ -8,8 +8,9 @@ import numpy as np
 from delvol.geometry import Tessellation
 from delvol.render.camera import Camera
 from delvol.render.context import check_gl
+from delvol.render.legend import legend_image
 from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.settings import RenderSettings, auto_window
+from delvol.render.settings import RenderSettings, auto_field_window, auto_window, field_image
 from delvol.render.sprite_layout import Galaxies
 from delvol.render.thumbnails import ThumbnailLoader
 from delvol.render.visuals.inset import InsetVisual
@@ -62,6 +63,8 @@ class Renderer:
         self.accum: FloatTarget | None = None
         self.origin = np.zeros(3)
         self.auto_window: tuple[float, float] | None = None
+        self.field_label: str | None = None  # what the faces carry beside the density, when anything
+        self.auto_field_window: tuple[float, float] | None = None
         self.drawn = 0.0
 
     # -- scene -----------------------------------------------------------------------
@@ -73,7 +76,24 @@ class Renderer:
         self.volume.set_data(tess, self.origin)
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
         self.auto_window = None
+        self.field_label = None
         self._check("uploading the tessellation")
+
+    def set_field(self, values: np.ndarray | None, label: str = "field") -> None:
+        """Colour by a field: hue from its density-weighted mean along each ray (``--color-by``).
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_vertices,), optional
+            One value per vertex of the tessellation (for example
+            ``point_field(tess, fields, spec)[tess.origin]``); None colours by density again.
+        label : str
+            The field's name and units, for the legend.
+        """
+        self.volume.set_field(values)
+        self.field_label = None if values is None else label
+        self.auto_field_window = None
+        self._check("uploading the field")
 
     def _check(self, step: str) -> None:
         if self.debug:
@@ -158,15 +178,35 @@ class Renderer:
         self._check("accumulating faces")
 
     def update_auto_window(self) -> tuple[float, float]:
-        """Set the automatic density window from percentiles of the accumulated image."""
-        values = self.accum.read(channels=1)[..., 0] / max(self.drawn, 1e-12)
-        self.auto_window = auto_window(values, self.settings.percentiles)
+        """Set the automatic density (and field) windows from percentiles of the accumulated image."""
+        accum = self.accum.read(channels=3)
+        self.auto_window = auto_window(accum[..., 0] / max(self.drawn, 1e-12), self.settings.percentiles)
+        if self.field_label is not None:
+            mean = field_image(accum, self.settings.field_log)
+            self.auto_field_window = auto_field_window(mean, self.settings.field_percentiles)
         return self.auto_window
 
     @property
+    def field_window(self) -> tuple[float, float] | None:
+        """The field window in use (the user's, else the automatic one), or None without a field."""
+        if self.field_label is None:
+            return None
+        return self.settings.field_window or self.auto_field_window or (-1.0, 1.0)
+
+    def legend(self, scale: float = 1.0) -> np.ndarray | None:
+        """The field's colour bar as RGBA (see :func:`legend_image`), when ``settings.legend`` asks for one."""
+        window = self.field_window
+        if window is None or not self.settings.legend:
+            return None
+        return legend_image(self.settings.field_colormap, window, self.field_label, self.settings.field_log, scale)
+
+    @property
     def needs_auto_window(self) -> bool:
-        """No density window yet: neither the user's nor one taken from an image."""
-        return self.settings.window is None and self.auto_window is None
+        """No density (or field) window yet: neither the user's nor one taken from an image."""
+        no_field_window = self.field_label is not None and self.settings.field_window is None
+        return (self.settings.window is None and self.auto_window is None) or (
+            no_field_window and self.auto_field_window is None
+        )
 
     @property
     def window(self) -> tuple[float, float]:
@@ -179,7 +219,7 @@ class Renderer:
         fbo.use()
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         gain = 2.0**self.settings.exposure / self.drawn if self.drawn > 0 else 0.0
-        self.tonemap.draw(self.accum, self.settings, self.window, gain)
+        self.tonemap.draw(self.accum, self.settings, self.window, gain, self.field_window)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA

@@ -1,4 +1,4 @@
-"""The Delaunay volume: every unique face, additively blended, coloured by DTFE density."""
+"""The Delaunay volume: every unique face, additively blended, carrying its DTFE density (and a field)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class VolumeVisual:
         self._programs: dict[tuple[bool, bool], moderngl.Program] = {}
         self._vaos: dict[tuple[bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
+        self._field: moderngl.Buffer | None = None  # one float per vertex: the --color-by field
         self._weights: moderngl.Texture | None = None
         self._faces: tuple[np.ndarray, np.ndarray] | None = None  # points and faces, for weights
         self._areas: np.ndarray | None = None
@@ -54,6 +55,7 @@ class VolumeVisual:
         self._origin = np.zeros(3)
         self._clip = NO_CLIP
         self.n_inner = self.n_hull = 0
+        self.n_vertices = 0
 
     @property
     def n_faces(self) -> int:
@@ -73,13 +75,36 @@ class VolumeVisual:
         order = np.concatenate([rng.permutation(inner), rng.permutation(outer)])
         faces = tess.faces[order]
         self.n_inner, self.n_hull = len(inner), len(outer)
+        self.n_vertices = len(tess.points)
         vertices = np.empty((len(tess.points), 4), dtype=np.float32)
         vertices[:, :3] = tess.points - origin
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
         self._buffers = [self.ctx.buffer(vertices.tobytes()), self.ctx.buffer(faces.astype(np.uint32).tobytes())]
+        self.set_field(None)
         # Areas only matter for the weighted modes; computing them lazily keeps the
         # default upload quick.
         self._faces, self._areas = (tess.points, faces), None
+
+    def set_field(self, values: np.ndarray | None) -> None:
+        """Upload the field that faces carry beside the density (zeros for None).
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_vertices,), optional
+            One value per vertex of the uploaded tessellation (images repeat their
+            original's); NaN or inf become 0, as densities do.
+        """
+        if values is not None and len(values) != self.n_vertices:
+            raise ValueError(f"{len(values)} field values for {self.n_vertices} vertices")
+        data = np.zeros(self.n_vertices, dtype=np.float32)
+        if values is not None:
+            data[:] = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        if self._field is not None:
+            self._field.release()
+        for vao in self._vaos.values():
+            vao.release()
+        self._vaos = {}
+        self._field = self.ctx.buffer(data.tobytes())
 
     def _upload_weights(self, weighting: str) -> None:
         if weighting == self._weighting:
@@ -138,15 +163,18 @@ class VolumeVisual:
         if key not in self._vaos:
             vbo, ibo = self._buffers
             self._vaos[key] = self.ctx.vertex_array(
-                self._programs[key], [(vbo, "3f 1f", "in_position", "in_density")], ibo, index_element_size=4
+                self._programs[key],
+                [(vbo, "3f 1f", "in_position", "in_density"), (self._field, "1f", "in_field")],
+                ibo,
+                index_element_size=4,
             )
         return self._programs[key], self._vaos[key]
 
     def _release_buffers(self) -> None:
-        for obj in (*self._vaos.values(), self._weights, *self._buffers):
+        for obj in (*self._vaos.values(), self._weights, *self._buffers, self._field):
             if obj is not None:
                 obj.release()
-        self._vaos, self._weights, self._buffers = {}, None, []
+        self._vaos, self._weights, self._buffers, self._field = {}, None, [], None
         self._weighting = ""
 
     def release(self) -> None:
