@@ -141,3 +141,52 @@ def test_keyframes_save_and_play(viewer):
         viewer.frame(viewer.target.fbo, 1 / 30)
     assert viewer.playing is None
     np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)
+
+
+def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
+    from delvol.geometry.fields import FieldCache, FieldSpec
+
+    pts = np.random.default_rng(2).random((600, 3)) * 10
+    tess = tessellate(pts)
+    vel = pts @ np.diag([1.0, -2.0, 0.5])  # divergence -0.5 everywhere
+    fields = FieldCache(tess, {"vel": vel, "t": pts[:, 2]}, {"units": "Mpc/h", "field_units": {"vel": "km/s"}})
+    renderer = Renderer(ctx, RenderSettings(legend=True))
+    renderer.set_tessellation(tess)
+    camera = Camera()
+    camera.fit(np.zeros(3), np.full(3, 10.0), aspect=SIZE[0] / SIZE[1])
+    lines = []
+    v = Viewer(renderer, camera, 600, tmp_path, echo=lines.append, fields=fields)
+    target = FloatTarget(ctx, SIZE)
+    try:
+        assert v.field_choices[0] is None and FieldSpec("vel", derived="divergence") in v.field_choices
+        assert FieldSpec("t") in v.field_choices and len(v.field_choices) == 1 + 6 + 1
+        v.frame(target.fbo, 0.0)
+        assert renderer.field_window is None
+        v.key("v", True)  # vel:x
+        assert lines[-1] == "colour: vel:x (km/s)"
+        v.progress.rate = 1e9
+        v.frame(target.fbo, 0.0)
+        lo, hi = renderer.field_window
+        assert 0 < lo < 2 and 8 < hi < 10  # x from 0 to 10, percentiles 2 and 98 of the pixels
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        v.key("f", True)
+        assert renderer.field_window == pytest.approx((centre - 1.25 * half, centre + 1.25 * half))
+        v.key("j", True, shift=True)
+        step = 0.25 * half
+        assert renderer.field_window == pytest.approx((centre - 1.25 * half + step, centre + 1.25 * half + step))
+        for _ in range(3):
+            v.key("v", True)
+        assert lines[-1] == "colour: vel:divergence (km/s per Mpc/h)"
+        assert v.settings.field_window is None  # each field starts from its own window
+        v.frame(target.fbo, 0.0)
+        mean = renderer.accum.read(3)
+        covered = mean[..., 0] > 0
+        np.testing.assert_allclose(mean[..., 2][covered] / mean[..., 0][covered], -0.5, rtol=1e-4)
+        for _ in range(4):
+            v.key("v", True, shift=True)
+        assert lines[-1] == "colour: density" and renderer.field_label is None
+        v.key("7", True)
+        assert lines[-1] == "legend: off"
+    finally:
+        target.release()
+        renderer.release()

@@ -112,14 +112,6 @@ def field_spec(text: str) -> FieldSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def field_units(spec: FieldSpec, points: PointSet) -> str:
-    """The units of a field spec's values: the field's, per length unit for derived ones."""
-    units = points.metadata.get("field_units", {}).get(spec.name, "as stored")
-    if spec.derived is None:
-        return units
-    return f"{units} per {points.metadata.get('units', 'length unit')}"
-
-
 def field_specs(args: argparse.Namespace) -> list[FieldSpec]:
     """The fields a command asks for: its ``--field`` options and its ``--color-by``."""
     specs = list(getattr(args, "field", None) or [])

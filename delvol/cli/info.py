@@ -6,10 +6,10 @@ import argparse
 
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, field_spec, field_units, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
-from delvol.geometry.fields import FieldSpec, point_field
+from delvol.geometry.fields import FieldSpec, point_field, units_of
 from delvol.io import PointSet
 from delvol.progress import StageLog
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     lines = [report(points, tess, log.timings)]
     for spec in args.field:
         try:
-            lines.append(field_report(spec, point_field(tess, points.fields, spec), field_units(spec, points)))
+            lines.append(field_report(spec, point_field(tess, points.fields, spec), units_of(spec, points.metadata)))
         except ValueError as exc:
             raise DelvolError(f"{spec}: {exc}", args.file) from exc
     print("\n".join(lines))

@@ -11,11 +11,11 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, field_spec, field_units, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
 from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
-from delvol.geometry.fields import point_field
+from delvol.geometry.fields import FieldCache
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
 from delvol.progress import StageLog
@@ -235,21 +235,14 @@ def read_camera_state(path: str) -> dict:
     return state
 
 
-def add_field(renderer: Renderer, args: argparse.Namespace, points: PointSet, tess: Tessellation) -> None:
-    """Colour by ``--color-by``: its value at every vertex, from the per-point field."""
+def add_field(renderer: Renderer, args: argparse.Namespace, cache: FieldCache) -> None:
+    """Colour by ``--color-by``, with one-line errors for a field that cannot give it."""
     spec = args.color_by
-    if spec is None:
-        return
-    try:
-        values = point_field(tess, points.fields, spec)
-    except ValueError as exc:
-        raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
-    if values.ndim > 1:
-        raise DelvolError(
-            f"--color-by needs one number per point; {spec} has shape {values.shape[1:]}: pick a component "
-            f"({spec.name}:x) or a scalar such as {spec.name}:divergence or {spec.name}:vorticity-magnitude"
-        )
-    renderer.set_field(values[tess.origin], f"{spec} ({field_units(spec, points)})")
+    if spec is not None:
+        try:
+            renderer.set_field(cache.vertex_values(spec), cache.label(spec))
+        except ValueError as exc:
+            raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
 
 
 def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
@@ -293,17 +286,23 @@ def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tesse
 
 
 def build_renderer(
-    ctx: moderngl.Context, args: argparse.Namespace, points: PointSet, tess: Tessellation, synchronous: bool
+    ctx: moderngl.Context,
+    args: argparse.Namespace,
+    points: PointSet,
+    tess: Tessellation,
+    synchronous: bool,
+    fields: FieldCache | None = None,
 ) -> Renderer:
-    """A renderer with the tessellation, the overlays and the sprites the arguments ask for.
+    """A renderer with the tessellation, the field, the overlays and the sprites the arguments ask for.
 
     ``synchronous`` sprites wait for every thumbnail (offscreen frames must not depend on
-    timing); otherwise they load in the background.
+    timing); otherwise they load in the background. ``fields`` keeps the per-vertex field
+    values for a caller that switches fields later (the viewer).
     """
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
         renderer.set_tessellation(tess)
-        add_field(renderer, args, points, tess)
+        add_field(renderer, args, fields or FieldCache(tess, points.fields, points.metadata))
         add_overlays(renderer, args)
         add_sprites(renderer, args, points, synchronous=synchronous)
     except BaseException:

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from delvol.app.viewer import Viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
+    from delvol.geometry.fields import FieldCache
     from delvol.io.store import GalaxyStore
     from delvol.render.paths import load_path
 
@@ -50,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
         fitted.mode = camera.mode
         camera.set_state(fitted.get_state())
 
+    fields = FieldCache(tess, points.fields, points.metadata)
+
     def make_viewer(ctx) -> Viewer:
         with log.stage("upload"):
-            renderer = build_renderer(ctx, args, points, tess, synchronous=False)
+            renderer = build_renderer(ctx, args, points, tess, synchronous=False, fields=fields)
         camera = camera_from_args(args, tess, width / height)
         viewer = Viewer(
             renderer,
@@ -64,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
             path_out=args.path_out,
             duration=args.duration,
             picker=GalaxyPicker(store, points.metadata["units"]) if store is not None else None,
+            fields=fields,
+            field=args.color_by,
         )
         if args.path:
             # Keys a keyframe leaves out come from the fitted camera, as in `delvol fly`.

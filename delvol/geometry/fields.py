@@ -379,3 +379,65 @@ def point_field(
     if spec.derived is not None:
         return derive(point_gradient(tess, values, weighting), spec.derived)
     return point_values(tess, values)
+
+
+def scalar_specs(name: str, values: np.ndarray) -> list[FieldSpec]:
+    """Every scalar a field gives: itself, or for a 3-vector its components, divergence,
+    vorticity magnitude and shear magnitude (what a viewer cycles through)."""
+    values = np.asarray(values)
+    if values.ndim == 1:
+        return [FieldSpec(name)]
+    specs = [FieldSpec(name, component=k) for k in range(min(values.shape[1], 3))]
+    if values.shape[1] == 3:
+        specs += [FieldSpec(name, derived=d) for d in ("divergence", "vorticity_magnitude", "shear_magnitude")]
+    return specs
+
+
+def units_of(spec: FieldSpec, metadata: dict) -> str:
+    """The units of a spec's values from a point set's metadata: the field's own (its
+    ``field_units``), per length unit (``units``) for derived quantities."""
+    units = metadata.get("field_units", {}).get(spec.name, "as stored")
+    if spec.derived is None:
+        return units
+    return f"{units} per {metadata.get('units', 'length unit')}"
+
+
+class FieldCache:
+    """Per-vertex values of field specs, computed on first use and kept (for the viewer).
+
+    Parameters
+    ----------
+    tess : Tessellation
+    fields : dict of str to ndarray
+        Per-input-point fields (:attr:`PointSet.fields`).
+    metadata : dict
+        The point set's metadata, for units.
+    """
+
+    def __init__(self, tess: Tessellation, fields: dict[str, np.ndarray], metadata: dict) -> None:
+        self.tess = tess
+        self.fields = fields
+        self.metadata = metadata
+        self._values: dict[FieldSpec, np.ndarray] = {}
+
+    def choices(self, first: FieldSpec | None = None) -> list[FieldSpec]:
+        """``first``, then every other scalar the fields give."""
+        specs = [] if first is None else [first]
+        for name, values in self.fields.items():
+            specs += [s for s in scalar_specs(name, values) if s not in specs]
+        return specs
+
+    def vertex_values(self, spec: FieldSpec) -> np.ndarray:
+        """One value per vertex of the tessellation (images repeat their original's)."""
+        if spec not in self._values:
+            values = point_field(self.tess, self.fields, spec)
+            if values.ndim != 1:
+                raise ValueError(
+                    f"{values.shape[1:]} values per point, not one: pick a component ({spec.name}:x) or a "
+                    f"scalar such as {spec.name}:divergence"
+                )
+            self._values[spec] = values[self.tess.origin]
+        return self._values[spec]
+
+    def label(self, spec: FieldSpec) -> str:
+        return f"{spec} ({units_of(spec, self.metadata)})"

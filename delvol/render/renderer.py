@@ -13,7 +13,7 @@ from delvol.render.passes import FloatTarget, ToneMapPass
 from delvol.render.settings import RenderSettings, auto_field_window, auto_window, field_image
 from delvol.render.sprite_layout import Galaxies
 from delvol.render.thumbnails import ThumbnailLoader
-from delvol.render.visuals.inset import InsetVisual
+from delvol.render.visuals.inset import InsetVisual, LegendVisual
 from delvol.render.visuals.mesh import PALETTE, MeshVisual
 from delvol.render.visuals.points import PointsVisual
 from delvol.render.visuals.sprites import SpriteVisual
@@ -60,6 +60,8 @@ class Renderer:
         self.path: MeshVisual | None = None
         self.sprites: SpriteVisual | None = None
         self.inset: InsetVisual | None = None
+        self.legend_visual: LegendVisual | None = None
+        self._legend_key: tuple | None = None
         self.accum: FloatTarget | None = None
         self.origin = np.zeros(3)
         self.auto_window: tuple[float, float] | None = None
@@ -241,6 +243,22 @@ class Renderer:
         ctx.disable(moderngl.BLEND)
         self._check("compositing")
 
+    def draw_legend(self, fbo: moderngl.Framebuffer) -> None:
+        """Draw the field's colour bar over ``fbo`` in its bottom-left corner (a window's frames;
+        offscreen images get it from :func:`delvol.render.offscreen.render_image`)."""
+        key = (self.settings.legend, self.field_label, self.field_window, self.settings.field_colormap)
+        key += (self.settings.field_log,)
+        if key != self._legend_key:
+            if self.legend_visual is None:
+                self.legend_visual = LegendVisual(self.ctx)
+            self.legend_visual.set_image(self.legend())
+            self._legend_key = key
+        fbo.use()
+        self.ctx.enable(moderngl.BLEND)
+        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        self.legend_visual.draw(fbo.size, IMAGE_UNIT)
+        self.ctx.disable(moderngl.BLEND)
+
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
         """A complete frame: all faces, the automatic window if none is set, the layers."""
         self.resize(fbo.size)
@@ -252,8 +270,9 @@ class Renderer:
 
     def release(self) -> None:
         """Free every GL object of the renderer and its visuals."""
-        layers = (self.volume, self.points, *self.overlays, self.path, self.sprites, self.inset)
+        layers = (self.volume, self.points, *self.overlays, self.path, self.sprites, self.inset, self.legend_visual)
         for obj in (*layers, self.tonemap, self.accum):
             if obj is not None:
                 obj.release()
         self.overlays, self.path, self.sprites, self.inset, self.accum = [], None, None, None, None
+        self.legend_visual, self._legend_key = None, None
