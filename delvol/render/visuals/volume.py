@@ -43,11 +43,11 @@ class VolumeVisual:
 
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
-        # Shader variants by (weighted, clipped), compiled on first use, each with its VAO.
+        # Shader variants by (weighted, clipped, field), compiled on first use, each with its VAO.
         self._programs: dict[tuple[bool, bool], moderngl.Program] = {}
         self._vaos: dict[tuple[bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
-        self._field: moderngl.Buffer | None = None  # one float per vertex: the --color-by field
+        self._field: moderngl.Buffer | None = None  # one float per vertex: the --color-by field, if any
         self._weights: moderngl.Texture | None = None
         self._faces: tuple[np.ndarray, np.ndarray] | None = None  # points and faces, for weights
         self._areas: np.ndarray | None = None
@@ -80,13 +80,15 @@ class VolumeVisual:
         vertices[:, :3] = tess.points - origin
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
         self._buffers = [self.ctx.buffer(vertices.tobytes()), self.ctx.buffer(faces.astype(np.uint32).tobytes())]
-        self.set_field(None)
         # Areas only matter for the weighted modes; computing them lazily keeps the
         # default upload quick.
         self._faces, self._areas = (tess.points, faces), None
 
     def set_field(self, values: np.ndarray | None) -> None:
-        """Upload the field that faces carry beside the density (zeros for None).
+        """Upload the field that faces carry beside the density, or drop it (None).
+
+        Without a field the shaders leave it out altogether (the FIELD variant adds one
+        varying and the product; frames without a field cost what they did before).
 
         Parameters
         ----------
@@ -96,15 +98,13 @@ class VolumeVisual:
         """
         if values is not None and len(values) != self.n_vertices:
             raise ValueError(f"{len(values)} field values for {self.n_vertices} vertices")
-        data = np.zeros(self.n_vertices, dtype=np.float32)
+        for obj in (self._field, *self._vaos.values()):
+            if obj is not None:
+                obj.release()
+        self._vaos, self._field = {}, None
         if values is not None:
-            data[:] = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-        if self._field is not None:
-            self._field.release()
-        for vao in self._vaos.values():
-            vao.release()
-        self._vaos = {}
-        self._field = self.ctx.buffer(data.tobytes())
+            data = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+            self._field = self.ctx.buffer(data.tobytes())
 
     def _upload_weights(self, weighting: str) -> None:
         if weighting == self._weighting:
@@ -156,18 +156,18 @@ class VolumeVisual:
             vao.render(moderngl.TRIANGLES, vertices=3 * count, first=3 * first)
 
     def _variant(self, weighted: bool, clipped: bool) -> tuple[moderngl.Program, moderngl.VertexArray]:
-        key = (weighted, clipped)
+        field = self._field is not None
+        key = (weighted, clipped, field)
         if key not in self._programs:
-            defines = tuple(name for name, on in (("WEIGHTED", weighted), ("CLIPPED", clipped)) if on)
+            flags = (("WEIGHTED", weighted), ("CLIPPED", clipped), ("FIELD", field))
+            defines = tuple(name for name, on in flags if on)
             self._programs[key] = load_program(self.ctx, "volume.vert", "volume.frag", defines)
         if key not in self._vaos:
             vbo, ibo = self._buffers
-            self._vaos[key] = self.ctx.vertex_array(
-                self._programs[key],
-                [(vbo, "3f 1f", "in_position", "in_density"), (self._field, "1f", "in_field")],
-                ibo,
-                index_element_size=4,
-            )
+            content = [(vbo, "3f 1f", "in_position", "in_density")]
+            if field:
+                content.append((self._field, "1f", "in_field"))
+            self._vaos[key] = self.ctx.vertex_array(self._programs[key], content, ibo, index_element_size=4)
         return self._programs[key], self._vaos[key]
 
     def _release_buffers(self) -> None:
