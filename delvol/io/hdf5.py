@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from delvol.errors import DelvolError
-from delvol.io.columns import points_from_array, points_from_container
+from delvol.io.columns import POSITION_NAMES, points_from_array, points_from_container
 from delvol.io.fields import (
     canonical,
     field_from_columns,
@@ -21,6 +21,7 @@ from delvol.io.fields import (
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.snapshot import CODE_UNITS, cubic_box, gas_only, length_units, merge_types, select_types
+from delvol.io.tables import find_column
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
@@ -67,7 +68,12 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
         # A shapeless (h5py.Empty) dataset holds nothing to read.
         arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset) and item.shape is not None}
         points = points_from_container(arrays, path, options)
-        points.metadata["field_units"] = {name: _stated_units(f, arrays, name) for name in points.fields}
+        units = {name: _stated_units(f, arrays, name) for name in points.fields}
+        points.metadata["field_units"] = {name: unit for name, unit in units.items() if unit is not None}
+        position_key = find_column(arrays, *POSITION_NAMES)
+        length = _stated_units(f, arrays, position_key) if position_key else None
+        if length is not None:
+            points.metadata["units"] = length
         attrs = f.attrs
         if points.masses is None and "ParticleMassHMsun" in attrs:
             points.masses = np.full(len(points), float(attrs["ParticleMassHMsun"]))
@@ -123,15 +129,21 @@ def _with_header(points: PointSet, attrs: Any) -> PointSet:
     return points
 
 
-def _stated_units(f: Any, arrays: dict[str, Any], name: str) -> str:
-    """A field's units from its dataset's ``units`` attribute or the file's ``units_NAME``."""
-    found = find_field(arrays, name)
+def _stated_units(f: Any, arrays: dict[str, Any], name: str | None) -> str | None:
+    """Units from a dataset's ``units`` attribute or the file's ``units_NAME`` (None: unstated).
+
+    Only the text before a comma or parenthesis is kept: the AbacusSummit files say
+    ``km/s (as returned by abacusutils read_asdf)`` and ``comoving Mpc/h, box centred on
+    origin: [-BoxSize/2, +BoxSize/2)``, which labels and legends shorten to the unit.
+    """
+    found = None if name is None else find_field(arrays, name)
     dataset = arrays[found] if isinstance(found, str) else None
     for attrs, key in ((getattr(dataset, "attrs", {}), "units"), (f.attrs, f"units_{found}")):
         if key in attrs:
             value = attrs[key]
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return "as stored"
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            return re.split(r"\s*[,(]", text, maxsplit=1)[0].strip() or text
+    return None
 
 
 def _snapshot_units(f: Any) -> str:
