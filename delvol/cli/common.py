@@ -112,6 +112,19 @@ def field_spec(text: str) -> FieldSpec:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_field_arguments(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--field NAME``, repeatable: per-point fields for ``purpose`` (the help's first words)."""
+    parser.add_argument(
+        "--field",
+        type=field_spec,
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"{purpose} (repeatable): vel, u, temperature or any column; NAME:x for a component, "
+        "NAME:divergence (vorticity-magnitude, shear-magnitude) per point",
+    )
+
+
 def field_specs(args: argparse.Namespace) -> list[FieldSpec]:
     """The fields a command asks for: its ``--field`` options and its ``--color-by``."""
     specs = list(getattr(args, "field", None) or [])

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec, point_field, units_of
@@ -19,15 +19,7 @@ PERCENTILES = (0, 1, 5, 25, 50, 75, 95, 99, 100)
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="tessellate a file and report counts, bounds, densities and timings")
     add_input_arguments(p)
-    p.add_argument(
-        "--field",
-        type=field_spec,
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="report percentiles of a per-point field (repeatable): vel, u, temperature, any column; "
-        "NAME:x for a component, NAME:divergence (vorticity-magnitude, shear-magnitude) per point",
-    )
+    add_field_arguments(p, "report percentiles of a per-point field")
     p.set_defaults(func=run)
 
 

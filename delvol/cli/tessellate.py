@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry.fields import point_field
 from delvol.geometry.store import save_tessellation
@@ -18,15 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write points, masses, tetrahedra, neighbors, faces, tet_volume, cell_volume, density, hull to .npz",
     )
     add_input_arguments(p)
-    p.add_argument(
-        "--field",
-        type=field_spec,
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also write a per-point field (repeatable) as field_NAME, one row per vertex like points; "
-        "NAME:x for a component, NAME:divergence and the like per point (field_NAME_divergence)",
-    )
+    add_field_arguments(p, "also write a per-point field as field_NAME (field_NAME_divergence), one row per vertex")
     p.add_argument("-o", "--output", required=True, metavar="OUT.npz", help="output .npz file")
     p.set_defaults(func=run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from delvol.cli.common import field_spec
+from delvol.cli.common import add_field_arguments
 from delvol.cli.render_options import add_scene_arguments, build_renderer, camera_from_args, load_scene, parse_size
 from delvol.progress import StageLog
 
@@ -13,14 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="fly through a Delaunay volume in a window (press H for keys)")
     add_scene_arguments(p)
     p.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
-    p.add_argument(
-        "--field",
-        type=field_spec,
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also load this per-point field for V to cycle through (repeatable; --color-by shows one at the start)",
-    )
+    add_field_arguments(p, "also load a per-point field for V to cycle through")
     p.add_argument("--screenshot-dir", default=".", metavar="DIR", help="where P / F12 save PNGs (default .)")
     p.add_argument("--no-vsync", action="store_true", help="do not wait for the display refresh")
     p.add_argument("--path", metavar="PATH.json", help="load camera keyframes (play with L)")
