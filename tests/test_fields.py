@@ -233,3 +233,11 @@ def test_galaxy_store_columns_are_fields(tmp_path):
     db = build_store(tmp_path, {k: solid_jpeg((9, 9, 9), 8) for k in range(1, 9)}, {"g_r": [0.1 * k for k in range(8)]})
     points = load_points(db, LoadOptions(fields=("g_r",)))
     np.testing.assert_allclose(points.fields["g_r"], 0.1 * np.arange(8))
+
+
+def test_gadget_velocity_convention():
+    from delvol.io.fields import velocity_factor
+
+    assert velocity_factor(0.25, 3.0) == 0.5  # cosmological: v_pec = sqrt(a) w
+    assert velocity_factor(1.0, 0.0) == 1.0
+    assert velocity_factor(5.0, 0.0) == 1.0  # a Newtonian run's Time is a time, not a
