@@ -44,10 +44,11 @@ def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
         rows = {f" {axis}": flat[:, k] for k, axis in enumerate("xyz")}
         rows[" length"] = np.linalg.norm(flat, axis=1)
     lines = [f"field         {spec}  ({units}, shape {values.shape})"]
+    width = max(len(str(spec) + suffix) for suffix in rows) + 2
     for suffix, column in rows.items():
         pct = np.nanpercentile(column, PERCENTILES)
         values_text = "  ".join(f"p{q}={v:.4g}" for q, v in zip(PERCENTILES, pct, strict=True))
-        lines.append(f"  {str(spec) + suffix:<22}{values_text}")
+        lines.append(f"  {str(spec) + suffix:<{width}}{values_text}")
     return "\n".join(lines)
 
 
