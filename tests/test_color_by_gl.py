@@ -119,7 +119,10 @@ def test_a_field_gradient_across_the_image_runs_through_the_colormap(ctx):
     bare = render_image(renderer, top_view(), (SIZE * 4, SIZE * 4))
     renderer.release()
     np.testing.assert_array_equal(image, plain)
-    assert (image != bare).any(axis=2)[-60:, :120].mean() > 0.5  # the legend, bottom left
+    legend = legend_image("coolwarm", (0.0, 1.0), "x", scale=0.5)  # render_image's scale at 256 pixels
+    h, w = legend.shape[:2]
+    changed = (image != bare).any(axis=2)
+    assert changed[-12 - h : -12, 12 : 12 + w].mean() > 0.5 and not changed[: -12 - h].any()
     row = bare[bare.shape[0] // 2].astype(float)
     lit = row.max(axis=1) > 40
     blue_minus_red = row[lit, 2] - row[lit, 0]

@@ -47,7 +47,7 @@ def render_image(
         density window, so any size up to memory fits under the GL limits.
 
     With ``renderer.settings.legend`` and a field, the field's colour bar goes into the
-    bottom-left corner, scaled with the image (1 at 1080 pixels high).
+    bottom-left corner, scaled with the image (1 at 1080 pixels high, at least 0.5).
     """
     width, height = size[0] * supersample, size[1] * supersample
     limit = min(max_tile, renderer.ctx.info["GL_MAX_TEXTURE_SIZE"], *renderer.ctx.info["GL_MAX_VIEWPORT_DIMS"])
@@ -68,7 +68,7 @@ def render_image(
     if supersample > 1:
         out = out.reshape(size[1], supersample, size[0], supersample, 3).mean(axis=(1, 3))
     image = to_uint8(out)
-    legend = renderer.legend(scale=max(1.0, min(size) / 1080))
+    legend = renderer.legend(scale=max(0.5, min(size) / 1080))
     return image if legend is None else paste_legend(image, legend)
 
 
