@@ -185,6 +185,12 @@ def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
         for _ in range(4):
             v.key("v", True, shift=True)
         assert lines[-1] == "colour: density" and renderer.field_label is None
+        v.key("u", True)
+        assert lines[-1] == "log10 colour: on" and renderer.settings.field_log
+        v.key("v", True)  # vel:x = x, positive: log stays on
+        assert renderer.settings.field_log
+        v.key("v", True)  # vel:y = -2 y, negative: log goes off
+        assert lines[-1].startswith("log10 colour off") and not renderer.settings.field_log
         v.key("7", True)
         assert lines[-1] == "legend: off"
     finally:

@@ -35,6 +35,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("j",), "field_window_down", "move the field window down by a tenth of its width (Shift: up)"),
     (("shift+j",), "field_window_up", ""),
     (("9",), "auto_field_window", "field window from the percentiles of this view"),
+    (("u",), "toggle_field_log", "colour by the field or by its log10"),
     (("7",), "toggle_legend", "show / hide the field's colour bar"),
     (("1",), "toggle_faces", "show / hide the Delaunay faces"),
     (("2",), "toggle_points", "show / hide the dense points"),

@@ -228,6 +228,7 @@ class Viewer:
         target = FloatTarget(self.renderer.ctx, self.size)
         try:
             self.renderer.render(target.fbo, self.view_projection)
+            self.renderer.draw_legend(target.fbo)
             pixels = to_uint8(target.read(3))
         finally:
             target.release()
@@ -324,6 +325,9 @@ class Viewer:
         self.settings.field_window = None  # each field gets its own window
         self.invalidate()
         self.echo(f"colour: {'density' if spec is None else self.renderer.field_label}")
+        if values is not None and self.settings.field_log and (values <= 0).any():
+            self.settings.field_log = False
+            self.echo("log10 colour off: this field has values <= 0 (U turns it on)")
 
     def _cmd_cycle_field(self) -> None:
         self._cycle_field(1)
@@ -360,6 +364,12 @@ class Viewer:
         window = self.renderer.field_window
         if window is not None:
             self.echo(f"field window (auto): {window[0]:.4g} .. {window[1]:.4g}")
+
+    def _cmd_toggle_field_log(self) -> None:
+        self._toggle("field_log", "log10 colour", False)
+        self.settings.field_window = None  # a linear window means nothing in log10, and back
+        if self.renderer.field_label is not None:
+            self.renderer.update_auto_window()
 
     def _cmd_toggle_legend(self) -> None:
         self._toggle("legend", "legend", False)

@@ -17,6 +17,11 @@ FONT_PX = 14
 MARGIN_PX = 12  # from the frame's bottom-left corner
 
 
+def legend_scale(size: tuple[int, int]) -> float:
+    """How much to enlarge the legend in a frame of ``size``: 1 at 1080 pixels high, at least 0.5."""
+    return max(0.5, min(size) / 1080)
+
+
 def _font(size: int):
     from PIL import ImageFont
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from delvol.atomic import atomic_path
 from delvol.render.camera import Camera
-from delvol.render.legend import paste_legend
+from delvol.render.legend import legend_scale, paste_legend
 from delvol.render.passes import FloatTarget
 from delvol.render.renderer import Renderer
 
@@ -47,7 +47,7 @@ def render_image(
         density window, so any size up to memory fits under the GL limits.
 
     With ``renderer.settings.legend`` and a field, the field's colour bar goes into the
-    bottom-left corner, scaled with the image (1 at 1080 pixels high, at least 0.5).
+    bottom-left corner, scaled with the image (:func:`~delvol.render.legend.legend_scale`).
     """
     width, height = size[0] * supersample, size[1] * supersample
     limit = min(max_tile, renderer.ctx.info["GL_MAX_TEXTURE_SIZE"], *renderer.ctx.info["GL_MAX_VIEWPORT_DIMS"])
@@ -68,7 +68,7 @@ def render_image(
     if supersample > 1:
         out = out.reshape(size[1], supersample, size[0], supersample, 3).mean(axis=(1, 3))
     image = to_uint8(out)
-    legend = renderer.legend(scale=max(0.5, min(size) / 1080))
+    legend = renderer.legend(legend_scale(size))
     return image if legend is None else paste_legend(image, legend)
 
 

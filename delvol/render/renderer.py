@@ -8,7 +8,7 @@ import numpy as np
 from delvol.geometry import Tessellation
 from delvol.render.camera import Camera
 from delvol.render.context import check_gl
-from delvol.render.legend import legend_image
+from delvol.render.legend import legend_image, legend_scale
 from delvol.render.passes import FloatTarget, ToneMapPass
 from delvol.render.settings import RenderSettings, auto_field_window, auto_window, field_image
 from delvol.render.sprite_layout import Galaxies
@@ -246,12 +246,13 @@ class Renderer:
     def draw_legend(self, fbo: moderngl.Framebuffer) -> None:
         """Draw the field's colour bar over ``fbo`` in its bottom-left corner (a window's frames;
         offscreen images get it from :func:`delvol.render.offscreen.render_image`)."""
+        scale = legend_scale(fbo.size)
         key = (self.settings.legend, self.field_label, self.field_window, self.settings.field_colormap)
-        key += (self.settings.field_log,)
+        key += (self.settings.field_log, scale)
         if key != self._legend_key:
             if self.legend_visual is None:
                 self.legend_visual = LegendVisual(self.ctx)
-            self.legend_visual.set_image(self.legend())
+            self.legend_visual.set_image(self.legend(scale))
             self._legend_key = key
         fbo.use()
         self.ctx.enable(moderngl.BLEND)
