@@ -2,7 +2,7 @@
 
 Generates N small JPEGs (64×64 noise plus a gradient) and a catalogue, then measures
 
-* ingest by :func:`delvol.io.store_ingest.ingest` against the naive loop it replaced
+* ingest by :func:`delvol.io.galaxy_store.ingest.ingest` against the naive loop it replaced
   (``DROP TABLE``, then one ``INSERT`` and one commit per row);
 * random reads of single images from the store against reading the same files from the
   folder (warm cache: the files were just written and OS caches cannot be dropped here);
@@ -28,8 +28,8 @@ import astropy.table  # noqa: F401  # imported up front: a one-off ~0.5 s is not
 import numpy as np
 from PIL import Image
 
-from delvol.io.store import GalaxyStore
-from delvol.io.store_ingest import IngestOptions, ingest
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.io.galaxy_store.ingest import IngestOptions, ingest
 
 SIZE = 64
 

@@ -8,7 +8,7 @@ from conftest import SAMPLE
 
 from delvol.cli import main
 from delvol.geometry import ARRAY_KEYS
-from delvol.geometry.store import cache_dir
+from delvol.geometry.cache import cache_dir
 
 
 def run_cli(capsys, *args):

@@ -14,10 +14,10 @@ from PIL import Image
 
 from delvol.cli.sprite_options import length_in, parse_length
 from delvol.errors import DelvolError
-from delvol.render.camera import Camera
-from delvol.render.settings import RenderSettings
-from delvol.render.sprite_layout import Galaxies, largest, pick, screen_layout
-from delvol.render.thumbnails import SLOT, LayerTable, ThumbnailLoader, decode_thumbnail, subtract_sky
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
+from delvol.scene.sprite_layout import Galaxies, largest, pick, screen_layout
+from delvol.scene.thumbnails import SLOT, LayerTable, ThumbnailLoader, decode_thumbnail, subtract_sky
 
 SIZE = (200, 100)
 THUMB_BYTES = SLOT * SLOT * 4

@@ -22,9 +22,9 @@ from delvol.cli.common import load_options
 from delvol.cli.sprite_options import galaxies_from_args, parse_length
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
+from delvol.io.galaxy_store.database import GalaxyStore, StoredImage, read_store
+from delvol.io.galaxy_store.ingest import IngestOptions, ingest
 from delvol.io.sky import get_cosmology, sky_to_cartesian
-from delvol.io.store import GalaxyStore, StoredImage, read_store
-from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
 
 
@@ -551,7 +551,7 @@ def test_fast_jpeg_header_agrees_with_pillow(tmp_path):
 
     from PIL import Image
 
-    from delvol.io.store_images import jpeg_size
+    from delvol.io.galaxy_store.images import jpeg_size
 
     folder = shared_file("galaxy_jpg/102474.jpg").parent
     for path in sorted(folder.glob("*.jpg")):

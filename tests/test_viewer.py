@@ -10,11 +10,11 @@ from PIL import Image
 
 from delvol.app.viewer import Viewer
 from delvol.geometry import tessellate
-from delvol.render.camera import Camera
 from delvol.render.passes import FloatTarget
-from delvol.render.paths import load_path
 from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.scene.camera import Camera
+from delvol.scene.paths import load_path
+from delvol.scene.settings import RenderSettings
 
 pytestmark = pytest.mark.gl
 SIZE = (96, 64)

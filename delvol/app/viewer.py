@@ -22,14 +22,14 @@ import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
-from delvol.render.camera import Camera
-from delvol.render.colormaps import COLORMAPS
-from delvol.render.controller import CameraController
 from delvol.render.offscreen import save_png, to_uint8
 from delvol.render.passes import FloatTarget
-from delvol.render.paths import CameraPath, save_path
 from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
+from delvol.scene.camera import Camera
+from delvol.scene.colormaps import COLORMAPS
+from delvol.scene.controller import CameraController
+from delvol.scene.paths import CameraPath, save_path
+from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
 
 # Seconds of face drawing per frame. While the view changes the budget leaves room for
 # the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of

@@ -8,7 +8,7 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
-from delvol.geometry.store import cached_tessellate
+from delvol.geometry.cache import cached_tessellate
 from delvol.io import LoadOptions, PointSet, load_points
 from delvol.io.columns import ROLES
 from delvol.io.readers import FORMATS

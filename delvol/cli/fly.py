@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def build_path(args: argparse.Namespace, camera, aspect: float):
     """The camera path the arguments describe, starting from the fitted ``camera``."""
-    from delvol.render.paths import DEFAULT_EASE, dolly_path, load_path, orbit_path
+    from delvol.scene.paths import DEFAULT_EASE, dolly_path, load_path, orbit_path
 
     try:
         if args.path:
@@ -73,7 +73,7 @@ def build_path(args: argparse.Namespace, camera, aspect: float):
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.render.movie import movie_format, write_movie
+    from delvol.io.movie import movie_format, write_movie
     from delvol.render.offscreen import render_image
 
     movie_format(args.output)  # a bad output name fails now, not after the render

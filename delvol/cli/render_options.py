@@ -18,10 +18,10 @@ from delvol.geometry import Tessellation
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
 from delvol.progress import StageLog
-from delvol.render.camera import AXIS_VIEWS, Camera
-from delvol.render.colormaps import COLORMAPS
 from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+from delvol.scene.camera import AXIS_VIEWS, Camera
+from delvol.scene.colormaps import COLORMAPS
+from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -18,12 +18,12 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.io import PointSet
+from delvol.io.galaxy_store.database import GalaxyStore
 from delvol.io.readers import detect_format
 from delvol.io.sky import get_cosmology
-from delvol.io.store import GalaxyStore
 from delvol.render.renderer import Renderer
-from delvol.render.sprite_layout import Galaxies
-from delvol.render.thumbnails import SLOT, ThumbnailLoader
+from delvol.scene.sprite_layout import Galaxies
+from delvol.scene.thumbnails import SLOT, ThumbnailLoader
 
 LENGTH_UNITS = {"pc": 1e-6, "kpc": 1e-3, "Mpc": 1.0}
 """Each unit in Mpc; any may be followed by ``/h``."""

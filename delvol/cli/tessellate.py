@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from delvol.cli.common import add_input_arguments, load_and_tessellate
-from delvol.geometry.store import save_tessellation
+from delvol.geometry.cache import save_tessellation
 from delvol.progress import StageLog
 
 

@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from delvol.app.viewer import Viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
-    from delvol.io.store import GalaxyStore
-    from delvol.render.paths import load_path
+    from delvol.io.galaxy_store.database import GalaxyStore
+    from delvol.scene.paths import load_path
 
     require_display()  # before minutes of tessellation, not after
     if args.path:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.colormaps import colormap
 from delvol.render.context import load_program
-from delvol.render.settings import RenderSettings
+from delvol.scene.colormaps import colormap
+from delvol.scene.settings import RenderSettings
 
 _STRETCH_CODE = {"linear": 0, "log": 1, "asinh": 2}  # as numbered in shaders/tonemap.frag
 

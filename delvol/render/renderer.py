@@ -6,17 +6,17 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.render.camera import Camera
 from delvol.render.context import check_gl
 from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.settings import RenderSettings, auto_window
-from delvol.render.sprite_layout import Galaxies
-from delvol.render.thumbnails import ThumbnailLoader
 from delvol.render.visuals.inset import InsetVisual
 from delvol.render.visuals.mesh import PALETTE, MeshVisual
 from delvol.render.visuals.points import PointsVisual
 from delvol.render.visuals.sprites import SpriteVisual
 from delvol.render.visuals.volume import VolumeVisual
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings, auto_window
+from delvol.scene.sprite_layout import Galaxies
+from delvol.scene.thumbnails import ThumbnailLoader
 
 COLORMAP_UNIT = 1
 IMAGE_UNIT = 2  # thumbnails and the inset; units 0 and 1 hold the accumulation and colormap

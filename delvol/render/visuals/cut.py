@@ -5,7 +5,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.settings import CUT_MODES, RenderSettings
+from delvol.scene.settings import CUT_MODES, RenderSettings
 
 NO_CLIP = (np.full(3, -1e30), np.full(3, 1e30))
 

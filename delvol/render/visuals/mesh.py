@@ -5,8 +5,8 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.camera import gl_bytes
 from delvol.render.context import load_program
+from delvol.scene.camera import gl_bytes
 
 PALETTE = (
     (0.30, 0.75, 0.93),  # sky blue

@@ -5,10 +5,10 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.camera import gl_bytes
 from delvol.render.context import load_program
-from delvol.render.settings import RenderSettings
 from delvol.render.visuals.cut import set_cut_uniforms
+from delvol.scene.camera import gl_bytes
+from delvol.scene.settings import RenderSettings
 
 
 class PointsVisual:

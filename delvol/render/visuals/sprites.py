@@ -7,11 +7,11 @@ import time
 import moderngl
 import numpy as np
 
-from delvol.render.camera import Camera, gl_bytes
 from delvol.render.context import load_program
-from delvol.render.settings import RenderSettings
-from delvol.render.sprite_layout import Galaxies, largest, screen_layout
-from delvol.render.thumbnails import LayerTable, ThumbnailLoader
+from delvol.scene.camera import Camera, gl_bytes
+from delvol.scene.settings import RenderSettings
+from delvol.scene.sprite_layout import Galaxies, largest, screen_layout
+from delvol.scene.thumbnails import LayerTable, ThumbnailLoader
 
 _INSTANCE_FLOATS = 5  # centre (3), half size, layer
 MIPMAP_INTERVAL = 0.25

@@ -6,10 +6,10 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.render.camera import gl_bytes
 from delvol.render.context import load_program
-from delvol.render.settings import RenderSettings
 from delvol.render.visuals.cut import NO_CLIP, set_cut_uniforms
+from delvol.scene.camera import gl_bytes
+from delvol.scene.settings import RenderSettings
 
 WEIGHT_ROW = 4096  # faces per row of the weight texture (well under every GL texture limit)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from delvol.render import quaternion as quat
+from delvol.scene import quaternion as quat
 
 
 class OrientationCurve:

@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from delvol.render import quaternion as quat
-from delvol.render.camera import SCALES, Camera
-from delvol.render.paths.base import DEFAULT_EASE, PathBase, ease_fraction
-from delvol.render.paths.orientation import OrientationCurve
-from delvol.render.paths.spline import CentripetalSpline
+from delvol.scene import quaternion as quat
+from delvol.scene.camera import SCALES, Camera
+from delvol.scene.paths.base import DEFAULT_EASE, PathBase, ease_fraction
+from delvol.scene.paths.orientation import OrientationCurve
+from delvol.scene.paths.spline import CentripetalSpline
 
 _SAME_PLACE = 1e-12  # keyframes closer than this times their coordinates' size share a place
 _SAME_ANGLE = 1e-12  # radians

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from delvol.render.camera import Camera
+from delvol.scene.camera import Camera
 
 # Held actions and the (forward, right, up) direction each one moves.
 MOTIONS = {

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from delvol.render import quaternion as quat
-from delvol.render.camera import Camera, look_rotation
-from delvol.render.paths.base import DEFAULT_EASE, PathBase, ease_fraction
+from delvol.scene import quaternion as quat
+from delvol.scene.camera import Camera, look_rotation
+from delvol.scene.paths.base import DEFAULT_EASE, PathBase, ease_fraction
 
 View = Camera | tuple[np.ndarray, np.ndarray]
 """A camera, or data bounds ``(lower, upper)`` to frame a default camera on."""

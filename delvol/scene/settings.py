@@ -31,7 +31,7 @@ class RenderSettings:
     gamma : float
         Applied after the stretch as ``t ** (1 / gamma)``.
     colormap : str
-        One of :data:`delvol.render.colormaps.COLORMAPS`.
+        One of :data:`delvol.scene.colormaps.COLORMAPS`.
     weighting : {"sum", "length", "area"}
         Per-face weight of the accumulated density. ``sum`` adds the interpolated density
         of every face a pixel's ray crosses: a ray crosses faces at a rate proportional to

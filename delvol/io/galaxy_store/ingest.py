@@ -16,11 +16,11 @@ from pathlib import Path
 
 from delvol import __version__
 from delvol.errors import DelvolError
+from delvol.io.galaxy_store.catalog import EXAMPLES, CatalogRows, plan_catalog
+from delvol.io.galaxy_store.database import GalaxyStore, StoredImage
+from delvol.io.galaxy_store.images import match_images, probe_image, read_file
+from delvol.io.galaxy_store.schema import utc_now
 from delvol.io.sky import DEFAULT_COSMOLOGY, get_cosmology
-from delvol.io.store import GalaxyStore, StoredImage
-from delvol.io.store_catalog import EXAMPLES, CatalogRows, plan_catalog
-from delvol.io.store_images import match_images, probe_image, read_file
-from delvol.io.store_schema import utc_now
 from delvol.io.tables import read_table
 from delvol.progress import QUIET, StageLog
 
@@ -39,7 +39,7 @@ class IngestOptions:
     pattern : str
         File name of a galaxy's image, with ``{objid}`` standing for its id.
     id_columns : list of str, optional
-        Catalogue columns making the id (see :mod:`delvol.io.store_catalog`).
+        Catalogue columns making the id (see :mod:`delvol.io.galaxy_store.catalog`).
     where : list of str
         ``COL=VALUE`` row filters.
     batch : int

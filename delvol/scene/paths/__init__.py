@@ -4,10 +4,10 @@ Every path maps a time ``u`` from 0 to 1 to a full camera state (see
 :meth:`PathBase.state_at`) and samples itself into movie frames (:meth:`PathBase.states`).
 """
 
-from delvol.render.paths.base import DEFAULT_EASE, PathBase
-from delvol.render.paths.keyframes import CameraPath
-from delvol.render.paths.pathfile import load_path, save_path
-from delvol.render.paths.presets import DollyPath, OrbitPath, dolly_path, orbit_path
+from delvol.scene.paths.base import DEFAULT_EASE, PathBase
+from delvol.scene.paths.keyframes import CameraPath
+from delvol.scene.paths.pathfile import load_path, save_path
+from delvol.scene.paths.presets import DollyPath, OrbitPath, dolly_path, orbit_path
 
 __all__ = [
     "DEFAULT_EASE",

@@ -24,7 +24,7 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.io.columns import DEFAULT_NAMES, SKY
-from delvol.io.store_schema import CORE_COLUMNS, RESERVED_NAMES, quote_identifier, sql_type
+from delvol.io.galaxy_store.schema import CORE_COLUMNS, RESERVED_NAMES, quote_identifier, sql_type
 from delvol.io.tables import find_column
 
 EXAMPLES = 5

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.io.store import GalaxyStore
-from delvol.io.store_images import file_stem, image_file_name
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.io.galaxy_store.images import file_stem, image_file_name
 from delvol.progress import QUIET, StageLog
 
 CATALOG_NAME = "catalog.csv"

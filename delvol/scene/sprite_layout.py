@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from delvol.render.camera import Camera
-from delvol.render.settings import RenderSettings
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
 
 PICK_RADIUS = 8.0
 """Pixels round a click within which a galaxy whose sprite is smaller still counts as hit."""

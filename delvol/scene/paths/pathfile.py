@@ -14,8 +14,8 @@ from typing import Any
 
 from delvol.atomic import atomic_path
 from delvol.errors import DelvolError
-from delvol.render.paths.base import DEFAULT_EASE
-from delvol.render.paths.keyframes import CameraPath
+from delvol.scene.paths.base import DEFAULT_EASE
+from delvol.scene.paths.keyframes import CameraPath
 
 VERSION = 1
 _KEYS = ("version", "keyframes", "ease")

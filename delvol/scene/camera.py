@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pyrr import matrix44
 
-from delvol.render import quaternion as quat
+from delvol.scene import quaternion as quat
 
 MODES = ("fly", "orbit")
 PROJECTIONS = ("perspective", "orthographic")

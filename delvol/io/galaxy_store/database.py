@@ -2,8 +2,8 @@
 
 One file is easy to move and kind to distributed file systems, where many small files are
 slow to list and open. Images are stored exactly as the source bytes and decoded only on
-request. The layout is described in :mod:`delvol.io.store_schema`; filling a store from a
-catalogue and an image folder is :func:`delvol.io.store_ingest.ingest`.
+request. The layout is described in :mod:`delvol.io.galaxy_store.schema`; filling a store from a
+catalogue and an image folder is :func:`delvol.io.galaxy_store.ingest.ingest`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from delvol.errors import DelvolError
-from delvol.io.options import LoadOptions
-from delvol.io.pointset import PointSet
-from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
-from delvol.io.store_schema import (
+from delvol.io.galaxy_store.schema import (
     connect,
     create_tables,
     quote_identifier,
@@ -32,6 +29,9 @@ from delvol.io.store_schema import (
     transaction,
     write_meta,
 )
+from delvol.io.options import LoadOptions
+from delvol.io.pointset import PointSet
+from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
 

@@ -29,7 +29,7 @@ picture itself (a flat colour, a galaxy filling its frame), which stays opaque."
 
 
 class ImageReader(Protocol):
-    """What a worker thread reads encoded images from (a :class:`~delvol.io.store.GalaxyStore`)."""
+    """What a worker thread reads encoded images from (a :class:`~delvol.io.galaxy_store.database.GalaxyStore`)."""
 
     def image_bytes(self, objid: Hashable) -> bytes: ...
 
