@@ -1,5 +1,5 @@
 #version 330 core
-// Dense vertices as round sprites, sized and coloured by log density.
+// Dense vertices as round discs, sized and coloured by log density.
 uniform mat4 u_view_proj;
 uniform vec3 u_origin;
 uniform vec2 u_log_range;     // log10 density mapped to the bottom and top of the colormap

@@ -16,18 +16,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import moderngl
 import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.geometry import Tessellation
+from delvol.io import PointSet
+from delvol.io.galaxy_store import GalaxyStore
+from delvol.render.build import build_renderer
 from delvol.render.offscreen import save_png, to_uint8
 from delvol.render.passes import FloatTarget
 from delvol.render.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.colormaps import COLORMAPS
 from delvol.scene.controller import CameraController
+from delvol.scene.description import Scene
 from delvol.scene.paths import CameraPath, save_path
 from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
 
@@ -413,3 +419,33 @@ class Viewer:
 
     def _cmd_help(self) -> None:
         self.echo("delvol viewer keys:\n" + help_text())
+
+
+def scene_viewer(
+    ctx: moderngl.Context,
+    scene: Scene,
+    points: PointSet,
+    tess: Tessellation,
+    size: tuple[int, int],
+    store: GalaxyStore | None = None,
+    debug: bool = False,
+    **options: Any,
+) -> Viewer:
+    """A viewer of ``scene`` (already read into ``points`` and ``tess``) drawing with ``ctx``.
+
+    The camera starts as the scene describes, fitted to a view of ``size``; R fits it
+    again to the viewer's current size. ``store``, open on the render thread, lets a click
+    pick a galaxy sprite. ``options`` go to :class:`Viewer`.
+    """
+    renderer = build_renderer(ctx, scene, points, tess, synchronous=False, debug=debug)
+
+    def reset(camera: Camera) -> None:
+        width, height = viewer.size if viewer.size != (1, 1) else size
+        fitted = scene.camera.fit(*tess.bounds, width / height)
+        fitted.mode = camera.mode
+        camera.set_state(fitted.get_state())
+
+    picker = GalaxyPicker(store, points.metadata["units"]) if store is not None else None
+    camera = scene.camera.fit(*tess.bounds, size[0] / size[1])
+    viewer = Viewer(renderer, camera, tess.n_primary, reset=reset, picker=picker, **options)
+    return viewer

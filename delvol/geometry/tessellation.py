@@ -12,7 +12,7 @@ from scipy.spatial import Delaunay, QhullError
 from delvol.errors import DegenerateInputError
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.faces import hull_vertices, unique_faces
-from delvol.geometry.periodic import MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
+from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
 from delvol.progress import QUIET, StageLog
 
 QHULL_OPTIONS = "Qbb Qc Qz Q12 Qt"
@@ -224,7 +224,7 @@ def tessellate(
     masses: np.ndarray | None = None,
     *,
     periodic: float | None = None,
-    padding: float = 5.0,
+    padding: float = DEFAULT_PADDING,
     qhull_options: str = QHULL_OPTIONS,
     log: StageLog = QUIET,
 ) -> Tessellation:

@@ -67,8 +67,12 @@ class Renderer:
     # -- scene -----------------------------------------------------------------------
 
     def set_tessellation(self, tess: Tessellation) -> None:
-        """Upload a tessellation; positions are stored relative to its centre."""
+        """Upload a tessellation; positions are stored relative to its centre.
+
+        A cut plane left unplaced in the settings is placed for its bounds.
+        """
         lower, upper = tess.bounds
+        self.settings.fit_cut(lower, upper)
         self.origin = (lower + upper) / 2
         self.volume.set_data(tess, self.origin)
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+
+from delvol.options import option
+from delvol.scene.colormaps import COLORMAPS
 
 STRETCHES = ("log", "asinh", "linear")
 WEIGHTINGS = ("sum", "length", "area")
 CUT_MODES = ("off", "half", "slab")
+CUT = "cut plane"  # the help section of the cut options
 
 
 @dataclass
@@ -39,46 +43,85 @@ class RenderSettings:
         rho^(4/3). ``length`` multiplies by the square root of the face area (relative to
         the median), a local spacing that cancels that rate, so the sum approximates the
         line integral of rho itself. ``area`` multiplies by the face area (relative to the
-        median), the seed's proposal, which over-weights the large faces of voids.
+        median), which over-weights the large faces of voids.
     hide_hull : bool
         Skip faces that touch a convex-hull point, whose densities are biased.
     show_faces, show_points, show_overlays, show_path, show_sprites : bool
         Layer toggles (the path is the viewer's keyframed camera path; sprites are the
         galaxy thumbnails of a galaxy store, when the renderer has them).
     point_percentile : float
-        The points layer shows vertices denser than this percentile.
+        The points layer draws a disc on each vertex denser than this percentile.
     point_size : float
-        Sprite diameter in pixels at the threshold density (doubling at the maximum).
+        Disc diameter in pixels at the threshold density (doubling at the maximum).
     cut_mode : {"off", "half", "slab"}
         Discard everything in front of a plane, or outside a slab around it.
     cut_normal : ndarray, shape (3,)
-    cut_offset : float
-        Plane: ``dot(cut_normal, x) == cut_offset``.
-    cut_width : float
-        Slab thickness.
+        A unit vector (any non-zero vector given is normalised).
+    cut_offset : float or None
+        Plane: ``dot(cut_normal, x) == cut_offset``; None until :meth:`fit_cut` places it
+        through the data centre.
+    cut_width : float or None
+        Slab thickness; None until :meth:`fit_cut` makes it a tenth of the data size.
     """
 
-    stretch: str = "log"
-    exposure: float = 0.0
-    window: tuple[float, float] | None = None
-    percentiles: tuple[float, float] = (2.0, 99.8)
-    gamma: float = 1.0
-    colormap: str = "magma"
-    weighting: str = "sum"
-    hide_hull: bool = True
-    show_faces: bool = True
-    show_points: bool = False
+    stretch: str = option("density stretch", "log", choices=STRETCHES)
+    colormap: str = option("colormap", "magma", choices=COLORMAPS)
+    exposure: float = option("brightness in stops", 0.0)
+    window: tuple[float, float] | None = option(
+        "density window as log10 of the accumulated value (default: from percentiles)",
+        None,
+        parse=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        convert=tuple,
+    )
+    percentiles: tuple[float, float] = option(
+        "percentiles of the non-empty pixels that set the automatic window",
+        (2.0, 99.8),
+        parse=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        convert=tuple,
+    )
+    gamma: float = option("gamma after the stretch", 1.0)
+    weighting: str = option("per-face weight: sum, length (sqrt of area) or area", "sum", choices=WEIGHTINGS)
+    hide_hull: bool = option(
+        "draw faces that touch the convex hull too", True, flag="--show-hull", action="store_false"
+    )
+    show_faces: bool = option("hide the Delaunay faces", True, flag="--no-faces", action="store_false")
+    show_points: bool = option("show the densest vertices as discs", False, flag="--points", action="store_true")
     show_overlays: bool = True
     show_path: bool = True
     show_sprites: bool = True
-    point_percentile: float = 99.0
-    point_size: float = 3.0
-    cut_mode: str = "off"
-    cut_normal: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))
-    cut_offset: float = 0.0
-    cut_width: float = 1.0
+    point_percentile: float = option("discs for vertices above this density percentile", 99.0)
+    point_size: float = option("disc size in pixels", 3.0)
+    cut_mode: str = option(
+        "discard what lies in front of a plane (half) or outside a slab around it",
+        "off",
+        flag="--cut",
+        choices=CUT_MODES,
+        group=CUT,
+    )
+    cut_normal: np.ndarray = option(
+        "normal of the cut plane",
+        (0.0, 0.0, 1.0),
+        parse=float,
+        nargs=3,
+        metavar=("X", "Y", "Z"),
+        convert=tuple,
+        group=CUT,
+    )
+    cut_offset: float | None = option("plane position along the normal (default: the data centre)", None, group=CUT)
+    cut_width: float | None = option("slab thickness (default: a tenth of the data size)", None, group=CUT)
 
     def __post_init__(self) -> None:
+        normal = np.asarray(self.cut_normal, dtype=np.float64)
+        if normal.shape != (3,) or not np.isfinite(normal).all() or not np.linalg.norm(normal) > 0:
+            raise ValueError(f"cut_normal must be 3 finite numbers, not the zero vector, got {self.cut_normal!r}")
+        self.cut_normal = normal / np.linalg.norm(normal)
+        self.percentiles = (float(self.percentiles[0]), float(self.percentiles[1]))
+        if self.window is not None:
+            self.window = (float(self.window[0]), float(self.window[1]))
         for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -93,12 +136,22 @@ class RenderSettings:
             raise ValueError(f"percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
         if not 0 <= self.point_percentile <= 100:
             raise ValueError(f"the point percentile must be between 0 and 100, got {self.point_percentile:g}")
-        if not (np.isfinite(self.cut_offset) and np.isfinite(self.cut_width) and self.cut_width > 0):
-            raise ValueError(
-                f"the cut needs a finite offset and a positive width, got {self.cut_offset:g}, {self.cut_width:g}"
-            )
+        offset, width = (np.nan if v is None else v for v in (self.cut_offset, self.cut_width))
+        if not ((self.cut_offset is None or np.isfinite(offset)) and (self.cut_width is None or width > 0)):
+            raise ValueError(f"the cut needs a finite offset and a positive width, got {offset:g}, {width:g}")
         if not (np.isfinite(self.point_size) and self.point_size > 0):
             raise ValueError(f"the point size must be a positive number of pixels, got {self.point_size:g}")
+
+    def fit_cut(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Place a cut plane left unplaced (offset or width None) for the data bounds.
+
+        It passes through the centre of the box ``[lower, upper]``; a slab is a tenth of
+        its diagonal thick.
+        """
+        if self.cut_offset is None:
+            self.cut_offset = float(self.cut_normal @ (np.asarray(lower) + np.asarray(upper)) / 2)
+        if self.cut_width is None:
+            self.cut_width = 0.1 * float(np.linalg.norm(np.asarray(upper) - np.asarray(lower)))
 
     def cut_keeps(self, points: np.ndarray) -> np.ndarray:
         """Which world points the cut plane keeps: shaders/cut.glsl's test, on the CPU."""

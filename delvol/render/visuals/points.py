@@ -1,4 +1,4 @@
-"""The densest vertices as round sprites, sized and coloured by density."""
+"""The densest vertices as round discs, sized and coloured by density."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from delvol.scene.settings import RenderSettings
 
 
 class PointsVisual:
-    """Sprites for the vertices above a density percentile (the seed's dense-region plan).
+    """Discs on the vertices above a density percentile, to mark the densest regions.
 
     Parameters
     ----------
@@ -55,10 +55,10 @@ class PointsVisual:
     def draw(
         self, view_proj: np.ndarray, settings: RenderSettings, colormap_unit: int, pixel_scale: float = 1.0
     ) -> None:
-        """Alpha-blend the sprites over the bound framebuffer.
+        """Alpha-blend the discs over the bound framebuffer.
 
         ``colormap_unit`` is the texture unit holding the colormap; ``pixel_scale``
-        enlarges the sprites for supersampled renders.
+        enlarges the discs for supersampled renders.
         """
         self._upload(settings.point_percentile)
         if self._vao is None:
