@@ -42,8 +42,8 @@ def test_render_writes_png_of_requested_size(tmp_path, capsys):
 
 def test_render_tiles_match_single_pass(tmp_path, capsys, ctx):
     from delvol.geometry.cache import cached_tessellate
-    from delvol.render.offscreen import render_image
-    from delvol.render.renderer import Renderer
+    from delvol.gl.offscreen import render_image
+    from delvol.gl.renderer import Renderer
 
     tess = cached_tessellate(np.load(SAMPLE))
     renderer = Renderer(ctx)

@@ -16,7 +16,7 @@ from scipy.ndimage import gaussian_filter
 
 from delvol.geometry import tessellate
 from delvol.geometry.interpolate import density_at
-from delvol.render.renderer import Renderer
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
 

@@ -16,8 +16,8 @@ from conftest import SAMPLE
 from PIL import Image
 
 from delvol.geometry.cache import cached_tessellate
-from delvol.render.offscreen import render_image, save_png
-from delvol.render.renderer import Renderer
+from delvol.gl.offscreen import render_image, save_png
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 
 pytestmark = pytest.mark.gl

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from delvol.geometry import tessellate
-from delvol.render.renderer import Renderer
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from delvol.geometry import tessellate
-from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.renderer import Renderer
+from delvol.gl.passes import FloatTarget, ToneMapPass
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.colormaps import colormap
 from delvol.scene.settings import RenderSettings

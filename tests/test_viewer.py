@@ -10,8 +10,8 @@ from PIL import Image
 
 from delvol.app.viewer import Viewer
 from delvol.geometry import tessellate
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.paths import load_path
 from delvol.scene.settings import RenderSettings

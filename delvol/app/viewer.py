@@ -24,12 +24,12 @@ import numpy as np
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
 from delvol.geometry import Tessellation
+from delvol.gl.build import build_renderer
+from delvol.gl.offscreen import save_png, to_uint8
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
 from delvol.io import PointSet
 from delvol.io.galaxy_store import GalaxyStore
-from delvol.render.build import build_renderer
-from delvol.render.offscreen import save_png, to_uint8
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
 from delvol.scene.camera import Camera
 from delvol.scene.colormaps import COLORMAPS
 from delvol.scene.controller import CameraController

@@ -69,9 +69,9 @@ def build_path(args: argparse.Namespace, camera: Camera, aspect: float, elevatio
 
 
 def run(args: argparse.Namespace) -> int:
+    from delvol.gl.build import offscreen_renderer, sprite_failures
+    from delvol.gl.offscreen import render_image
     from delvol.io.movie import movie_format, write_movie
-    from delvol.render.build import offscreen_renderer, sprite_failures
-    from delvol.render.offscreen import render_image
 
     movie_format(args.output)  # a bad output name fails now, not after the render
     for name, value in (("--fps", args.fps), ("--duration", args.duration)):

@@ -20,8 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.render.build import render_scene
-    from delvol.render.offscreen import save_png
+    from delvol.gl.build import render_scene
+    from delvol.gl.offscreen import save_png
 
     if Path(args.output).suffix.lower() != ".png":
         raise DelvolError("the output must be a .png file", args.output)

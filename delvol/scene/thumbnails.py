@@ -5,7 +5,7 @@ changes; worker threads decode whatever is wanted and not yet cached, so nothing
 for a view that has gone by is ever decoded. Decoded thumbnails are square RGBA arrays
 of one size, ready for one layer of a GL texture array each, and stay in a least recently
 used cache bounded in bytes. Nothing here touches OpenGL: uploading is the render
-thread's job (:mod:`delvol.render.visuals.sprites`).
+thread's job (:mod:`delvol.gl.visuals.sprites`).
 """
 
 from __future__ import annotations

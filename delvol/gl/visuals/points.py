@@ -5,8 +5,8 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.context import load_program
-from delvol.render.visuals.cut import set_cut_uniforms
+from delvol.gl.context import load_program
+from delvol.gl.visuals.cut import set_cut_uniforms
 from delvol.scene.camera import gl_bytes
 from delvol.scene.settings import RenderSettings
 

@@ -6,13 +6,13 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.render.context import check_gl
-from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.visuals.inset import InsetVisual
-from delvol.render.visuals.mesh import PALETTE, MeshVisual
-from delvol.render.visuals.points import PointsVisual
-from delvol.render.visuals.sprites import SpriteVisual
-from delvol.render.visuals.volume import VolumeVisual
+from delvol.gl.context import check_gl
+from delvol.gl.passes import FloatTarget, ToneMapPass
+from delvol.gl.visuals.inset import InsetVisual
+from delvol.gl.visuals.mesh import PALETTE, MeshVisual
+from delvol.gl.visuals.points import PointsVisual
+from delvol.gl.visuals.sprites import SpriteVisual
+from delvol.gl.visuals.volume import VolumeVisual
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings, auto_window
 from delvol.scene.sprite_layout import Galaxies

@@ -6,8 +6,8 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.render.context import load_program
-from delvol.render.visuals.cut import NO_CLIP, set_cut_uniforms
+from delvol.gl.context import load_program
+from delvol.gl.visuals.cut import NO_CLIP, set_cut_uniforms
 from delvol.scene.camera import gl_bytes
 from delvol.scene.settings import RenderSettings
 

@@ -7,8 +7,8 @@ import os
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 
 PREVIEW_SIZE = 1024  # longest side of the render that sets the automatic density window

@@ -12,11 +12,11 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
+from delvol.gl.offscreen import render_image
+from delvol.gl.renderer import Renderer
 from delvol.io import PointSet
 from delvol.io.galaxy_store import GalaxyStore
 from delvol.progress import QUIET, StageLog
-from delvol.render.offscreen import render_image
-from delvol.render.renderer import Renderer
 from delvol.scene.description import Scene
 
 
@@ -70,7 +70,7 @@ def offscreen_renderer(
     scene: Scene, points: PointSet, tess: Tessellation, log: StageLog = QUIET, debug: bool = False
 ) -> Iterator[Renderer]:
     """An EGL context with a :func:`build_renderer` renderer, both released afterwards."""
-    from delvol.render.context import create_offscreen_context
+    from delvol.gl.context import create_offscreen_context
 
     ctx = create_offscreen_context()
     try:

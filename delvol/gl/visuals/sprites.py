@@ -7,7 +7,7 @@ import time
 import moderngl
 import numpy as np
 
-from delvol.render.context import load_program
+from delvol.gl.context import load_program
 from delvol.scene.camera import Camera, gl_bytes
 from delvol.scene.settings import RenderSettings
 from delvol.scene.sprite_layout import Galaxies, largest, screen_layout

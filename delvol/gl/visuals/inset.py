@@ -5,7 +5,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.render.context import load_program
+from delvol.gl.context import load_program
 
 FRACTION = 0.45  # of the frame's shorter side
 MARGIN_PX = 12
