@@ -217,8 +217,8 @@ class Viewer:
             f"{self.settings.colormap} - {mode}{detail}"
         )
 
-    def screenshot(self) -> Path:
-        """Render the current view in full at the window's size and save it as a PNG."""
+    def full_frame(self) -> np.ndarray:
+        """The current view with every face, at the viewer's size: (height, width, 3) uint8."""
         target = FloatTarget(self.renderer.ctx, self.size)
         try:
             self.renderer.render(target.fbo, self.view_projection)
@@ -226,6 +226,11 @@ class Viewer:
         finally:
             target.release()
         self.progress.done, self.progress.dirty = 1.0, False  # the accumulation now holds the full view
+        return pixels
+
+    def screenshot(self) -> Path:
+        """Render the current view in full at the window's size and save it as a PNG."""
+        pixels = self.full_frame()
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
         path = self.screenshot_dir / f"delvol-{stamp}.png"
         save_png(pixels, path)

@@ -14,7 +14,7 @@ from delvol.cli.dataclass_args import add_options, from_args, with_flags
 from delvol.errors import DelvolError
 from delvol.geometry.options import TessellationOptions
 from delvol.io import LoadOptions
-from delvol.scene.description import CameraOptions, OverlayOptions, Scene, SpriteOptions
+from delvol.scene.description import DEFAULT_SIZE, CameraOptions, OverlayOptions, Scene, SpriteOptions
 from delvol.scene.settings import RenderSettings
 
 SCENE_PARTS = (LoadOptions, TessellationOptions, RenderSettings, CameraOptions, OverlayOptions, SpriteOptions)
@@ -42,7 +42,10 @@ def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_frame_arguments(parser: argparse.ArgumentParser) -> None:
     """Output size and supersampling, for offscreen frames."""
-    parser.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH", help="default 1920x1080")
+    width, height = DEFAULT_SIZE
+    parser.add_argument(
+        "--size", type=parse_size, default=DEFAULT_SIZE, metavar="WxH", help=f"default {width}x{height}"
+    )
     parser.add_argument(
         "--supersample",
         type=int,

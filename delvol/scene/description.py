@@ -38,6 +38,8 @@ from delvol.scene.thumbnails import SLOT, ThumbnailLoader
 Source = str | os.PathLike | np.ndarray | PointSet | Tessellation
 """What a scene shows: a point file, an (N, 3) array, a point set or a tessellation."""
 
+DEFAULT_SIZE = (1920, 1080)
+"""Width and height in pixels of an offscreen picture when none is asked for."""
 DEFAULT_ELEVATION = 20.0
 """Degrees above the horizontal of a fitted camera when none is given."""
 
