@@ -141,3 +141,14 @@ def test_keyframes_save_and_play(viewer):
         viewer.frame(viewer.target.fbo, 1 / 30)
     assert viewer.playing is None
     np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)
+
+
+def test_every_bound_command_is_in_the_dispatch_table(ctx):
+    from delvol.app.keymap import COMMANDS
+
+    renderer = Renderer(ctx)
+    try:
+        viewer = Viewer(renderer, Camera(), 0)
+        assert {command for _, command, _ in COMMANDS} == set(viewer.commands)
+    finally:
+        renderer.release()

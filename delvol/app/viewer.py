@@ -112,6 +112,41 @@ class Viewer:
         self.playing: tuple[CameraPath, float] | None = None  # the path and how far along it (0 to 1)
         self.picker = picker
         self._dragged: float | None = None  # how far the mouse has moved since its press; None when up
+        # The commands that keymap.COMMANDS binds to keys, by name.
+        self.commands: dict[str, Callable[[], None]] = {
+            "toggle_mode": self._cmd_toggle_mode,
+            "reset": self._cmd_reset,
+            "toggle_projection": self._cmd_toggle_projection,
+            "exposure_up": self._cmd_exposure_up,
+            "exposure_down": self._cmd_exposure_down,
+            "cycle_stretch": self._cmd_cycle_stretch,
+            "cycle_colormap": self._cmd_cycle_colormap,
+            "cycle_colormap_back": self._cmd_cycle_colormap_back,
+            "cycle_weighting": self._cmd_cycle_weighting,
+            "window_floor_down": self._cmd_window_floor_down,
+            "window_floor_up": self._cmd_window_floor_up,
+            "window_top_down": self._cmd_window_top_down,
+            "window_top_up": self._cmd_window_top_up,
+            "auto_window": self._cmd_auto_window,
+            "toggle_faces": self._cmd_toggle_faces,
+            "toggle_points": self._cmd_toggle_points,
+            "toggle_overlays": self._cmd_toggle_overlays,
+            "toggle_hull": self._cmd_toggle_hull,
+            "toggle_path": self._cmd_toggle_path,
+            "toggle_sprites": self._cmd_toggle_sprites,
+            "pick_centre": self._cmd_pick_centre,
+            "cycle_cut": self._cmd_cycle_cut,
+            "cut_forward": self._cmd_cut_forward,
+            "cut_forward_fast": self._cmd_cut_forward_fast,
+            "cut_back": self._cmd_cut_back,
+            "cut_back_fast": self._cmd_cut_back_fast,
+            "screenshot": self._cmd_screenshot,
+            "add_keyframe": self._cmd_add_keyframe,
+            "drop_keyframe": self._cmd_drop_keyframe,
+            "save_path": self._cmd_save_path,
+            "play_path": self._cmd_play_path,
+            "help": self._cmd_help,
+        }
 
     # -- input -----------------------------------------------------------------------
 
@@ -128,7 +163,7 @@ class Viewer:
             return
         command = command_for(name, shift, ctrl)
         if command is not None:
-            getattr(self, f"_cmd_{command}")()
+            self.commands[command]()
 
     def drag(self, dx: float, dy: float) -> None:
         self.controller.drag(dx, dy, self.size[1])

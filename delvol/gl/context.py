@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import moderngl
+import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.resources import shader_source
@@ -28,6 +29,11 @@ def create_offscreen_context() -> moderngl.Context:
             f"no headless OpenGL {GL_VERSION // 100}.{GL_VERSION % 100 // 10} context through EGL ({exc}); "
             "install Mesa's EGL (apt-get install libegl1 libgl1 libegl-mesa0) or a GPU driver"
         ) from exc
+
+
+def gl_bytes(matrix: np.ndarray) -> bytes:
+    """A 4×4 matrix as float32 bytes in OpenGL's column-major order."""
+    return np.ascontiguousarray(matrix.T, dtype=np.float32).tobytes()
 
 
 def check_gl(ctx: moderngl.Context, where: str) -> None:

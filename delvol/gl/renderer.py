@@ -60,7 +60,7 @@ class Renderer:
         self.sprites: SpriteVisual | None = None
         self.inset: InsetVisual | None = None
         self.accum: FloatTarget | None = None
-        self.origin = np.zeros(3)
+        self.centre = np.zeros(3)  # of the data: positions are uploaded relative to it (float32)
         self.auto_window: tuple[float, float] | None = None
         self.drawn = 0.0
 
@@ -73,9 +73,9 @@ class Renderer:
         """
         lower, upper = tess.bounds
         self.settings.fit_cut(lower, upper)
-        self.origin = (lower + upper) / 2
-        self.volume.set_data(tess, self.origin)
-        self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
+        self.centre = (lower + upper) / 2
+        self.volume.set_data(tess, self.centre)
+        self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.centre)
         self.auto_window = None
         self._check("uploading the tessellation")
 
@@ -93,7 +93,7 @@ class Renderer:
     ) -> MeshVisual:
         """Add an overlay mesh; colours cycle through :data:`PALETTE` by default."""
         visual = MeshVisual(self.ctx, color or PALETTE[len(self.overlays) % len(PALETTE)], style)
-        visual.set_data(vertices, triangles, lines, self.origin)
+        visual.set_data(vertices, triangles, lines, self.centre)
         self.overlays.append(visual)
         return visual
 
@@ -105,7 +105,7 @@ class Renderer:
         if len(positions) >= 2:
             segments = np.column_stack([np.arange(len(positions) - 1), np.arange(1, len(positions))])
             self.path = MeshVisual(self.ctx, color)
-            self.path.set_data(positions, np.zeros((0, 3), dtype=np.int64), segments, self.origin)
+            self.path.set_data(positions, np.zeros((0, 3), dtype=np.int64), segments, self.centre)
 
     def set_sprites(
         self, galaxies: Galaxies, loader: ThumbnailLoader, count: int, synchronous: bool = False
@@ -115,7 +115,7 @@ class Renderer:
             self.sprites.release()
             self.sprites = None
         self.sprites = SpriteVisual(self.ctx, loader, count, synchronous)
-        self.sprites.set_data(galaxies, self.origin)
+        self.sprites.set_data(galaxies, self.centre)
         return self.sprites
 
     def update_sprites(self, camera: Camera, size: tuple[int, int]) -> None:
@@ -139,9 +139,9 @@ class Renderer:
             self.accum = FloatTarget(self.ctx, tuple(size))
             self.drawn = 0.0
 
-    def with_origin(self, view_proj: np.ndarray) -> np.ndarray:
-        """The matrix that takes origin-relative vertex positions to clip space."""
-        return view_proj @ translation(self.origin)
+    def with_centre(self, view_proj: np.ndarray) -> np.ndarray:
+        """The matrix that takes centre-relative vertex positions to clip space."""
+        return view_proj @ translation(self.centre)
 
     def clear(self) -> None:
         self.accum.clear()
@@ -157,7 +157,7 @@ class Renderer:
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.ONE, moderngl.ONE
-        self.volume.draw(self.with_origin(view_proj), self.settings, start, stop)
+        self.volume.draw(self.with_centre(view_proj), self.settings, start, stop)
         self.drawn += stop - start
         self._check("accumulating faces")
 
@@ -187,7 +187,7 @@ class Renderer:
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
-        vp = self.with_origin(view_proj)
+        vp = self.with_centre(view_proj)
         if self.settings.show_points:
             self.tonemap.use_colormap(self.settings.colormap, COLORMAP_UNIT)
             self.points.draw(vp, self.settings, COLORMAP_UNIT, pixel_scale)

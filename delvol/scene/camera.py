@@ -1,7 +1,7 @@
 """A deterministic camera for flying through point data, with pyrr projection matrices.
 
 Matrices follow the column-vector convention, ``clip = projection @ view @ [x, y, z, 1]``;
-upload them with :func:`gl_bytes`, which writes the column-major layout GLSL expects.
+:func:`delvol.gl.context.gl_bytes` uploads them in the column-major layout GLSL expects.
 The camera never reads a clock: every motion takes an explicit ``dt`` in seconds, so a
 scripted path renders identically on every run and frame rate.
 
@@ -26,11 +26,6 @@ SCALES = ("focus_distance", "fov_y", "ortho_height", "speed")
 """The positive numbers of a camera state (fov_y, in degrees, also under 180)."""
 _MAX_PITCH = np.radians(89.0)
 _NEAR_FRACTION = 1e-5  # near plane as a fraction of the far plane: there is no depth buffer to starve
-
-
-def gl_bytes(matrix: np.ndarray) -> bytes:
-    """A 4×4 matrix as float32 bytes in OpenGL's column-major order."""
-    return np.ascontiguousarray(matrix.T, dtype=np.float32).tobytes()
 
 
 def look_rotation(forward: np.ndarray, up: np.ndarray) -> np.ndarray:

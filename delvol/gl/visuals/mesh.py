@@ -5,8 +5,7 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.gl.context import load_program
-from delvol.scene.camera import gl_bytes
+from delvol.gl.context import gl_bytes, load_program
 
 PALETTE = (
     (0.30, 0.75, 0.93),  # sky blue
@@ -50,10 +49,10 @@ class MeshVisual:
         self._triangles: moderngl.VertexArray | None = None
         self._lines: moderngl.VertexArray | None = None
 
-    def set_data(self, vertices: np.ndarray, triangles: np.ndarray, lines: np.ndarray, origin: np.ndarray) -> None:
-        """Upload vertices (relative to ``origin``) with triangle and line index lists."""
+    def set_data(self, vertices: np.ndarray, triangles: np.ndarray, lines: np.ndarray, centre: np.ndarray) -> None:
+        """Upload vertices (relative to ``centre``) with triangle and line index lists."""
         self._release_buffers()
-        vbo = self.ctx.buffer((np.asarray(vertices, dtype=np.float64) - origin).astype(np.float32).tobytes())
+        vbo = self.ctx.buffer((np.asarray(vertices, dtype=np.float64) - centre).astype(np.float32).tobytes())
         self._objects.append(vbo)
         segments = np.asarray(lines, dtype=np.uint32).reshape(-1, 2)
         if self.style == "wire" and len(triangles):
@@ -70,7 +69,7 @@ class MeshVisual:
         return vao
 
     def draw(self, view_proj: np.ndarray) -> None:
-        """Alpha-blend the overlay over the bound framebuffer (``view_proj`` includes the origin)."""
+        """Alpha-blend the overlay over the bound framebuffer (``view_proj`` includes the centre)."""
         self.program["u_view_proj"].write(gl_bytes(view_proj))
         if self._triangles is not None:
             self.program["u_color"] = (*self.color, self.surface_alpha)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
-from delvol.gl.context import load_program
+from delvol.gl.context import gl_bytes, load_program
 from delvol.gl.visuals.cut import set_cut_uniforms
-from delvol.scene.camera import gl_bytes
 from delvol.scene.settings import RenderSettings
 
 
@@ -25,15 +24,15 @@ class PointsVisual:
         self._vbo: moderngl.Buffer | None = None
         self._vao: moderngl.VertexArray | None = None
         self._source: tuple[np.ndarray, np.ndarray] | None = None
-        self._origin = np.zeros(3)
+        self._centre = np.zeros(3)
         self._percentile = np.nan
         self.count = 0
         self.log_range = (0.0, 1.0)
 
-    def set_data(self, points: np.ndarray, density: np.ndarray, origin: np.ndarray) -> None:
-        """Keep the points (relative to ``origin``) and densities; upload on first draw."""
-        self._source = (np.asarray(points, dtype=np.float64) - origin, np.asarray(density, dtype=np.float64))
-        self._origin = np.asarray(origin, dtype=np.float64)
+    def set_data(self, points: np.ndarray, density: np.ndarray, centre: np.ndarray) -> None:
+        """Keep the points (relative to ``centre``) and densities; upload on first draw."""
+        self._source = (np.asarray(points, dtype=np.float64) - centre, np.asarray(density, dtype=np.float64))
+        self._centre = np.asarray(centre, dtype=np.float64)
         self._percentile = np.nan
 
     def _upload(self, percentile: float) -> None:
@@ -65,7 +64,7 @@ class PointsVisual:
             return
         prog = self.program
         prog["u_view_proj"].write(gl_bytes(view_proj))
-        prog["u_origin"] = tuple(float(v) for v in self._origin)
+        prog["u_centre"] = tuple(float(v) for v in self._centre)
         prog["u_log_range"] = self.log_range
         prog["u_point_size"] = settings.point_size * pixel_scale
         prog["u_colormap"] = colormap_unit

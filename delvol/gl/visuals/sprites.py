@@ -7,8 +7,8 @@ import time
 import moderngl
 import numpy as np
 
-from delvol.gl.context import load_program
-from delvol.scene.camera import Camera, gl_bytes
+from delvol.gl.context import gl_bytes, load_program
+from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
 from delvol.scene.sprite_layout import Galaxies, largest, screen_layout
 from delvol.scene.thumbnails import LayerTable, ThumbnailLoader
@@ -64,7 +64,7 @@ class SpriteVisual:
         )
         self._table = LayerTable(count)
         self.galaxies: Galaxies | None = None
-        self._origin = np.zeros(3)
+        self._centre = np.zeros(3)
         self._axes = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
         self._chosen = np.zeros(0, dtype=np.int64)
         self._objids: list = []
@@ -74,10 +74,10 @@ class SpriteVisual:
         self.n_drawn = 0
         self.n_pending = 0
 
-    def set_data(self, galaxies: Galaxies, origin: np.ndarray) -> None:
-        """Keep the galaxies; positions are uploaded relative to ``origin`` on update."""
+    def set_data(self, galaxies: Galaxies, centre: np.ndarray) -> None:
+        """Keep the galaxies; positions are uploaded relative to ``centre`` on update."""
         self.galaxies = galaxies
-        self._origin = np.asarray(origin, dtype=np.float64)
+        self._centre = np.asarray(centre, dtype=np.float64)
         self._chosen = np.zeros(0, dtype=np.int64)
         self._objids = []
         self._view = ()
@@ -121,7 +121,7 @@ class SpriteVisual:
     def _write_instances(self, layers: np.ndarray) -> None:
         chosen = self._chosen
         data = np.empty((len(chosen), _INSTANCE_FLOATS), dtype=np.float32)
-        data[:, :3] = self.galaxies.positions[chosen] - self._origin
+        data[:, :3] = self.galaxies.positions[chosen] - self._centre
         data[:, 3] = 0.5 * self.galaxies.sizes[chosen]
         data[:, 4] = layers
         if len(data):
@@ -137,7 +137,7 @@ class SpriteVisual:
     def draw(self, view_proj: np.ndarray, texture_unit: int) -> None:
         """Blend the sprites over the bound framebuffer with premultiplied alpha (ONE, ONE_MINUS_SRC_ALPHA).
 
-        ``view_proj`` includes the translation to the data origin.
+        ``view_proj`` includes the translation to the data centre.
         """
         if self.n_drawn == 0:
             return

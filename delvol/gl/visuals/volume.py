@@ -6,9 +6,8 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.gl.context import load_program
+from delvol.gl.context import gl_bytes, load_program
 from delvol.gl.visuals.cut import NO_CLIP, set_cut_uniforms
-from delvol.scene.camera import gl_bytes
 from delvol.scene.settings import RenderSettings
 
 WEIGHT_ROW = 4096  # faces per row of the weight texture (well under every GL texture limit)
@@ -51,7 +50,7 @@ class VolumeVisual:
         self._faces: tuple[np.ndarray, np.ndarray] | None = None  # points and faces, for weights
         self._areas: np.ndarray | None = None
         self._weighting = ""
-        self._origin = np.zeros(3)
+        self._centre = np.zeros(3)
         self._clip = NO_CLIP
         self.n_inner = self.n_hull = 0
 
@@ -59,13 +58,13 @@ class VolumeVisual:
     def n_faces(self) -> int:
         return self.n_inner + self.n_hull
 
-    def set_data(self, tess: Tessellation, origin: np.ndarray, seed: int = 0) -> None:
-        """Upload points (relative to ``origin``, as float32) and the face index buffer.
+    def set_data(self, tess: Tessellation, centre: np.ndarray, seed: int = 0) -> None:
+        """Upload points (relative to ``centre``, as float32) and the face index buffer.
 
         A periodic tessellation is clipped to its box when drawn.
         """
         self._release_buffers()
-        self._origin = np.asarray(origin, dtype=np.float64)
+        self._centre = np.asarray(centre, dtype=np.float64)
         self._clip = NO_CLIP if tess.box_size is None else (tess.box_lower, tess.box_lower + tess.box_size)
         rng = np.random.default_rng(seed)
         on_hull = tess.face_on_hull
@@ -74,7 +73,7 @@ class VolumeVisual:
         faces = tess.faces[order]
         self.n_inner, self.n_hull = len(inner), len(outer)
         vertices = np.empty((len(tess.points), 4), dtype=np.float32)
-        vertices[:, :3] = tess.points - origin
+        vertices[:, :3] = tess.points - centre
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
         self._buffers = [self.ctx.buffer(vertices.tobytes()), self.ctx.buffer(faces.astype(np.uint32).tobytes())]
         # Areas only matter for the weighted modes; computing them lazily keeps the
@@ -109,7 +108,7 @@ class VolumeVisual:
     def draw(self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0) -> None:
         """Add the faces in the fraction ``[start, stop)`` to the bound float framebuffer.
 
-        ``view_proj`` must already include the translation to the data origin.
+        ``view_proj`` must already include the translation to the data centre.
         """
         if not self._buffers:
             return
@@ -123,7 +122,7 @@ class VolumeVisual:
             prog["u_face_weight"] = 0
             prog["u_weight_width"] = WEIGHT_ROW
         if clipped:
-            prog["u_origin"] = tuple(float(v) for v in self._origin)
+            prog["u_centre"] = tuple(float(v) for v in self._centre)
             set_cut_uniforms(prog, settings, self._clip)
         for first, count in self.face_ranges(start, stop, not settings.hide_hull):
             if weighted:
