@@ -238,5 +238,6 @@ class Viewer(RemoteFrameBuffer):
         if self._store is not None:
             self._store.close()
             self._store = None
-        self._ctx.release()
-        self._ctx = None
+        if self._ctx is not None:
+            self._ctx.release()
+            self._ctx = None

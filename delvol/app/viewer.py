@@ -380,7 +380,7 @@ class Viewer:
         self.echo(f"cut: {s.cut_mode}")
 
     def _move_cut(self, fraction: float) -> None:
-        self.settings.cut_offset -= fraction * self.camera.scene_size
+        self.settings.cut_offset = self.settings.placed_cut()[0] - fraction * self.camera.scene_size
         self.invalidate()
 
     def _cmd_cut_forward(self) -> None:
@@ -416,6 +416,7 @@ class Viewer:
         self.renderer.set_path(np.asarray(samples, dtype=np.float64).reshape(-1, 3))
 
     def _advance_playback(self, dt: float) -> None:
+        assert self.playing is not None, "advancing a path that is not playing"
         path, u = self.playing
         u = min(1.0, u + dt / self.duration)
         self.camera.set_state(path.state_at(u))

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from delvol.cli.common import add_input_arguments, load_options
+from delvol.cli.common import add_input_arguments
 from delvol.cli.dataclass_args import add_options, from_args, with_flags
 from delvol.errors import DelvolError
-from delvol.geometry.options import TessellationOptions
-from delvol.io import LoadOptions
-from delvol.scene.description import DEFAULT_SIZE, CameraOptions, OverlayOptions, Scene, SpriteOptions
+from delvol.scene.description import DEFAULT_SIZE, SCENE_PARTS, CameraOptions, OverlayOptions, Scene, SpriteOptions
 from delvol.scene.settings import RenderSettings
-
-SCENE_PARTS = (LoadOptions, TessellationOptions, RenderSettings, CameraOptions, OverlayOptions, SpriteOptions)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -65,18 +61,10 @@ def scene_from_args(args: argparse.Namespace) -> Scene:
         A value that the scene refuses, named by its flag.
     """
     try:
-        scene = Scene(
-            args.file,
-            load=load_options(args),
-            tessellation=from_args(TessellationOptions, args),
-            look=from_args(RenderSettings, args),
-            camera=from_args(CameraOptions, args),
-            overlays=from_args(OverlayOptions, args),
-            sprites=from_args(SpriteOptions, args),
-        )
+        scene = Scene(args.file, **{name: from_args(part, args) for name, part in SCENE_PARTS.items()})
     except ValueError as exc:
         if isinstance(exc, DelvolError):
             raise
-        raise DelvolError(with_flags(str(exc), SCENE_PARTS)) from exc
+        raise DelvolError(with_flags(str(exc), SCENE_PARTS.values())) from exc
     scene.check()
     return scene

@@ -45,12 +45,12 @@ def save_tessellation(tess: Tessellation, path: str | os.PathLike) -> None:
     Uncompressed because loading must be much faster than rebuilding: the cache exists to
     skip a Qhull run that takes a minute per million points.
     """
-    arrays = {key: np.asarray(value, dtype=_DTYPES[key]) for key, value in tess.arrays().items()}
+    arrays: dict[str, np.ndarray] = {key: np.asarray(value, dtype=_DTYPES[key]) for key, value in tess.arrays().items()}
     arrays["box_size"] = np.array(np.nan if tess.box_size is None else tess.box_size)
     arrays["box_lower"] = np.full(3, np.nan) if tess.box_lower is None else np.asarray(tess.box_lower)
     arrays["info"] = np.array(json.dumps(tess.info))
     with atomic_path(path, suffix=".npz") as tmp:
-        np.savez(tmp, **arrays)
+        np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub fears a key named allow_pickle
 
 
 def load_tessellation(path: str | os.PathLike) -> Tessellation:

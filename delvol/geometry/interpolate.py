@@ -29,7 +29,7 @@ def density_at(tess: Tessellation, query: np.ndarray) -> np.ndarray:
     q = np.asarray(query, dtype=np.float64)
     shape = q.shape[:-1]
     q = q.reshape(-1, 3)
-    if tess.box_size is not None:
+    if tess.box_size is not None and tess.box_lower is not None:
         q = tess.box_lower + np.mod(q - tess.box_lower, tess.box_size)
     tri, vertex_density, centre = tess.locator
     out = np.full(len(q), np.nan)
@@ -77,7 +77,7 @@ def density_grid(
     ndarray, shape ``shape``, float64
         NaN in cells whose centre lies outside the convex hull.
     """
-    shape3 = (shape,) * 3 if isinstance(shape, int) else tuple(shape)
+    shape3 = (shape, shape, shape) if isinstance(shape, int) else (int(shape[0]), int(shape[1]), int(shape[2]))
     lo, hi = tess.bounds
     lo = lo if lower is None else np.asarray(lower, dtype=np.float64)
     hi = hi if upper is None else np.asarray(upper, dtype=np.float64)

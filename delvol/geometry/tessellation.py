@@ -128,7 +128,7 @@ class Tessellation:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The region the data fills: the periodic box, or the bounding box of the inputs."""
-        if self.box_size is not None:
+        if self.box_size is not None and self.box_lower is not None:
             return self.box_lower, self.box_lower + self.box_size
         primary = self.points[: self.n_primary]
         return primary.min(axis=0), primary.max(axis=0)
@@ -307,7 +307,7 @@ def tessellate(
         density=rho[origin],
         hull=hull,
         origin=origin,
-        box_size=None if images is None else float(periodic),
+        box_size=None if images is None else images.box_size,
         box_lower=None if images is None else images.lower,
         info=info,
         _locator=Locator(tri, rho if images is None else rho[images.origin], work.mean(axis=0)),

@@ -55,15 +55,16 @@ class ToneMapPass:
 
     def use_colormap(self, name: str, location: int) -> None:
         """Bind the 256-entry colormap ``name`` as a texture."""
-        if name != self._colormap_name:
-            if self.colormap_texture is not None:
-                self.colormap_texture.release()
+        texture = self.colormap_texture
+        if texture is None or name != self._colormap_name:
+            if texture is not None:
+                texture.release()
             table = np.ascontiguousarray(colormap(name), dtype=np.float32)
-            self.colormap_texture = self.ctx.texture((len(table), 1), 3, table.tobytes(), dtype="f4")
-            self.colormap_texture.repeat_x = False
-            self.colormap_texture.repeat_y = False
-            self._colormap_name = name
-        self.colormap_texture.use(location=location)
+            texture = self.ctx.texture((len(table), 1), 3, table.tobytes(), dtype="f4")
+            texture.repeat_x = False
+            texture.repeat_y = False
+            self.colormap_texture, self._colormap_name = texture, name
+        texture.use(location=location)
 
     def draw(self, accum: FloatTarget, settings: RenderSettings, window: tuple[float, float], gain: float) -> None:
         """Tone-map ``accum`` into the bound framebuffer.

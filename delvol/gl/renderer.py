@@ -136,15 +136,22 @@ class Renderer:
         if self.accum is None or self.accum.size != tuple(size):
             if self.accum is not None:
                 self.accum.release()
-            self.accum = FloatTarget(self.ctx, tuple(size))
+            self.accum = FloatTarget(self.ctx, (int(size[0]), int(size[1])))
             self.drawn = 0.0
 
     def with_centre(self, view_proj: np.ndarray) -> np.ndarray:
         """The matrix that takes centre-relative vertex positions to clip space."""
         return view_proj @ translation(self.centre)
 
+    @property
+    def target(self) -> FloatTarget:
+        """The accumulation target (:meth:`resize` makes it)."""
+        if self.accum is None:
+            raise RuntimeError("the renderer has no accumulation target: call resize first")
+        return self.accum
+
     def clear(self) -> None:
-        self.accum.clear()
+        self.target.clear()
         self.drawn = 0.0
 
     def accumulate(self, view_proj: np.ndarray, start: float = 0.0, stop: float = 1.0) -> None:
@@ -152,7 +159,7 @@ class Renderer:
         if not self.settings.show_faces or stop <= start:
             return
         ctx = self.ctx
-        self.accum.fbo.use()
+        self.target.fbo.use()
         ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
@@ -163,7 +170,7 @@ class Renderer:
 
     def update_auto_window(self) -> tuple[float, float]:
         """Set the automatic density window from percentiles of the accumulated image."""
-        values = self.accum.read(channels=1)[..., 0] / max(self.drawn, 1e-12)
+        values = self.target.read(channels=1)[..., 0] / max(self.drawn, 1e-12)
         self.auto_window = auto_window(values, self.settings.percentiles)
         return self.auto_window
 
@@ -183,7 +190,7 @@ class Renderer:
         fbo.use()
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         gain = 2.0**self.settings.exposure / self.drawn if self.drawn > 0 else 0.0
-        self.tonemap.draw(self.accum, self.settings, self.window, gain)
+        self.tonemap.draw(self.target, self.settings, self.window, gain)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA

@@ -94,12 +94,14 @@ def _write_video(frames: Iterator[np.ndarray], output: Path, fps: Fraction, crf:
         command += ["-crf", str(crf), os.fspath(tmp)]
         # A session of its own keeps Ctrl-C from killing ffmpeg before the cleanup below.
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=log, start_new_session=True)
+        stdin = process.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
             try:
                 for frame in itertools.chain([first], frames):
-                    process.stdin.write(np.pad(_checked(frame, count, shape), padding, mode="edge").tobytes())
+                    stdin.write(np.pad(_checked(frame, count, shape), padding, mode="edge").tobytes())
                     count += 1
-                process.stdin.close()
+                stdin.close()
             except BrokenPipeError:
                 pass  # ffmpeg quit early; its exit status and message say why
             status = process.wait()

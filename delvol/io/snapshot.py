@@ -48,10 +48,12 @@ def merge_types(parts: Mapping[int, TypeArrays], metadata: dict[str, Any]) -> Po
 
     def joined(i: int) -> np.ndarray | None:
         arrays = [parts[t][i] for t in types]
-        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+        present = [a for a in arrays if a is not None]
+        return np.concatenate(present) if len(present) == len(arrays) else None
 
     metadata = {**metadata, "counts_by_type": {t: len(parts[t][0]) for t in types}}
-    return PointSet(joined(0), joined(1), joined(2), metadata)
+    positions = np.concatenate([parts[t][0] for t in types])
+    return PointSet(positions, joined(1), joined(2), metadata)
 
 
 def cubic_box(value: Any) -> float | None:

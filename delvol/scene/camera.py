@@ -11,6 +11,7 @@ Camera space: the camera looks along its local -z axis with +y up and +x to the 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,7 +302,7 @@ class Camera:
             "scene_upper": self.scene_upper.tolist(),
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: Mapping[str, Any]) -> None:
         """Restore a view from :meth:`get_state`; missing keys keep their current value.
 
         Raises
@@ -323,10 +324,10 @@ class Camera:
                 updates[key] = quat.normalize(value) if key == "rotation" else value
         for key in SCALES:
             if key in state:
-                value = float(state[key])
-                if not (np.isfinite(value) and value > 0 and (key != "fov_y" or value < 180)):
+                scale = float(state[key])
+                if not (np.isfinite(scale) and scale > 0 and (key != "fov_y" or scale < 180)):
                     raise ValueError(f"camera {key} must be a positive finite number, got {state[key]!r}")
-                updates[key] = value
+                updates[key] = scale
         for key, allowed in (("mode", MODES), ("projection", PROJECTIONS)):
             if key in state:
                 if state[key] not in allowed:
@@ -339,7 +340,7 @@ class Camera:
         return json.dumps(self.get_state(), indent=2)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Camera:
+    def from_state(cls, state: Mapping[str, Any]) -> Camera:
         cam = cls()
         cam.set_state(state)
         return cam

@@ -56,7 +56,8 @@ class CameraController:
         direction = np.sum([MOTIONS[a] for a in self.held], axis=0)
         if not direction.any():
             return False
-        self.camera.move(*direction, dt=dt, fast=self.fast)
+        forward, right, up = direction
+        self.camera.move(forward, right, up, dt, fast=self.fast)
         return True
 
     def drag(self, dx: float, dy: float, viewport_height: int) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -278,8 +278,10 @@ class SpriteOptions:
         value, unit = parse_length(self.sprite_size or default)
         h = get_cosmology(points.metadata["cosmology"]).h
         length = length_in(value, unit, points.metadata["units"], h)
+        if points.ids is None:
+            raise DelvolError("galaxy sprites need the galaxies' ids", store.path)
         if not self.sprite_size_column:
-            return Galaxies(points.positions, length, points.ids)
+            return Galaxies(points.positions, np.full(len(points), length), points.ids)
         column = store.column(self.sprite_size_column)
         if column.dtype.kind not in "fi":
             raise DelvolError(f"column {self.sprite_size_column!r} is not numeric", store.path)
@@ -333,9 +335,9 @@ class Scene:
         ValueError
             A value that a part refuses.
         """
-        parts = {f.name: f.default_factory for f in fields(cls) if f.name != "source"}
-        shares = split_options(list(parts.values()), options)  # type: ignore[arg-type]
-        return cls(source, **{name: make(**share) for (name, make), share in zip(parts.items(), shares, strict=True)})
+        shares = split_options(list(SCENE_PARTS.values()), options)
+        parts = {name: make(**share) for (name, make), share in zip(SCENE_PARTS.items(), shares, strict=True)}
+        return cls(source, **parts)
 
     @property
     def path(self) -> Path | None:
@@ -377,3 +379,14 @@ class Scene:
         except DegenerateInputError as exc:
             raise DelvolError(str(exc), self.path) from exc
         return points, tess
+
+
+SCENE_PARTS: dict[str, type] = {
+    "load": LoadOptions,
+    "tessellation": TessellationOptions,
+    "look": RenderSettings,
+    "camera": CameraOptions,
+    "overlays": OverlayOptions,
+    "sprites": SpriteOptions,
+}
+"""The option dataclasses of a :class:`Scene` by attribute: every scene keyword is a field of one."""

@@ -9,6 +9,7 @@ vector by q; ``multiply(a, b)`` is the rotation b followed by a.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
 
@@ -51,7 +52,7 @@ def to_matrix(q: np.ndarray) -> np.ndarray:
     )
 
 
-def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+def rotate(q: np.ndarray, v: ArrayLike) -> np.ndarray:
     """Rotate vector(s) ``v`` (shape (3,) or (N, 3)) by ``q``."""
     return np.asarray(v, dtype=np.float64) @ to_matrix(q).T
 
@@ -62,7 +63,7 @@ def from_matrix(m: np.ndarray) -> np.ndarray:
     trace = np.trace(m)
     if trace > 0:
         s = 2 * np.sqrt(1 + trace)
-        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
+        q = np.array([(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4])
     else:
         i = int(np.argmax(np.diag(m)))
         j, k = (i + 1) % 3, (i + 2) % 3
@@ -72,8 +73,8 @@ def from_matrix(m: np.ndarray) -> np.ndarray:
         q[j] = (m[j, i] + m[i, j]) / s
         q[k] = (m[k, i] + m[i, k]) / s
         q[3] = (m[k, j] - m[j, k]) / s
-    q = normalize(np.asarray(q))
-    return -q if q[3] < 0 else q
+    unit = normalize(q)
+    return -unit if unit[3] < 0 else unit
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

@@ -158,9 +158,19 @@ class RenderSettings:
         points = np.atleast_2d(points)
         if self.cut_mode == "off":
             return np.ones(len(points), dtype=bool)
+        offset, width = self.placed_cut()
         normal = np.asarray(self.cut_normal, dtype=np.float64)
-        d = points @ (normal / np.linalg.norm(normal)) - self.cut_offset
-        return d <= 0 if self.cut_mode == "half" else np.abs(d) <= 0.5 * self.cut_width
+        d = points @ (normal / np.linalg.norm(normal)) - offset
+        return d <= 0 if self.cut_mode == "half" else np.abs(d) <= 0.5 * width
+
+    def placed_cut(self) -> tuple[float, float]:
+        """The cut plane's offset and slab width, once placed (see :meth:`fit_cut`).
+
+        A half-space needs no width; an unplaced one reads as 0.
+        """
+        if self.cut_offset is None or (self.cut_width is None and self.cut_mode == "slab"):
+            raise ValueError("the cut plane has no place yet: call fit_cut with the data bounds")
+        return self.cut_offset, self.cut_width or 0.0
 
 
 WINDOW_LIMIT = 37.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from io import BytesIO
 from typing import Protocol
@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.galaxy_store.database import GalaxyId
 
 SLOT = 128
 """Side in pixels of a decoded thumbnail (one texture-array layer)."""
@@ -31,7 +32,7 @@ picture itself (a flat colour, a galaxy filling its frame), which stays opaque."
 class ImageReader(Protocol):
     """What a worker thread reads encoded images from (a :class:`~delvol.io.galaxy_store.database.GalaxyStore`)."""
 
-    def image_bytes(self, objid: Hashable) -> bytes: ...
+    def image_bytes(self, objid: GalaxyId) -> bytes: ...
 
 
 def decode_thumbnail(data: bytes, side: int = SLOT) -> np.ndarray:
@@ -138,21 +139,21 @@ class ThumbnailLoader:
         self.capacity = memory // (side * side * 4)
         if self.capacity < 1:
             raise ValueError(f"{memory} bytes hold no {side}x{side} thumbnail")
-        self.failures: dict[Hashable, str] = {}
+        self.failures: dict[GalaxyId, str] = {}
         self._open_reader = open_reader
         self._n_workers = workers
         self._threads: list[threading.Thread] = []
-        self._cache: OrderedDict[Hashable, np.ndarray] = OrderedDict()
-        self._wanted: set[Hashable] = set()
-        self._queue: deque[Hashable] = deque()  # wanted and not yet decoded, most wanted first
-        self._in_flight: set[Hashable] = set()
+        self._cache: OrderedDict[GalaxyId, np.ndarray] = OrderedDict()
+        self._wanted: set[GalaxyId] = set()
+        self._queue: deque[GalaxyId] = deque()  # wanted and not yet decoded, most wanted first
+        self._in_flight: set[GalaxyId] = set()
         self._cond = threading.Condition()
         self._closed = False
         self._crash: BaseException | None = None
 
     # -- render thread -----------------------------------------------------------------
 
-    def request(self, objids: Sequence[Hashable]) -> None:
+    def request(self, objids: Sequence[GalaxyId]) -> None:
         """Replace what the workers decode with ``objids``, most wanted first.
 
         Cached ones become the most recently used. While no more are wanted than the cache
@@ -168,7 +169,7 @@ class ThumbnailLoader:
             self._start_workers()
             self._cond.notify_all()
 
-    def get(self, objid: Hashable) -> np.ndarray | None:
+    def get(self, objid: GalaxyId) -> np.ndarray | None:
         """The decoded thumbnail, or None while it is not ready (or failed)."""
         with self._cond:
             self._raise_crash()
@@ -177,12 +178,12 @@ class ThumbnailLoader:
                 self._cache.move_to_end(objid)
             return image
 
-    def done(self, objid: Hashable) -> bool:
+    def done(self, objid: GalaxyId) -> bool:
         """Whether ``objid`` is decoded or has failed: nothing more will change for it."""
         with self._cond:
             return objid in self._cache or objid in self.failures
 
-    def wait(self, objids: Sequence[Hashable]) -> None:
+    def wait(self, objids: Sequence[GalaxyId]) -> None:
         """Block until every one of ``objids`` is decoded or has failed.
 
         Raises
@@ -230,7 +231,7 @@ class ThumbnailLoader:
             thread.start()
             self._threads.append(thread)
 
-    def _next_job(self) -> Hashable | None:
+    def _next_job(self) -> GalaxyId | None:
         while self._queue:
             objid = self._queue.popleft()
             if objid not in self._cache and objid not in self.failures and objid not in self._in_flight:
@@ -252,7 +253,7 @@ class ThumbnailLoader:
                 self._crash = exc
                 self._cond.notify_all()
 
-    def _take_job(self) -> Hashable | None:
+    def _take_job(self) -> GalaxyId | None:
         with self._cond:
             while not self._closed:
                 objid = self._next_job()
@@ -262,11 +263,11 @@ class ThumbnailLoader:
                 self._cond.wait()
             return None
 
-    def _finish_job(self, objid: Hashable, image: np.ndarray | None, error: str | None) -> None:
+    def _finish_job(self, objid: GalaxyId, image: np.ndarray | None, error: str | None) -> None:
         with self._cond:
             self._in_flight.discard(objid)
             if image is None:
-                self.failures[objid] = error
+                self.failures[objid] = error or "no image"
             else:
                 self._cache[objid] = image
                 while len(self._cache) > self.capacity:
@@ -295,10 +296,10 @@ class LayerTable:
 
     def __init__(self, n_layers: int) -> None:
         self.n_layers = n_layers
-        self._layers: dict[Hashable, int] = {}
+        self._layers: dict[GalaxyId, int] = {}
 
     def assign(
-        self, wanted: Sequence[Hashable], ready: Callable[[Hashable], np.ndarray | None]
+        self, wanted: Sequence[GalaxyId], ready: Callable[[GalaxyId], np.ndarray | None]
     ) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
         """Give layers to the wanted galaxies whose thumbnails are ready.
 

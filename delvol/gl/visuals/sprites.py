@@ -119,10 +119,11 @@ class SpriteVisual:
         return np.where(unbuilt, -1, layers)
 
     def _write_instances(self, layers: np.ndarray) -> None:
-        chosen = self._chosen
+        chosen, galaxies = self._chosen, self.galaxies
+        assert galaxies is not None, "instances are written after set_data"
         data = np.empty((len(chosen), _INSTANCE_FLOATS), dtype=np.float32)
-        data[:, :3] = self.galaxies.positions[chosen] - self._centre
-        data[:, 3] = 0.5 * self.galaxies.sizes[chosen]
+        data[:, :3] = galaxies.positions[chosen] - self._centre
+        data[:, 3] = 0.5 * galaxies.sizes[chosen]
         data[:, 4] = layers
         if len(data):
             self._instances.write(data.tobytes())
@@ -130,6 +131,7 @@ class SpriteVisual:
 
     def _choose(self, chosen: np.ndarray) -> None:
         if not np.array_equal(chosen, self._chosen):
+            assert self.galaxies is not None, "sprites are chosen after set_data"
             self._chosen = chosen
             self._objids = self.galaxies.objids[chosen].tolist()
             self.loader.request(self._objids[::-1])  # nearest first: they are drawn last, on top

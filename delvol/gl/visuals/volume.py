@@ -65,7 +65,7 @@ class VolumeVisual:
         """
         self._release_buffers()
         self._centre = np.asarray(centre, dtype=np.float64)
-        self._clip = NO_CLIP if tess.box_size is None else (tess.box_lower, tess.box_lower + tess.box_size)
+        self._clip = NO_CLIP if tess.box_size is None else tess.bounds
         rng = np.random.default_rng(seed)
         on_hull = tess.face_on_hull
         inner, outer = np.flatnonzero(~on_hull), np.flatnonzero(on_hull)
@@ -80,12 +80,13 @@ class VolumeVisual:
         # default upload quick.
         self._faces, self._areas = (tess.points, faces), None
 
-    def _upload_weights(self, weighting: str) -> None:
-        if weighting == self._weighting:
-            return
+    def _upload_weights(self, weighting: str) -> moderngl.Texture:
+        if weighting == self._weighting and self._weights is not None:
+            return self._weights
         if self._weights is not None:
             self._weights.release()
         if self._areas is None:
+            assert self._faces is not None, "weights are uploaded after set_data"
             self._areas = face_areas(*self._faces)
         weights = face_weights(self._areas, weighting)
         rows = max(1, -(-len(weights) // WEIGHT_ROW))
@@ -94,6 +95,7 @@ class VolumeVisual:
         self._weights = self.ctx.texture((WEIGHT_ROW, rows), 1, padded.tobytes(), dtype="f4")
         self._weights.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self._weighting = weighting
+        return self._weights
 
     def face_ranges(self, start: float, stop: float, include_hull: bool) -> list[tuple[int, int]]:
         """(first, count) face ranges covering the fraction ``[start, stop)`` of each group."""
@@ -117,8 +119,7 @@ class VolumeVisual:
         prog, vao = self._variant(weighted, clipped)
         prog["u_view_proj"].write(gl_bytes(view_proj))
         if weighted:
-            self._upload_weights(settings.weighting)
-            self._weights.use(location=0)
+            self._upload_weights(settings.weighting).use(location=0)
             prog["u_face_weight"] = 0
             prog["u_weight_width"] = WEIGHT_ROW
         if clipped:

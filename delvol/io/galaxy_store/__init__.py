@@ -5,6 +5,6 @@ its tables, :mod:`.catalog` plans the catalogue columns, :mod:`.images` matches 
 probes image files, :mod:`.ingest` fills a store and :mod:`.export` writes it back out.
 """
 
-from delvol.io.galaxy_store.database import GalaxyStore, StoredImage
+from delvol.io.galaxy_store.database import GalaxyId, GalaxyStore, StoredImage
 
-__all__ = ["GalaxyStore", "StoredImage"]
+__all__ = ["GalaxyId", "GalaxyStore", "StoredImage"]

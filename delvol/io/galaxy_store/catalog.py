@@ -207,7 +207,7 @@ def _id_part(values: np.ndarray, name: str, path: Path) -> tuple[list, str]:
         _refuse_missing(ids.count(""), name, path)
         return ids, "TEXT"
     if decl == "REAL":
-        _refuse_missing(np.count_nonzero(np.isnan(values)), name, path)
+        _refuse_missing(int(np.count_nonzero(np.isnan(values))), name, path)
         if not np.all(np.isfinite(values) & (values == np.round(values))):
             raise DelvolError(f"--id: column {name!r} holds non-integer numbers, which cannot be ids", path)
     return values.astype(np.int64).tolist(), "INTEGER"

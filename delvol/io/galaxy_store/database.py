@@ -35,6 +35,9 @@ from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
 
+GalaxyId = int | str
+"""A galaxy's id in a store: an integer, or text for composite or non-numeric ids."""
+
 
 class StoredImage(NamedTuple):
     """One row of the ``images`` table: the encoded bytes and what their header says."""
