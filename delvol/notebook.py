@@ -155,14 +155,14 @@ class Viewer(RemoteFrameBuffer):
         """The current view with every face drawn, as a display object whose ``data`` is the image.
 
         ``snapshot().data`` is a (height, width, 3) uint8 array at the widget's size in
-        device pixels; with no density window set, the window comes from this full view,
+        device pixels; with no colour limits set, they come from this full view,
         as ``delvol.render`` picks it. ``pixel_ratio`` is ignored (jupyter_rfb's signature).
         """
         state = self.state
         state.size = self.frame_size
         state.renderer.resize(state.size)
-        if state.settings.window is None:
-            state.renderer.auto_window = None
+        if state.settings.clim is None:
+            state.renderer.auto_clim = None
         with self._current():
             image = state.full_frame()
         return Snapshot(image, *self._size, "snapshot", f"snapshot-rfb model{self._model_id}")

@@ -1,9 +1,9 @@
 #version 330 core
-// Accumulated density -> colour: exposure, stretch, density window, gamma, colormap.
+// Accumulated density -> colour: exposure, stretch, colour limits, gamma, colormap.
 uniform sampler2D u_accum;
 uniform sampler2D u_colormap;    // 256 x 1 RGB
 uniform float u_gain;            // 2^exposure / fraction of faces drawn
-uniform float u_lo;              // density window, in accumulated units
+uniform float u_lo;              // colour limits, in accumulated units
 uniform float u_hi;
 uniform int u_stretch;           // 0 linear, 1 log, 2 asinh
 uniform float u_gamma;

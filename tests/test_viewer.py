@@ -90,8 +90,8 @@ def test_keys_change_the_look(viewer):
     viewer.key("equal", True)
     assert viewer.settings.exposure == 0.25
     viewer.key("left_bracket", True, shift=True)
-    _, hi = viewer.settings.window
-    assert hi == pytest.approx(viewer.renderer.auto_window[1] - 0.1)
+    _, hi = viewer.settings.clim
+    assert hi == pytest.approx(viewer.renderer.auto_clim[1] - 0.1)
     viewer.frame(viewer.target.fbo, 0.0)
     assert not np.array_equal(before, image(viewer))
     viewer.key("1", True)

@@ -35,7 +35,7 @@ from delvol.scene.colormaps import COLORMAPS
 from delvol.scene.controller import CameraController
 from delvol.scene.description import Scene
 from delvol.scene.paths import CameraPath, save_path
-from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
+from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_clim, cycle
 
 # Seconds of face drawing per frame. While the view changes the budget leaves room for
 # the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of
@@ -105,7 +105,7 @@ class Viewer:
         self.size = (1, 1)
         self.fps = 0.0
         self.running = True
-        self._window_done = 0.0
+        self._clim_done = 0.0
         self.keyframes: list[dict] = []
         self.path_out = Path(path_out)
         self.duration = duration
@@ -123,11 +123,11 @@ class Viewer:
             "cycle_colormap": self._cmd_cycle_colormap,
             "cycle_colormap_back": self._cmd_cycle_colormap_back,
             "cycle_weighting": self._cmd_cycle_weighting,
-            "window_floor_down": self._cmd_window_floor_down,
-            "window_floor_up": self._cmd_window_floor_up,
-            "window_top_down": self._cmd_window_top_down,
-            "window_top_up": self._cmd_window_top_up,
-            "auto_window": self._cmd_auto_window,
+            "clim_floor_down": self._cmd_clim_floor_down,
+            "clim_floor_up": self._cmd_clim_floor_up,
+            "clim_top_down": self._cmd_clim_top_down,
+            "clim_top_up": self._cmd_clim_top_up,
+            "auto_clim": self._cmd_auto_clim,
             "toggle_faces": self._cmd_toggle_faces,
             "toggle_points": self._cmd_toggle_points,
             "toggle_overlays": self._cmd_toggle_overlays,
@@ -232,11 +232,11 @@ class Viewer:
             if elapsed > 0:
                 progress.rate = 0.5 * progress.rate + 0.5 * (stop - progress.done) * n_faces / elapsed
             progress.done = stop
-            # The automatic window comes from the first chunk, then once more from the
+            # The automatic colour limits comes from the first chunk, then once more from the
             # first complete frame.
-            if self.renderer.needs_auto_window or (self.settings.window is None and stop >= 1 > self._window_done):
-                self.renderer.update_auto_window()
-                self._window_done = stop
+            if self.renderer.needs_auto_clim or (self.settings.clim is None and stop >= 1 > self._clim_done):
+                self.renderer.update_auto_clim()
+                self._clim_done = stop
         self.renderer.update_sprites(self.camera, self.size)
         self.renderer.composite(fbo, vp)
 
@@ -310,38 +310,38 @@ class Viewer:
 
     def _cmd_cycle_weighting(self) -> None:
         self.settings.weighting = cycle(self.settings.weighting, WEIGHTINGS)
-        self.renderer.auto_window = None  # weights change the scale of the sums
+        self.renderer.auto_clim = None  # weights change the scale of the sums
         self.invalidate()
         self.echo(f"weighting: {self.settings.weighting}")
 
-    def _move_window(self, floor: float, top: float) -> None:
-        lo, hi = self.renderer.window
-        window = (lo + floor, hi + top)
+    def _move_clim(self, floor: float, top: float) -> None:
+        lo, hi = self.renderer.clim
+        clim = (lo + floor, hi + top)
         try:
-            check_window(window)
+            check_clim(clim)
         except ValueError:
             return
-        if window[1] - window[0] < 0.1:
+        if clim[1] - clim[0] < 0.1:
             return
-        self.settings.window = window
-        self.echo(f"density window: 10^{window[0]:.2f} .. 10^{window[1]:.2f}")
+        self.settings.clim = clim
+        self.echo(f"colour limits: 10^{clim[0]:.2f} .. 10^{clim[1]:.2f}")
 
-    def _cmd_window_floor_down(self) -> None:
-        self._move_window(-0.1, 0.0)
+    def _cmd_clim_floor_down(self) -> None:
+        self._move_clim(-0.1, 0.0)
 
-    def _cmd_window_floor_up(self) -> None:
-        self._move_window(0.1, 0.0)
+    def _cmd_clim_floor_up(self) -> None:
+        self._move_clim(0.1, 0.0)
 
-    def _cmd_window_top_down(self) -> None:
-        self._move_window(0.0, -0.1)
+    def _cmd_clim_top_down(self) -> None:
+        self._move_clim(0.0, -0.1)
 
-    def _cmd_window_top_up(self) -> None:
-        self._move_window(0.0, 0.1)
+    def _cmd_clim_top_up(self) -> None:
+        self._move_clim(0.0, 0.1)
 
-    def _cmd_auto_window(self) -> None:
-        self.settings.window = None
-        lo, hi = self.renderer.update_auto_window()
-        self.echo(f"density window (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
+    def _cmd_auto_clim(self) -> None:
+        self.settings.clim = None
+        lo, hi = self.renderer.update_auto_clim()
+        self.echo(f"colour limits (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
 
     def _toggle(self, attribute: str, label: str, accumulates: bool) -> None:
         value = not getattr(self.settings, attribute)

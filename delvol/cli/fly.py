@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     with offscreen_renderer(scene, points, tess, log, debug=args.debug) as renderer:
 
         def frames():
-            # The density window is set from the first frame and kept, so brightness does
+            # The colour limits is set from the first frame and kept, so brightness does
             # not flicker as the view changes.
             for state in path.states(n_frames):
                 camera.set_state(state)

@@ -30,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
     if picture.warning:
         print(picture.warning, file=sys.stderr)
     save_png(picture.image, args.output)
-    (width, height), (lo, hi) = args.size, picture.window
+    (width, height), (lo, hi) = args.size, picture.clim
     print(
-        f"wrote {args.output} ({width}x{height}, {picture.n_faces:,} faces, window 10^{lo:.2f}..10^{hi:.2f})",
+        f"wrote {args.output} ({width}x{height}, {picture.n_faces:,} faces, colour limits 10^{lo:.2f}..10^{hi:.2f})",
         file=sys.stderr,
     )
     return 0

@@ -89,8 +89,8 @@ class Picture(NamedTuple):
 
     image: np.ndarray
     """(height, width, 3) uint8, first row at the top."""
-    window: tuple[float, float]
-    """The density window used (log10)."""
+    clim: tuple[float, float]
+    """The colour limits used (log10)."""
     n_faces: int
     warning: str | None
     """:func:`sprite_failures`' line, if any."""
@@ -115,4 +115,4 @@ def render_scene(
     with offscreen_renderer(scene, points, tess, log, debug) as renderer:
         with log.stage("render"):
             image = render_image(renderer, camera, (width, height), supersample)
-        return Picture(image, renderer.window, len(tess.faces), sprite_failures(renderer))
+        return Picture(image, renderer.clim, len(tess.faces), sprite_failures(renderer))

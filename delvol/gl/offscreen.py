@@ -11,7 +11,7 @@ from delvol.gl.passes import FloatTarget
 from delvol.gl.renderer import Renderer
 from delvol.scene.camera import Camera
 
-PREVIEW_SIZE = 1024  # longest side of the render that sets the automatic density window
+PREVIEW_SIZE = 1024  # longest side of the render that sets the automatic colour limits
 
 
 def tile_matrix(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> np.ndarray:
@@ -43,13 +43,13 @@ def render_image(
         Render at this many times the size and average down (anti-aliasing).
     max_tile : int
         Largest tile side; bigger images are rendered tile by tile with the same
-        density window, so any size up to memory fits under the GL limits.
+        colour limits, so any size up to memory fits under the GL limits.
     """
     width, height = size[0] * supersample, size[1] * supersample
     limit = min(max_tile, renderer.ctx.info["GL_MAX_TEXTURE_SIZE"], *renderer.ctx.info["GL_MAX_VIEWPORT_DIMS"])
     view_proj = camera.view_projection(width / height)
-    if renderer.needs_auto_window:
-        _set_window_from_preview(renderer, view_proj, width, height)
+    if renderer.needs_auto_clim:
+        _set_clim_from_preview(renderer, view_proj, width, height)
     renderer.update_sprites(camera, (width, height))
     out = np.empty((height, width, 3), dtype=np.float32)
     for y0 in range(0, height, limit):
@@ -71,12 +71,12 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
 
 
-def _set_window_from_preview(renderer: Renderer, view_proj: np.ndarray, width: int, height: int) -> None:
+def _set_clim_from_preview(renderer: Renderer, view_proj: np.ndarray, width: int, height: int) -> None:
     scale = min(1.0, PREVIEW_SIZE / max(width, height))
     renderer.resize((max(1, round(width * scale)), max(1, round(height * scale))))
     renderer.clear()
     renderer.accumulate(view_proj)
-    renderer.update_auto_window()
+    renderer.update_auto_clim()
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:

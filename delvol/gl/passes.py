@@ -66,12 +66,12 @@ class ToneMapPass:
             self.colormap_texture, self._colormap_name = texture, name
         texture.use(location=location)
 
-    def draw(self, accum: FloatTarget, settings: RenderSettings, window: tuple[float, float], gain: float) -> None:
+    def draw(self, accum: FloatTarget, settings: RenderSettings, clim: tuple[float, float], gain: float) -> None:
         """Tone-map ``accum`` into the bound framebuffer.
 
         Parameters
         ----------
-        window : (float, float)
+        clim : (float, float)
             log10 of the accumulated values at the bottom and top of the colormap.
         gain : float
             Multiplies the accumulated values first (exposure and partial-draw scaling).
@@ -83,8 +83,8 @@ class ToneMapPass:
         prog["u_accum"] = 0
         prog["u_colormap"] = 1
         prog["u_gain"] = gain
-        prog["u_lo"] = 10.0 ** window[0]
-        prog["u_hi"] = 10.0 ** window[1]
+        prog["u_lo"] = 10.0 ** clim[0]
+        prog["u_hi"] = 10.0 ** clim[1]
         prog["u_stretch"] = _STRETCH_CODE[settings.stretch]
         prog["u_gamma"] = settings.gamma
         self.vao.render(moderngl.TRIANGLES, vertices=3)

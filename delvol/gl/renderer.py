@@ -14,7 +14,7 @@ from delvol.gl.visuals.points import PointsVisual
 from delvol.gl.visuals.sprites import SpriteVisual
 from delvol.gl.visuals.volume import VolumeVisual
 from delvol.scene.camera import Camera
-from delvol.scene.settings import RenderSettings, auto_window
+from delvol.scene.settings import RenderSettings, auto_clim
 from delvol.scene.sprite_layout import Galaxies
 from delvol.scene.thumbnails import ThumbnailLoader
 
@@ -61,7 +61,7 @@ class Renderer:
         self.inset: InsetVisual | None = None
         self.accum: FloatTarget | None = None
         self.centre = np.zeros(3)  # of the data: positions are uploaded relative to it (float32)
-        self.auto_window: tuple[float, float] | None = None
+        self.auto_clim: tuple[float, float] | None = None
         self.drawn = 0.0
 
     # -- scene -----------------------------------------------------------------------
@@ -76,7 +76,7 @@ class Renderer:
         self.centre = (lower + upper) / 2
         self.volume.set_data(tess, self.centre)
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.centre)
-        self.auto_window = None
+        self.auto_clim = None
         self._check("uploading the tessellation")
 
     def _check(self, step: str) -> None:
@@ -168,21 +168,21 @@ class Renderer:
         self.drawn += stop - start
         self._check("accumulating faces")
 
-    def update_auto_window(self) -> tuple[float, float]:
-        """Set the automatic density window from percentiles of the accumulated image."""
+    def update_auto_clim(self) -> tuple[float, float]:
+        """Set the automatic colour limits from percentiles of the accumulated image."""
         values = self.target.read(channels=1)[..., 0] / max(self.drawn, 1e-12)
-        self.auto_window = auto_window(values, self.settings.percentiles)
-        return self.auto_window
+        self.auto_clim = auto_clim(values, self.settings.percentiles)
+        return self.auto_clim
 
     @property
-    def needs_auto_window(self) -> bool:
-        """No density window yet: neither the user's nor one taken from an image."""
-        return self.settings.window is None and self.auto_window is None
+    def needs_auto_clim(self) -> bool:
+        """No colour limits yet: neither the user's nor one taken from an image."""
+        return self.settings.clim is None and self.auto_clim is None
 
     @property
-    def window(self) -> tuple[float, float]:
-        """The density window in use: the user's, else the automatic one."""
-        return self.settings.window or self.auto_window or (0.0, 1.0)
+    def clim(self) -> tuple[float, float]:
+        """The colour limits in use: the user's, else the automatic one."""
+        return self.settings.clim or self.auto_clim or (0.0, 1.0)
 
     def composite(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
         """Tone-map the accumulation into ``fbo``, then draw points and overlays over it."""
@@ -190,7 +190,7 @@ class Renderer:
         fbo.use()
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         gain = 2.0**self.settings.exposure / self.drawn if self.drawn > 0 else 0.0
-        self.tonemap.draw(self.target, self.settings, self.window, gain)
+        self.tonemap.draw(self.target, self.settings, self.clim, gain)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
@@ -213,12 +213,12 @@ class Renderer:
         self._check("compositing")
 
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
-        """A complete frame: all faces, the automatic window if none is set, the layers."""
+        """A complete frame: all faces, the automatic colour limits if none is set, the layers."""
         self.resize(fbo.size)
         self.clear()
         self.accumulate(view_proj)
-        if self.needs_auto_window:
-            self.update_auto_window()
+        if self.needs_auto_clim:
+            self.update_auto_clim()
         self.composite(fbo, view_proj, pixel_scale)
 
     def release(self) -> None:

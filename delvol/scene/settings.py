@@ -23,14 +23,14 @@ class RenderSettings:
     ----------
     stretch : {"log", "asinh", "linear"}
         Mapping from accumulated density to colormap position. ``asinh`` (Lupton et al.
-        2004) is linear near the window floor and logarithmic above it.
+        2004) is linear near the lower colour limit and logarithmic above it.
     exposure : float
         Brightness in stops (powers of two) applied before the stretch.
-    window : (float, float) or None
-        Density window as log10 of the accumulated value at the bottom and the top of the
+    clim : (float, float) or None
+        Colour limits: log10 of the accumulated value at the bottom and the top of the
         colormap; None picks it from percentiles of the image (see :attr:`percentiles`).
     percentiles : (float, float)
-        Percentiles of the non-empty pixels that set the automatic window. Percentiles,
+        Percentiles of the non-empty pixels that set the automatic colour limits. Percentiles,
         not a mean, because real snapshots span more than 1e7 in density.
     gamma : float
         Applied after the stretch as ``t ** (1 / gamma)``.
@@ -67,8 +67,8 @@ class RenderSettings:
     stretch: str = option("density stretch", "log", choices=STRETCHES)
     colormap: str = option("colormap", "magma", choices=COLORMAPS)
     exposure: float = option("brightness in stops", 0.0)
-    window: tuple[float, float] | None = option(
-        "density window as log10 of the accumulated value (default: from percentiles)",
+    clim: tuple[float, float] | None = option(
+        "colour limits as log10 of the accumulated value (default: from percentiles)",
         None,
         parse=float,
         nargs=2,
@@ -76,7 +76,7 @@ class RenderSettings:
         convert=tuple,
     )
     percentiles: tuple[float, float] = option(
-        "percentiles of the non-empty pixels that set the automatic window",
+        "percentiles of the non-empty pixels that set the automatic colour limits",
         (2.0, 99.8),
         parse=float,
         nargs=2,
@@ -120,8 +120,8 @@ class RenderSettings:
             raise ValueError(f"cut_normal must be 3 finite numbers, not the zero vector, got {self.cut_normal!r}")
         self.cut_normal = normal / np.linalg.norm(normal)
         self.percentiles = (float(self.percentiles[0]), float(self.percentiles[1]))
-        if self.window is not None:
-            self.window = (float(self.window[0]), float(self.window[1]))
+        if self.clim is not None:
+            self.clim = (float(self.clim[0]), float(self.clim[1]))
         for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -129,8 +129,8 @@ class RenderSettings:
             raise ValueError(f"gamma must be a positive number, got {self.gamma}")
         if not np.isfinite(self.exposure):
             raise ValueError(f"exposure must be a finite number of stops, got {self.exposure}")
-        if self.window is not None:
-            check_window(self.window)
+        if self.clim is not None:
+            check_clim(self.clim)
         lo, hi = self.percentiles
         if not 0 <= lo < hi <= 100:
             raise ValueError(f"percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
@@ -173,16 +173,16 @@ class RenderSettings:
         return self.cut_offset, self.cut_width or 0.0
 
 
-WINDOW_LIMIT = 37.0
-"""The window's ends are powers of ten handed to float32 uniforms, which end near 1e38."""
+CLIM_LIMIT = 37.0
+"""The colour limits are powers of ten handed to float32 uniforms, which end near 1e38."""
 
 
-def check_window(window: tuple[float, float]) -> None:
-    """Raise ValueError unless ``window`` is (LO, HI) with -37 <= LO < HI <= 37 (log10)."""
-    lo, hi = window
-    if not (np.isfinite(lo) and np.isfinite(hi) and -WINDOW_LIMIT <= lo < hi <= WINDOW_LIMIT):
-        limit = f"{-WINDOW_LIMIT:g} <= LO < HI <= {WINDOW_LIMIT:g}"
-        raise ValueError(f"the density window must satisfy {limit} (log10), got {lo:g} {hi:g}")
+def check_clim(clim: tuple[float, float]) -> None:
+    """Raise ValueError unless ``clim`` is (LO, HI) with -37 <= LO < HI <= 37 (log10)."""
+    lo, hi = clim
+    if not (np.isfinite(lo) and np.isfinite(hi) and -CLIM_LIMIT <= lo < hi <= CLIM_LIMIT):
+        limit = f"{-CLIM_LIMIT:g} <= LO < HI <= {CLIM_LIMIT:g}"
+        raise ValueError(f"the colour limits must satisfy {limit} (log10), got {lo:g} {hi:g}")
 
 
 def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:
@@ -190,8 +190,8 @@ def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:
     return choices[(choices.index(value) + step) % len(choices)]
 
 
-def auto_window(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
-    """log10 window from percentiles of the non-empty pixels of an accumulation image."""
+def auto_clim(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
+    """log10 colour limits from percentiles of the non-empty pixels of an accumulation image."""
     values = accum[accum > 0]
     if values.size == 0:
         return (0.0, 1.0)
