@@ -11,7 +11,7 @@ from delvol.cli.render_options import add_frame_arguments, add_scene_arguments, 
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
 from delvol.scene.camera import Camera
-from delvol.scene.paths import PathBase
+from delvol.scene.paths import DEFAULT_EASE, PathBase, dolly_path, load_path, orbit_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,8 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def build_path(args: argparse.Namespace, camera: Camera, aspect: float, elevation: float | None) -> PathBase:
     """The camera path the arguments describe, starting from the fitted ``camera``."""
-    from delvol.scene.paths import DEFAULT_EASE, dolly_path, load_path, orbit_path
-
     try:
         if args.path:
             path = load_path(args.path, base=camera.get_state())
