@@ -18,21 +18,21 @@ import numpy as np
 
 from benchmarks.bench_render import SIZE, clustered
 from benchmarks.timing import interleaved, median, paired_ratios, print_table
+from delvol.geometry.cache import cached_tessellate
 from delvol.geometry.fields import FieldCache, FieldSpec
-from delvol.geometry.store import cached_tessellate
+from delvol.gl.context import create_offscreen_context
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
 from delvol.io import LoadOptions, load_points
-from delvol.render.camera import Camera
-from delvol.render.context import create_offscreen_context
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "nbody" / "mini_n64_l32_z0_particles.hdf5"
 
 
 def compare(ctx, label: str, tess, field: np.ndarray, repeat: int) -> list[str]:
     """Time full frames (accumulate, tone map, finish) with and without the field."""
-    renderer = Renderer(ctx, RenderSettings(window=(0.0, 1.0), field_window=(-1.0, 1.0)))
+    renderer = Renderer(ctx, RenderSettings(clim=(0.0, 1.0), color_clim=(-1.0, 1.0)))
     renderer.set_tessellation(tess)
     camera = Camera()
     camera.fit(*tess.bounds, aspect=SIZE[0] / SIZE[1])

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from delvol.app.viewer import Viewer
-from delvol.geometry.store import cached_tessellate
-from delvol.render.camera import Camera
-from delvol.render.context import create_offscreen_context
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
+from delvol.geometry.cache import cached_tessellate
+from delvol.gl.context import create_offscreen_context
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "nbody" / "mini_n64_l32_z0_pos_float32.npy"
 SIZE = (1280, 720)

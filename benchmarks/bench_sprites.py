@@ -2,9 +2,9 @@
 
 Measures
 
-* choosing the K largest sprites on screen among N galaxies (:mod:`delvol.render.sprite_layout`),
+* choosing the K largest sprites on screen among N galaxies (:mod:`delvol.scene.sprite_layout`),
   which the viewer does whenever the view changes;
-* decoding thumbnails from a galaxy store through :class:`~delvol.render.thumbnails.ThumbnailLoader`
+* decoding thumbnails from a galaxy store through :class:`~delvol.scene.thumbnails.ThumbnailLoader`
   with 1, 2 and 4 worker threads, against a plain full-size decode on one thread;
 * ``delvol render`` of the store with and without ``--sprites``.
 
@@ -29,10 +29,10 @@ import numpy as np
 from PIL import Image
 
 from delvol.cli import main
-from delvol.io.store import GalaxyStore
-from delvol.render.camera import Camera
-from delvol.render.sprite_layout import Galaxies, largest, screen_layout
-from delvol.render.thumbnails import ThumbnailLoader
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.scene.camera import Camera
+from delvol.scene.sprite_layout import Galaxies, largest, screen_layout
+from delvol.scene.thumbnails import ThumbnailLoader
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "galaxy_jpg"
 

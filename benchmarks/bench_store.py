@@ -2,7 +2,7 @@
 
 Generates N small JPEGs (64×64 noise plus a gradient) and a catalogue, then measures
 
-* ingest by :func:`delvol.io.store_ingest.ingest` against the naive loop it replaced
+* ingest by :func:`delvol.io.galaxy_store.ingest.ingest` against the naive loop it replaced
   (``DROP TABLE``, then one ``INSERT`` and one commit per row);
 * random reads of single images from the store against reading the same files from the
   folder (warm cache: the files were just written and OS caches cannot be dropped here);
@@ -28,8 +28,8 @@ import astropy.table  # noqa: F401  # imported up front: a one-off ~0.5 s is not
 import numpy as np
 from PIL import Image
 
-from delvol.io.store import GalaxyStore
-from delvol.io.store_ingest import IngestOptions, ingest
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.io.galaxy_store.ingest import IngestOptions, ingest
 
 SIZE = 64
 
@@ -55,8 +55,8 @@ def make_inputs(folder: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
     return catalog, images
 
 
-def seed_loop(catalog: Path, images: Path, db: Path) -> None:
-    """The seed's ingest: drop the table, then insert and commit one row at a time."""
+def row_loop(catalog: Path, images: Path, db: Path) -> None:
+    """A naive ingest for comparison: drop the table, then insert and commit one row at a time."""
     conn = sqlite3.connect(db)
     conn.execute("DROP TABLE IF EXISTS galaxies")
     conn.execute("CREATE TABLE galaxies (objid TEXT PRIMARY KEY, ra REAL, dec REAL, redshift REAL, img BLOB)")
@@ -104,11 +104,11 @@ def main() -> None:
         print(f"{args.n:,} JPEGs of {SIZE}x{SIZE}, mean {apparent / args.n / 1e3:.1f} kB, in {work}")
 
         t_delvol = timed(lambda: ingest(catalog, work / "store.db", IngestOptions(images=images, batch=args.batch)))
-        t_seed = timed(lambda: seed_loop(catalog, images, work / "seed.db"))
+        t_loop = timed(lambda: row_loop(catalog, images, work / "loop.db"))
         print("ingest (same images and catalogue, one run each)")
         print(f"  delvol, {args.batch} rows per transaction  {t_delvol:8.2f} s  {args.n / t_delvol:9,.0f} images/s")
-        print(f"  seed loop, commit per row          {t_seed:8.2f} s  {args.n / t_seed:9,.0f} images/s")
-        print(f"  speed-up                           {t_seed / t_delvol:8.1f}x")
+        print(f"  loop, commit per row               {t_loop:8.2f} s  {args.n / t_loop:9,.0f} images/s")
+        print(f"  speed-up                           {t_loop / t_delvol:8.1f}x")
 
         rng = np.random.default_rng(1)
         ids = rng.choice(args.n, min(args.reads, args.n), replace=False).tolist()

@@ -14,7 +14,7 @@ peak
     Peak resident memory each adds over the loaded points, in a fresh process apiece
     (``peak_rss.py``), in bytes per point; goal: delvol / scipy <= 1.3.
 cache
-    :func:`~delvol.geometry.store.cached_tessellate` cold (clear, build, write) against warm
+    :func:`~delvol.geometry.cache.cached_tessellate` cold (clear, build, write) against warm
     (load the .npz, just written so in the page cache), in a temporary
     ``DELVOL_CACHE_DIR``; goal: cold / warm >= 20 (CPU time).
 
@@ -44,7 +44,7 @@ import delvol
 from benchmarks.pointsets import GENERATORS
 from benchmarks.timing import Times, interleaved, median, paired_ratios, print_table, verdict
 from delvol.geometry import tessellate
-from delvol.geometry.store import cached_tessellate, clear_cache
+from delvol.geometry.cache import cached_tessellate, clear_cache
 from delvol.progress import StageLog
 
 TIME_GOAL = 1.10

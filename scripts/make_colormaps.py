@@ -1,6 +1,6 @@
 """Generate assets/colormaps.npz: the renderer's colour tables, sampled from matplotlib.
 
-Each name in :data:`delvol.render.colormaps.COLORMAPS` and ``DIVERGING`` is matplotlib's colormap of that
+Each name in :data:`delvol.scene.colormaps.COLORMAPS` and ``DIVERGING`` is matplotlib's colormap of that
 name sampled at 256 evenly spaced points, stored as a ``(256, 3)`` float32 RGB array (alpha
 dropped) under its name. These colormaps all have 256 entries, so the samples are exactly
 matplotlib's own lookup tables.
@@ -25,7 +25,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from delvol.render.colormaps import COLORMAPS, DIVERGING, SIZE
+from delvol.scene.colormaps import COLORMAPS, DIVERGING, SIZE
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "colormaps.npz"
 

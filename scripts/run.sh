@@ -3,7 +3,8 @@
 #   bash scripts/run.sh demo   install, then render the bundled sample to delvol-sample.png
 #   bash scripts/run.sh test   install, then run the whole test suite
 # Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool through apt
-# when they are missing (as root, or through sudo), then delvol into ./.venv.
+# when they are missing (as root, or through sudo), then delvol into ./.venv. The tests also
+# try Debian's chromium and chromium-driver for the JupyterLab test, which is skipped without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 task=${1:-demo}
@@ -17,18 +18,24 @@ if command -v dpkg-query >/dev/null 2>&1; then
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
 fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
 if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
     echo "run.sh: installing system packages: ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ "$task" = test ] && command -v apt-get >/dev/null 2>&1 && ! command -v chromedriver >/dev/null 2>&1; then
+    # Optional: where the distribution has no chromium .deb (Ubuntu ships a snap), the browser test skips.
+    { $sudo apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver; } \
+        || echo "run.sh: no chromium from apt; the JupyterLab browser test will be skipped"
 fi
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extra=""
-[ "$task" = test ] && extra="[test]"
+[ "$task" = test ] && extra="[test,browser]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
 
 case "$task" in

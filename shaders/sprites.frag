@@ -8,7 +8,7 @@ out vec4 f_color;
 
 void main() {
     float r = length(v_corner);
-    // Output is premultiplied: the thumbnails are (delvol.render.thumbnails.subtract_sky).
+    // Output is premultiplied: the thumbnails are (delvol.scene.thumbnails.subtract_sky).
     if (v_layer < 0.0) {
         // Placeholder: a faint grey disc with a brighter rim.
         float rim = 1.0 - smoothstep(0.0, 0.08, abs(r - 0.85));

@@ -1,17 +1,17 @@
 #version 330 core
-// Accumulated density -> colour: exposure, stretch, density window, gamma, colormap.
+// Accumulated density -> colour: exposure, stretch, colour limits, gamma, colormap.
 // With a field (--color-by), the density sets the brightness and the density-weighted
 // mean field, sum(rho f) / sum(rho) from channels b and r, the hue of a second colormap.
 uniform sampler2D u_accum;
 uniform sampler2D u_colormap;    // 256 x 1 RGB
 uniform float u_gain;            // 2^exposure / fraction of faces drawn
-uniform float u_lo;              // density window, in accumulated units
+uniform float u_lo;              // colour limits, in accumulated units
 uniform float u_hi;
 uniform int u_stretch;           // 0 linear, 1 log, 2 asinh
 uniform float u_gamma;
 uniform bool u_field_on;
 uniform sampler2D u_field_colormap;
-uniform float u_field_lo;        // field window (log10 of the field with u_field_log)
+uniform float u_field_lo;        // field colour limits (log10 of the field with u_field_log)
 uniform float u_field_hi;
 uniform bool u_field_log;
 

@@ -1,6 +1,6 @@
 #version 330 core
 // Additive accumulation of the interpolated DTFE density, optionally weighted per face.
-// Compiled in variants (delvol.render.visuals.volume): on llvmpipe, merely using
+// Compiled in variants (delvol.gl.visuals.volume): on llvmpipe, merely using
 // gl_PrimitiveID and the weight fetch makes every fragment 2.5x slower, and the clip
 // test costs another 25%, so the plain sum leaves both out.
 in float v_density;

@@ -1,7 +1,7 @@
 #version 330 core
 // Delaunay faces: one vertex per point, shared through the index buffer.
-uniform mat4 u_view_proj;   // includes the translation to the data origin
-uniform vec3 u_origin;      // positions are stored relative to this (float32 precision)
+uniform mat4 u_view_proj;   // includes the translation to the data centre
+uniform vec3 u_centre;      // positions are stored relative to this (float32 precision)
 
 in vec3 in_position;
 in float in_density;
@@ -18,6 +18,6 @@ void main() {
 #ifdef FIELD
     v_field = in_field;
 #endif
-    v_world = in_position + u_origin;
+    v_world = in_position + u_centre;
     gl_Position = u_view_proj * vec4(in_position, 1.0);
 }

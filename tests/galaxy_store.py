@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from delvol.cli import main
-from delvol.io.store import GalaxyStore
-from delvol.render.camera import Camera
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.scene.camera import Camera
 
 RED, GREEN, BLUE, BLACK = (255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)
 ROW = (1, 2, 3, 4)

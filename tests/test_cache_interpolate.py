@@ -7,8 +7,8 @@ import pytest
 
 from delvol.errors import DelvolError
 from delvol.geometry import ARRAY_KEYS, tessellate
+from delvol.geometry.cache import cache_dir, cached_tessellate, clear_cache, load_tessellation, save_tessellation
 from delvol.geometry.interpolate import density_at, density_grid
-from delvol.geometry.store import cache_dir, cached_tessellate, clear_cache, load_tessellation, save_tessellation
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from delvol.render import quaternion as quat
-from delvol.render.camera import Camera
+from delvol.scene import quaternion as quat
+from delvol.scene.camera import Camera
 
 
 def test_quaternion_basics():

@@ -8,7 +8,7 @@ from conftest import SAMPLE
 
 from delvol.cli import main
 from delvol.geometry import ARRAY_KEYS
-from delvol.geometry.store import cache_dir
+from delvol.geometry.cache import cache_dir
 
 
 def run_cli(capsys, *args):
@@ -62,8 +62,8 @@ def test_info_and_cache(capsys):
 
 
 BAD_OPTIONS = [
-    (["render", "--window", "400", "500"], "density window"),
-    (["render", "--window", "3", "1"], "density window"),
+    (["render", "--clim", "400", "500"], "colour limits"),
+    (["render", "--clim", "3", "1"], "colour limits"),
     (["render", "--percentiles", "-5", "200"], "percentiles"),
     (["render", "--percentiles", "90", "10"], "percentiles"),
     (["render", "--points", "--point-percentile", "150"], "point percentile"),

@@ -11,7 +11,7 @@ from conftest import SAMPLE
 from PIL import Image
 
 from delvol.cli import main
-from delvol.render.camera import Camera
+from delvol.scene.camera import Camera
 
 pytestmark = pytest.mark.gl
 
@@ -41,9 +41,9 @@ def test_render_writes_png_of_requested_size(tmp_path, capsys):
 
 
 def test_render_tiles_match_single_pass(tmp_path, capsys, ctx):
-    from delvol.geometry.store import cached_tessellate
-    from delvol.render.offscreen import render_image
-    from delvol.render.renderer import Renderer
+    from delvol.geometry.cache import cached_tessellate
+    from delvol.gl.offscreen import render_image
+    from delvol.gl.renderer import Renderer
 
     tess = cached_tessellate(np.load(SAMPLE))
     renderer = Renderer(ctx)

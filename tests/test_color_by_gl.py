@@ -1,5 +1,5 @@
 """``--color-by``: the density-weighted mean field read back from the float target against a
-CPU rasteriser, one hue for a constant field, the field window and the legend."""
+CPU rasteriser, one hue for a constant field, the field colour limits and the legend."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 from test_render_gl import SIZE, accumulate, top_view
 
 from delvol.geometry import tessellate
-from delvol.render.colormaps import colormap
-from delvol.render.legend import legend_image, paste_legend
-from delvol.render.offscreen import render_image
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings, auto_field_window, field_image
+from delvol.gl.offscreen import render_image
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
+from delvol.scene.colormaps import colormap
+from delvol.scene.legend import legend_image, paste_legend
+from delvol.scene.settings import RenderSettings, auto_color_clim, field_image
 
 pytestmark = pytest.mark.gl
 
@@ -86,14 +86,14 @@ def test_without_a_field_the_extra_channel_stays_zero(ctx):
 
 def test_a_constant_field_gives_a_single_hue(ctx):
     tess, _ = field_scene(200)
-    settings = RenderSettings(hide_hull=False, field_colormap="RdBu_r")
+    settings = RenderSettings(hide_hull=False, color_map="RdBu_r")
     renderer = Renderer(ctx, settings)
     renderer.set_tessellation(tess)
     renderer.set_field(np.full(len(tess.points), 7.5), "constant")
     target = FloatTarget(ctx, (SIZE, SIZE))
     renderer.render(target.fbo, top_view().view_projection(1.0))
     rgb = target.read(3).reshape(-1, 3).astype(np.float64)
-    window = renderer.field_window
+    window = renderer.color_clim
     target.release()
     renderer.release()
     assert window[0] < 7.5 < window[1]
@@ -109,7 +109,7 @@ def test_a_constant_field_gives_a_single_hue(ctx):
 def test_a_field_gradient_across_the_image_runs_through_the_colormap(ctx):
     tess, _ = field_scene(300)
     x = tess.points[:, 0]
-    settings = RenderSettings(hide_hull=False, field_window=(0.0, 1.0), field_colormap="coolwarm", legend=True)
+    settings = RenderSettings(hide_hull=False, color_clim=(0.0, 1.0), color_map="coolwarm", legend=True)
     renderer = Renderer(ctx, settings)
     renderer.set_tessellation(tess)
     renderer.set_field(x, "x")
@@ -130,18 +130,18 @@ def test_a_field_gradient_across_the_image_runs_through_the_colormap(ctx):
     assert blue_minus_red[: lit.sum() // 4].mean() > 0 > blue_minus_red[-lit.sum() // 4 :].mean()
 
 
-def test_auto_field_window_is_symmetric_when_it_straddles_zero():
+def test_auto_color_clim_is_symmetric_when_it_straddles_zero():
     accum = np.zeros((4, 4, 3), dtype=np.float32)
     accum[..., 0] = 2.0
     accum[..., 2] = 2.0 * np.linspace(-1, 3, 16).reshape(4, 4)
-    assert auto_field_window(field_image(accum, False), (0, 100)) == pytest.approx((-3.0, 3.0))
+    assert auto_color_clim(field_image(accum, False), (0, 100)) == pytest.approx((-3.0, 3.0))
     accum[..., 2] = 2.0 * np.linspace(10, 1000, 16).reshape(4, 4)
-    assert auto_field_window(field_image(accum, True), (0, 100)) == pytest.approx((1.0, 3.0))
+    assert auto_color_clim(field_image(accum, True), (0, 100)) == pytest.approx((1.0, 3.0))
     accum[0, 0, 0] = 0.0  # an empty pixel has no mean
     assert np.isnan(field_image(accum, False)[0, 0])
 
 
-def test_legend_image_shows_the_colormap_and_window():
+def test_legend_image_shows_the_colormap_and_its_limits():
     legend = legend_image("coolwarm", (-2.0, 2.0), "vel:divergence (km/s per Mpc/h)")
     assert legend.dtype == np.uint8 and legend.shape[2] == 4
     table = (colormap("coolwarm") * 255).round()
@@ -151,5 +151,5 @@ def test_legend_image_shows_the_colormap_and_window():
     canvas = np.zeros((200, 400, 3), dtype=np.uint8)
     pasted = paste_legend(canvas, legend)
     assert pasted[:100].max() == 0 and pasted[-40:, 20:200].max() > 100
-    with pytest.raises(ValueError, match="field colormap"):
-        RenderSettings(field_colormap="magma")
+    with pytest.raises(ValueError, match="color_map must be one of"):
+        RenderSettings(color_map="magma")

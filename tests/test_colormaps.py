@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from delvol.render.colormaps import COLORMAPS, DIVERGING, SIZE, colormap
 from delvol.resources import asset
+from delvol.scene.colormaps import COLORMAPS, DIVERGING, SIZE, colormap
 
 
 def cie_lightness(rgb: np.ndarray) -> np.ndarray:

@@ -16,9 +16,9 @@ from scipy.ndimage import gaussian_filter
 
 from delvol.geometry import tessellate
 from delvol.geometry.interpolate import density_at
-from delvol.render.camera import Camera
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
 
 pytestmark = pytest.mark.gl
 N_POINTS = 3000

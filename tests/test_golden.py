@@ -15,10 +15,10 @@ import pytest
 from conftest import SAMPLE
 from PIL import Image
 
-from delvol.geometry.store import cached_tessellate
-from delvol.render.camera import Camera
-from delvol.render.offscreen import render_image, save_png
-from delvol.render.renderer import Renderer
+from delvol.geometry.cache import cached_tessellate
+from delvol.gl.offscreen import render_image, save_png
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
 
 pytestmark = pytest.mark.gl
 GOLDEN = Path(__file__).parent / "golden" / "sample_320x180.png"

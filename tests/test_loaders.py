@@ -17,7 +17,8 @@ from conftest import shared_file
 from delvol.cli import build_parser, main
 from delvol.cli.common import load_options
 from delvol.errors import DelvolError
-from delvol.io import LoadOptions, PointSet, load_points, readers, store_schema, tables
+from delvol.io import LoadOptions, PointSet, load_points, readers, tables
+from delvol.io.galaxy_store import schema as store_schema
 from delvol.io.readers import detect_format
 from delvol.io.sky import comoving_distance
 from delvol.io.tables import read_table

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from delvol.errors import DelvolError
-from delvol.render.movie import movie_format, write_movie
+from delvol.io.movie import movie_format, write_movie
 
 
 def gradient_frames(n: int = 12, width: int = 64, height: int = 48):
@@ -119,7 +119,7 @@ def test_bad_rate_is_rejected(tmp_path):
 
 
 def test_ffmpeg_failure_is_reported_and_leaves_no_file(tmp_path, monkeypatch):
-    monkeypatch.setattr("delvol.render.movie._ENCODE", ["-c:v", "no-such-encoder"])
+    monkeypatch.setattr("delvol.io.movie._ENCODE", ["-c:v", "no-such-encoder"])
     with pytest.raises(DelvolError, match="ffmpeg failed") as info:
         write_movie(gradient_frames(3), tmp_path / "movie.mp4", fps=24)
     assert "\n" not in str(info.value) and "no-such-encoder" in str(info.value)

@@ -9,10 +9,10 @@ import pytest
 from scipy.optimize import brentq
 
 from delvol.errors import DelvolError
-from delvol.render import quaternion as quat
-from delvol.render.camera import Camera
-from delvol.render.paths import CameraPath, dolly_path, load_path, orbit_path, save_path
-from delvol.render.paths.base import eased
+from delvol.scene import quaternion as quat
+from delvol.scene.camera import Camera
+from delvol.scene.paths import CameraPath, dolly_path, load_path, orbit_path, save_path
+from delvol.scene.paths.base import eased
 
 LOWER, UPPER = np.zeros(3), np.full(3, 10.0)
 

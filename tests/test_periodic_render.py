@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from delvol.geometry import tessellate
-from delvol.render.camera import Camera
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
 
 pytestmark = pytest.mark.gl
 PIXELS = 64

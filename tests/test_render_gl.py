@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from delvol.geometry import tessellate
-from delvol.render.camera import Camera
-from delvol.render.colormaps import colormap
-from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.gl.passes import FloatTarget, ToneMapPass
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
+from delvol.scene.colormaps import colormap
+from delvol.scene.settings import RenderSettings
 
 pytestmark = pytest.mark.gl
 SIZE = 64

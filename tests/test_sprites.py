@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 from contextlib import contextmanager
@@ -12,12 +11,12 @@ import pytest
 from galaxy_store import BLUE, RED, solid_jpeg
 from PIL import Image
 
-from delvol.cli.sprite_options import length_in, parse_length
 from delvol.errors import DelvolError
-from delvol.render.camera import Camera
-from delvol.render.settings import RenderSettings
-from delvol.render.sprite_layout import Galaxies, largest, pick, screen_layout
-from delvol.render.thumbnails import SLOT, LayerTable, ThumbnailLoader, decode_thumbnail, subtract_sky
+from delvol.io.units import length_in, parse_length
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
+from delvol.scene.sprite_layout import Galaxies, largest, pick, screen_layout
+from delvol.scene.thumbnails import SLOT, LayerTable, ThumbnailLoader, decode_thumbnail, subtract_sky
 
 SIZE = (200, 100)
 THUMB_BYTES = SLOT * SLOT * 4
@@ -111,7 +110,7 @@ def test_sprite_lengths_parse_and_convert():
     assert parse_length(" 0.1 Mpc/h ") == (0.1, "Mpc/h")
     assert parse_length("2") == (2.0, "")
     for bad in ("", "kpc", "-3kpc", "0", "5 lightyears", "nan", "1e400Mpc"):
-        with pytest.raises(argparse.ArgumentTypeError):
+        with pytest.raises(ValueError, match="positive length"):
             parse_length(bad)
     h = 0.7
     assert length_in(50.0, "kpc", "Mpc/h", h) == pytest.approx(0.035)

@@ -15,13 +15,13 @@ from delvol.app.picking import GalaxyPicker
 from delvol.app.viewer import Viewer
 from delvol.cli import main
 from delvol.geometry import tessellate
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
 from delvol.io import load_points
+from delvol.io.galaxy_store.database import GalaxyStore
 from delvol.io.sky import get_cosmology
-from delvol.io.store import GalaxyStore
-from delvol.render.passes import FloatTarget
-from delvol.render.renderer import Renderer
-from delvol.render.sprite_layout import Galaxies, screen_layout
-from delvol.render.thumbnails import ThumbnailLoader
+from delvol.scene.sprite_layout import Galaxies, screen_layout
+from delvol.scene.thumbnails import ThumbnailLoader
 
 pytestmark = pytest.mark.gl
 SIZE = (320, 200)

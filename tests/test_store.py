@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import signal
@@ -19,13 +18,13 @@ from PIL import Image
 
 from delvol.cli import build_parser, main
 from delvol.cli.common import load_options
-from delvol.cli.sprite_options import galaxies_from_args, parse_length
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
+from delvol.io.galaxy_store.database import GalaxyStore, StoredImage, read_store
+from delvol.io.galaxy_store.ingest import IngestOptions, ingest
 from delvol.io.sky import get_cosmology, sky_to_cartesian
-from delvol.io.store import GalaxyStore, StoredImage, read_store
-from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.io.tables import read_table
+from delvol.scene.description import SpriteOptions
 
 
 def write_catalog(path: Path, ids, extra: dict[str, list] | None = None, seed: int = 0) -> Path:
@@ -430,11 +429,11 @@ def test_a_store_is_read_in_its_own_cosmology(small, tmp_path, capsys):
     np.testing.assert_array_equal(forced.positions, planck18)
     assert forced.metadata["cosmology"] == "Planck18"
     # Sprite sizes in kpc become Mpc/h with the h of the cosmology the positions are in.
-    sprites = argparse.Namespace(sprite_size=parse_length("100kpc"), sprite_size_column=None)
+    sprites = SpriteOptions(sprite_size="100kpc")
     with GalaxyStore(db) as store:
         assert store.cosmology == "WMAP9"
-        assert galaxies_from_args(sprites, own, store).sizes[0] == pytest.approx(0.1 * get_cosmology("WMAP9").h)
-        assert galaxies_from_args(sprites, forced, store).sizes[0] == pytest.approx(0.1 * get_cosmology("Planck18").h)
+        assert sprites.galaxies(own, store).sizes[0] == pytest.approx(0.1 * get_cosmology("WMAP9").h)
+        assert sprites.galaxies(forced, store).sizes[0] == pytest.approx(0.1 * get_cosmology("Planck18").h)
     capsys.readouterr()
     assert main(["info", str(db), "--no-cache"]) == 0
     assert "cosmology     WMAP9\n" in capsys.readouterr().out
@@ -551,7 +550,7 @@ def test_fast_jpeg_header_agrees_with_pillow(tmp_path):
 
     from PIL import Image
 
-    from delvol.io.store_images import jpeg_size
+    from delvol.io.galaxy_store.images import jpeg_size
 
     folder = shared_file("galaxy_jpg/102474.jpg").parent
     for path in sorted(folder.glob("*.jpg")):

@@ -10,11 +10,11 @@ from PIL import Image
 
 from delvol.app.viewer import Viewer
 from delvol.geometry import tessellate
-from delvol.render.camera import Camera
-from delvol.render.passes import FloatTarget
-from delvol.render.paths import load_path
-from delvol.render.renderer import Renderer
-from delvol.render.settings import RenderSettings
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
+from delvol.scene.camera import Camera
+from delvol.scene.paths import load_path
+from delvol.scene.settings import RenderSettings
 
 pytestmark = pytest.mark.gl
 SIZE = (96, 64)
@@ -90,8 +90,8 @@ def test_keys_change_the_look(viewer):
     viewer.key("equal", True)
     assert viewer.settings.exposure == 0.25
     viewer.key("left_bracket", True, shift=True)
-    _, hi = viewer.settings.window
-    assert hi == pytest.approx(viewer.renderer.auto_window[1] - 0.1)
+    _, hi = viewer.settings.clim
+    assert hi == pytest.approx(viewer.renderer.auto_clim[1] - 0.1)
     viewer.frame(viewer.target.fbo, 0.0)
     assert not np.array_equal(before, image(viewer))
     viewer.key("1", True)
@@ -143,7 +143,7 @@ def test_keyframes_save_and_play(viewer):
     np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)
 
 
-def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
+def test_keys_cycle_the_colour_field_and_move_its_colour_limits(ctx, tmp_path):
     from delvol.geometry.fields import FieldCache, FieldSpec
 
     pts = np.random.default_rng(2).random((600, 3)) * 10
@@ -161,23 +161,23 @@ def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
         assert v.field_choices[0] is None and FieldSpec("vel", derived="divergence") in v.field_choices
         assert FieldSpec("t") in v.field_choices and len(v.field_choices) == 1 + 6 + 1
         v.frame(target.fbo, 0.0)
-        assert renderer.field_window is None
+        assert renderer.color_clim is None
         v.key("v", True)  # vel:x
         assert lines[-1] == "colour: vel:x (km/s)"
         v.progress.rate = 1e9
         v.frame(target.fbo, 0.0)
-        lo, hi = renderer.field_window
+        lo, hi = renderer.color_clim
         assert 0 < lo < 2 and 8 < hi < 10  # x from 0 to 10, percentiles 2 and 98 of the pixels
         centre, half = (lo + hi) / 2, (hi - lo) / 2
         v.key("f", True)
-        assert renderer.field_window == pytest.approx((centre - 1.25 * half, centre + 1.25 * half))
+        assert renderer.color_clim == pytest.approx((centre - 1.25 * half, centre + 1.25 * half))
         v.key("j", True, shift=True)
         step = 0.25 * half
-        assert renderer.field_window == pytest.approx((centre - 1.25 * half + step, centre + 1.25 * half + step))
+        assert renderer.color_clim == pytest.approx((centre - 1.25 * half + step, centre + 1.25 * half + step))
         for _ in range(3):
             v.key("v", True)
         assert lines[-1] == "colour: vel:divergence (km/s per Mpc/h)"
-        assert v.settings.field_window is None  # each field starts from its own window
+        assert v.settings.color_clim is None  # each field starts from its own colour limits
         v.frame(target.fbo, 0.0)
         mean = renderer.accum.read(3)
         covered = mean[..., 0] > 0
@@ -186,13 +186,24 @@ def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
             v.key("v", True, shift=True)
         assert lines[-1] == "colour: density" and renderer.field_label is None
         v.key("u", True)
-        assert lines[-1] == "log10 colour: on" and renderer.settings.field_log
+        assert lines[-1] == "log10 colour: on" and renderer.settings.color_log
         v.key("v", True)  # vel:x = x, positive: log stays on
-        assert renderer.settings.field_log
+        assert renderer.settings.color_log
         v.key("v", True)  # vel:y = -2 y, negative: log goes off
-        assert lines[-1].startswith("log10 colour off") and not renderer.settings.field_log
+        assert lines[-1].startswith("log10 colour off") and not renderer.settings.color_log
         v.key("7", True)
         assert lines[-1] == "legend: off"
     finally:
         target.release()
+        renderer.release()
+
+
+def test_every_bound_command_is_in_the_dispatch_table(ctx):
+    from delvol.app.keymap import COMMANDS
+
+    renderer = Renderer(ctx)
+    try:
+        viewer = Viewer(renderer, Camera(), 0)
+        assert {command for _, command, _ in COMMANDS} == set(viewer.commands)
+    finally:
         renderer.release()

@@ -16,7 +16,7 @@ from conftest import SAMPLE
 from galaxy_store import BLACK, GREEN, ROW, observer_camera, patch_store, solid_jpeg
 from PIL import Image
 
-from delvol.io.store import GalaxyStore
+from delvol.io.galaxy_store.database import GalaxyStore
 
 pytestmark = [pytest.mark.window, pytest.mark.slow]
 

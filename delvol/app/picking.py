@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from delvol.errors import DelvolError
-from delvol.io.store import GalaxyStore
-from delvol.render.camera import Camera
-from delvol.render.settings import RenderSettings
-from delvol.render.sprite_layout import Galaxies, pick, screen_layout
-from delvol.render.thumbnails import decode_thumbnail
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.scene.camera import Camera
+from delvol.scene.settings import RenderSettings
+from delvol.scene.sprite_layout import Galaxies, pick, screen_layout
+from delvol.scene.thumbnails import decode_thumbnail
 
 INSET_SIDE = 512
 """Pixels of the enlarged picture's texture: an SDSS cutout is 424 pixels across."""

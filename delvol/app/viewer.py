@@ -16,21 +16,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import moderngl
 import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache, FieldSpec
-from delvol.render.camera import Camera
-from delvol.render.colormaps import COLORMAPS
-from delvol.render.controller import CameraController
-from delvol.render.offscreen import save_png, to_uint8
-from delvol.render.passes import FloatTarget
-from delvol.render.paths import CameraPath, save_path
-from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_window, cycle
+from delvol.gl.build import build_renderer
+from delvol.gl.offscreen import save_png, to_uint8
+from delvol.gl.passes import FloatTarget
+from delvol.gl.renderer import Renderer
+from delvol.io import PointSet
+from delvol.io.galaxy_store import GalaxyStore
+from delvol.scene.camera import Camera
+from delvol.scene.colormaps import COLORMAPS
+from delvol.scene.controller import CameraController
+from delvol.scene.description import Scene
+from delvol.scene.paths import CameraPath, save_path
+from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_clim, cycle
 
 # Seconds of face drawing per frame. While the view changes the budget leaves room for
 # the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of
@@ -107,7 +113,7 @@ class Viewer:
         self.size = (1, 1)
         self.fps = 0.0
         self.running = True
-        self._window_done = 0.0
+        self._clim_done = 0.0
         self.keyframes: list[dict] = []
         self.path_out = Path(path_out)
         self.duration = duration
@@ -117,6 +123,50 @@ class Viewer:
         self.fields = fields
         self.field_choices: list[FieldSpec | None] = [None] + (fields.choices(field) if fields else [])
         self.field_index = self.field_choices.index(field)
+        # The commands that keymap.COMMANDS binds to keys, by name.
+        self.commands: dict[str, Callable[[], None]] = {
+            "toggle_mode": self._cmd_toggle_mode,
+            "reset": self._cmd_reset,
+            "toggle_projection": self._cmd_toggle_projection,
+            "exposure_up": self._cmd_exposure_up,
+            "exposure_down": self._cmd_exposure_down,
+            "cycle_stretch": self._cmd_cycle_stretch,
+            "cycle_colormap": self._cmd_cycle_colormap,
+            "cycle_colormap_back": self._cmd_cycle_colormap_back,
+            "cycle_weighting": self._cmd_cycle_weighting,
+            "clim_floor_down": self._cmd_clim_floor_down,
+            "clim_floor_up": self._cmd_clim_floor_up,
+            "clim_top_down": self._cmd_clim_top_down,
+            "clim_top_up": self._cmd_clim_top_up,
+            "auto_clim": self._cmd_auto_clim,
+            "cycle_field": self._cmd_cycle_field,
+            "cycle_field_back": self._cmd_cycle_field_back,
+            "color_clim_wider": self._cmd_color_clim_wider,
+            "color_clim_narrower": self._cmd_color_clim_narrower,
+            "color_clim_down": self._cmd_color_clim_down,
+            "color_clim_up": self._cmd_color_clim_up,
+            "auto_color_clim": self._cmd_auto_color_clim,
+            "toggle_color_log": self._cmd_toggle_color_log,
+            "toggle_legend": self._cmd_toggle_legend,
+            "toggle_faces": self._cmd_toggle_faces,
+            "toggle_points": self._cmd_toggle_points,
+            "toggle_overlays": self._cmd_toggle_overlays,
+            "toggle_hull": self._cmd_toggle_hull,
+            "toggle_path": self._cmd_toggle_path,
+            "toggle_sprites": self._cmd_toggle_sprites,
+            "pick_centre": self._cmd_pick_centre,
+            "cycle_cut": self._cmd_cycle_cut,
+            "cut_forward": self._cmd_cut_forward,
+            "cut_forward_fast": self._cmd_cut_forward_fast,
+            "cut_back": self._cmd_cut_back,
+            "cut_back_fast": self._cmd_cut_back_fast,
+            "screenshot": self._cmd_screenshot,
+            "add_keyframe": self._cmd_add_keyframe,
+            "drop_keyframe": self._cmd_drop_keyframe,
+            "save_path": self._cmd_save_path,
+            "play_path": self._cmd_play_path,
+            "help": self._cmd_help,
+        }
 
     # -- input -----------------------------------------------------------------------
 
@@ -133,7 +183,7 @@ class Viewer:
             return
         command = command_for(name, shift, ctrl)
         if command is not None:
-            getattr(self, f"_cmd_{command}")()
+            self.commands[command]()
 
     def drag(self, dx: float, dy: float) -> None:
         self.controller.drag(dx, dy, self.size[1])
@@ -202,11 +252,11 @@ class Viewer:
             if elapsed > 0:
                 progress.rate = 0.5 * progress.rate + 0.5 * (stop - progress.done) * n_faces / elapsed
             progress.done = stop
-            # The automatic window comes from the first chunk, then once more from the
+            # The automatic colour limits comes from the first chunk, then once more from the
             # first complete frame.
-            if self.renderer.needs_auto_window or (self.settings.window is None and stop >= 1 > self._window_done):
-                self.renderer.update_auto_window()
-                self._window_done = stop
+            if self.renderer.needs_auto_clim or (self.settings.clim is None and stop >= 1 > self._clim_done):
+                self.renderer.update_auto_clim()
+                self._clim_done = stop
         self.renderer.update_sprites(self.camera, self.size)
         self.renderer.composite(fbo, vp)
         self.renderer.draw_legend(fbo)
@@ -223,8 +273,8 @@ class Viewer:
             f"{self.settings.colormap} - {mode}{detail}"
         )
 
-    def screenshot(self) -> Path:
-        """Render the current view in full at the window's size and save it as a PNG."""
+    def full_frame(self) -> np.ndarray:
+        """The current view with every face, at the viewer's size: (height, width, 3) uint8."""
         target = FloatTarget(self.renderer.ctx, self.size)
         try:
             self.renderer.render(target.fbo, self.view_projection)
@@ -233,6 +283,11 @@ class Viewer:
         finally:
             target.release()
         self.progress.done, self.progress.dirty = 1.0, False  # the accumulation now holds the full view
+        return pixels
+
+    def screenshot(self) -> Path:
+        """Render the current view in full at the window's size and save it as a PNG."""
+        pixels = self.full_frame()
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
         path = self.screenshot_dir / f"delvol-{stamp}.png"
         save_png(pixels, path)
@@ -277,41 +332,41 @@ class Viewer:
 
     def _cmd_cycle_weighting(self) -> None:
         self.settings.weighting = cycle(self.settings.weighting, WEIGHTINGS)
-        self.renderer.auto_window = None  # weights change the scale of the sums
+        self.renderer.auto_clim = None  # weights change the scale of the sums
         self.invalidate()
         self.echo(f"weighting: {self.settings.weighting}")
 
-    def _move_window(self, floor: float, top: float) -> None:
-        lo, hi = self.renderer.window
-        window = (lo + floor, hi + top)
+    def _move_clim(self, floor: float, top: float) -> None:
+        lo, hi = self.renderer.clim
+        clim = (lo + floor, hi + top)
         try:
-            check_window(window)
+            check_clim(clim)
         except ValueError:
             return
-        if window[1] - window[0] < 0.1:
+        if clim[1] - clim[0] < 0.1:
             return
-        self.settings.window = window
-        self.echo(f"density window: 10^{window[0]:.2f} .. 10^{window[1]:.2f}")
+        self.settings.clim = clim
+        self.echo(f"colour limits: 10^{clim[0]:.2f} .. 10^{clim[1]:.2f}")
 
-    def _cmd_window_floor_down(self) -> None:
-        self._move_window(-0.1, 0.0)
+    def _cmd_clim_floor_down(self) -> None:
+        self._move_clim(-0.1, 0.0)
 
-    def _cmd_window_floor_up(self) -> None:
-        self._move_window(0.1, 0.0)
+    def _cmd_clim_floor_up(self) -> None:
+        self._move_clim(0.1, 0.0)
 
-    def _cmd_window_top_down(self) -> None:
-        self._move_window(0.0, -0.1)
+    def _cmd_clim_top_down(self) -> None:
+        self._move_clim(0.0, -0.1)
 
-    def _cmd_window_top_up(self) -> None:
-        self._move_window(0.0, 0.1)
+    def _cmd_clim_top_up(self) -> None:
+        self._move_clim(0.0, 0.1)
 
-    def _cmd_auto_window(self) -> None:
-        self.settings.window = None
-        lo, hi = self.renderer.update_auto_window()
-        self.echo(f"density window (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
+    def _cmd_auto_clim(self) -> None:
+        self.settings.clim = None
+        lo, hi = self.renderer.update_auto_clim()
+        self.echo(f"colour limits (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
 
     def _cycle_field(self, step: int) -> None:
-        if len(self.field_choices) < 2:
+        if self.fields is None or len(self.field_choices) < 2:
             self.echo("no fields to colour by: open the file with --color-by FIELD")
             return
         self.field_index = (self.field_index + step) % len(self.field_choices)
@@ -322,11 +377,12 @@ class Viewer:
             self.echo(f"cannot colour by {spec}: {exc}")
             return
         self.renderer.set_field(values, "" if spec is None else self.fields.label(spec))
-        self.settings.field_window = None  # each field gets its own window
+        self.settings.color_by = spec
+        self.settings.color_clim = None  # each field gets its own colour limits
         self.invalidate()
         self.echo(f"colour: {'density' if spec is None else self.renderer.field_label}")
-        if values is not None and self.settings.field_log and (values <= 0).any():
-            self.settings.field_log = False
+        if values is not None and self.settings.color_log and (values <= 0).any():
+            self.settings.color_log = False
             self.echo("log10 colour off: this field has values <= 0 (U turns it on)")
 
     def _cmd_cycle_field(self) -> None:
@@ -335,41 +391,41 @@ class Viewer:
     def _cmd_cycle_field_back(self) -> None:
         self._cycle_field(-1)
 
-    def _set_field_window(self, scale: float, shift: float) -> None:
-        window = self.renderer.field_window
-        if window is None:
+    def _set_color_clim(self, scale: float, shift: float) -> None:
+        clim = self.renderer.color_clim
+        if clim is None:
             self.echo("no field shown: press V to colour by one")
             return
-        centre, half = (window[0] + window[1]) / 2, (window[1] - window[0]) / 2 * scale
-        centre += shift * (window[1] - window[0])
-        self.settings.field_window = (centre - half, centre + half)
-        lo, hi = self.settings.field_window
-        self.echo(f"field window: {lo:.4g} .. {hi:.4g}")
+        centre, half = (clim[0] + clim[1]) / 2, (clim[1] - clim[0]) / 2 * scale
+        centre += shift * (clim[1] - clim[0])
+        self.settings.color_clim = (centre - half, centre + half)
+        lo, hi = self.settings.color_clim
+        self.echo(f"field colour limits: {lo:.4g} .. {hi:.4g}")
 
-    def _cmd_field_window_wider(self) -> None:
-        self._set_field_window(1.25, 0.0)
+    def _cmd_color_clim_wider(self) -> None:
+        self._set_color_clim(1.25, 0.0)
 
-    def _cmd_field_window_narrower(self) -> None:
-        self._set_field_window(0.8, 0.0)
+    def _cmd_color_clim_narrower(self) -> None:
+        self._set_color_clim(0.8, 0.0)
 
-    def _cmd_field_window_down(self) -> None:
-        self._set_field_window(1.0, -0.1)
+    def _cmd_color_clim_down(self) -> None:
+        self._set_color_clim(1.0, -0.1)
 
-    def _cmd_field_window_up(self) -> None:
-        self._set_field_window(1.0, 0.1)
+    def _cmd_color_clim_up(self) -> None:
+        self._set_color_clim(1.0, 0.1)
 
-    def _cmd_auto_field_window(self) -> None:
-        self.settings.field_window = None
-        self.renderer.update_auto_window()
-        window = self.renderer.field_window
-        if window is not None:
-            self.echo(f"field window (auto): {window[0]:.4g} .. {window[1]:.4g}")
+    def _cmd_auto_color_clim(self) -> None:
+        self.settings.color_clim = None
+        self.renderer.update_auto_clim()
+        clim = self.renderer.color_clim
+        if clim is not None:
+            self.echo(f"field colour limits (auto): {clim[0]:.4g} .. {clim[1]:.4g}")
 
-    def _cmd_toggle_field_log(self) -> None:
-        self._toggle("field_log", "log10 colour", False)
-        self.settings.field_window = None  # a linear window means nothing in log10, and back
+    def _cmd_toggle_color_log(self) -> None:
+        self._toggle("color_log", "log10 colour", False)
+        self.settings.color_clim = None  # linear limits mean nothing in log10, and back
         if self.renderer.field_label is not None:
-            self.renderer.update_auto_window()
+            self.renderer.update_auto_clim()
 
     def _cmd_toggle_legend(self) -> None:
         self._toggle("legend", "legend", False)
@@ -411,7 +467,7 @@ class Viewer:
         self.echo(f"cut: {s.cut_mode}")
 
     def _move_cut(self, fraction: float) -> None:
-        self.settings.cut_offset -= fraction * self.camera.scene_size
+        self.settings.cut_offset = self.settings.placed_cut()[0] - fraction * self.camera.scene_size
         self.invalidate()
 
     def _cmd_cut_forward(self) -> None:
@@ -447,6 +503,7 @@ class Viewer:
         self.renderer.set_path(np.asarray(samples, dtype=np.float64).reshape(-1, 3))
 
     def _advance_playback(self, dt: float) -> None:
+        assert self.playing is not None, "advancing a path that is not playing"
         path, u = self.playing
         u = min(1.0, u + dt / self.duration)
         self.camera.set_state(path.state_at(u))
@@ -490,3 +547,43 @@ class Viewer:
 
     def _cmd_help(self) -> None:
         self.echo("delvol viewer keys:\n" + help_text())
+
+
+def scene_viewer(
+    ctx: moderngl.Context,
+    scene: Scene,
+    points: PointSet,
+    tess: Tessellation,
+    size: tuple[int, int],
+    store: GalaxyStore | None = None,
+    debug: bool = False,
+    **options: Any,
+) -> Viewer:
+    """A viewer of ``scene`` (already read into ``points`` and ``tess``) drawing with ``ctx``.
+
+    The camera starts as the scene describes, fitted to a view of ``size``; R fits it
+    again to the viewer's current size. ``store``, open on the render thread, lets a click
+    pick a galaxy sprite. ``options`` go to :class:`Viewer`.
+    """
+    fields = FieldCache(tess, points.fields, points.metadata)
+    renderer = build_renderer(ctx, scene, points, tess, synchronous=False, debug=debug, fields=fields)
+
+    def reset(camera: Camera) -> None:
+        width, height = viewer.size if viewer.size != (1, 1) else size
+        fitted = scene.camera.fit(*tess.bounds, width / height)
+        fitted.mode = camera.mode
+        camera.set_state(fitted.get_state())
+
+    picker = GalaxyPicker(store, points.metadata["units"]) if store is not None else None
+    camera = scene.camera.fit(*tess.bounds, size[0] / size[1])
+    viewer = Viewer(
+        renderer,
+        camera,
+        tess.n_primary,
+        reset=reset,
+        picker=picker,
+        fields=fields,
+        field=scene.look.color_by,
+        **options,
+    )
+    return viewer

@@ -19,7 +19,7 @@ def require_display() -> None:
 
 def key_names(keys: type) -> dict[object, str]:
     """moderngl-window key constants to delvol's logical names (``NUMBER_1`` -> ``"1"``)."""
-    names = {}
+    names: dict[object, str] = {}
     for attr in dir(keys):
         if attr.isupper() and not attr.startswith("ACTION"):
             name = attr.lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from delvol.geometry.store import cache_dir, clear_cache
+from delvol.geometry.cache import cache_dir, clear_cache
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,15 +7,11 @@ import sys
 
 import numpy as np
 
-from delvol.cli.render_options import (
-    add_frame_arguments,
-    add_scene_arguments,
-    camera_from_args,
-    load_scene,
-    offscreen_renderer,
-)
+from delvol.cli.render_options import add_frame_arguments, add_scene_arguments, scene_from_args
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
+from delvol.scene.camera import Camera
+from delvol.scene.paths import DEFAULT_EASE, PathBase, dolly_path, load_path, orbit_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,10 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build_path(args: argparse.Namespace, camera, aspect: float):
+def build_path(args: argparse.Namespace, camera: Camera, aspect: float, elevation: float | None) -> PathBase:
     """The camera path the arguments describe, starting from the fitted ``camera``."""
-    from delvol.render.paths import DEFAULT_EASE, dolly_path, load_path, orbit_path
-
     try:
         if args.path:
             path = load_path(args.path, base=camera.get_state())
@@ -65,7 +59,7 @@ def build_path(args: argparse.Namespace, camera, aspect: float):
             centre = (camera.scene_lower + camera.scene_upper) / 2
             ease = DEFAULT_EASE if args.ease is None else args.ease
             return dolly_path(camera, np.array(args.dolly[:3]), np.array(args.dolly[3:]), centre, aspect, ease)
-        return orbit_path(camera, args.elevation, args.turns, aspect, 0.0 if args.ease is None else args.ease)
+        return orbit_path(camera, elevation, args.turns, aspect, 0.0 if args.ease is None else args.ease)
     except ValueError as exc:
         if isinstance(exc, DelvolError):
             raise
@@ -73,8 +67,9 @@ def build_path(args: argparse.Namespace, camera, aspect: float):
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.render.movie import movie_format, write_movie
-    from delvol.render.offscreen import render_image
+    from delvol.gl.build import offscreen_renderer, sprite_failures
+    from delvol.gl.offscreen import render_image
+    from delvol.io.movie import movie_format, write_movie
 
     movie_format(args.output)  # a bad output name fails now, not after the render
     for name, value in (("--fps", args.fps), ("--duration", args.duration)):
@@ -83,16 +78,17 @@ def run(args: argparse.Namespace) -> int:
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
+    scene = scene_from_args(args)
     log = StageLog()
-    points, tess = load_scene(args, log)
+    points, tess = scene.read(log)
     width, height = args.size
     aspect = width / height
-    camera = camera_from_args(args, tess, aspect)
-    path = build_path(args, camera, aspect)
-    with offscreen_renderer(args, points, tess, log) as renderer:
+    camera = scene.camera.fit(*tess.bounds, aspect)
+    path = build_path(args, camera, aspect, scene.camera.elevation)
+    with offscreen_renderer(scene, points, tess, log, debug=args.debug) as renderer:
 
         def frames():
-            # The density (and field) windows are set from the first frame and kept, so
+            # The colour limits (the field's too) are set from the first frame and kept, so
             # brightness and hue do not flicker as the view changes.
             for state in path.states(n_frames):
                 camera.set_state(state)
@@ -100,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
 
         with log.stage("render frames"):
             written = write_movie(frames(), args.output, args.fps, n_frames=n_frames, log=StageLog(verbose=None))
+        warning = sprite_failures(renderer)
+    if warning:
+        print(warning, file=sys.stderr)
     seconds = log.timings["render frames"]
     print(
         f"wrote {args.output}: {written} frames of {width}x{height} at {args.fps:g} fps "

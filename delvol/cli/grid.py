@@ -8,7 +8,8 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
+from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.dataclass_args import argument_type
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--field",
-        type=field_spec,
+        type=argument_type(FieldSpec.parse),
         metavar="NAME",
         help="sample this per-point field instead of the density: vel, u, temperature or any column "
         "(NAME:x picks a component, NAME:divergence a derived quantity)",

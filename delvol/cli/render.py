@@ -6,13 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from delvol.cli.render_options import (
-    add_frame_arguments,
-    add_scene_arguments,
-    camera_from_args,
-    load_scene,
-    offscreen_renderer,
-)
+from delvol.cli.render_options import add_frame_arguments, add_scene_arguments, scene_from_args
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
 
@@ -26,20 +20,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.render.offscreen import render_image, save_png
+    from delvol.gl.build import render_scene
+    from delvol.gl.offscreen import save_png
 
     if Path(args.output).suffix.lower() != ".png":
         raise DelvolError("the output must be a .png file", args.output)
-    log = StageLog()
-    points, tess = load_scene(args, log)
-    width, height = args.size
-    camera = camera_from_args(args, tess, width / height)
-    with offscreen_renderer(args, points, tess, log) as renderer, log.stage("render"):
-        image = render_image(renderer, camera, (width, height), args.supersample)
-    save_png(image, args.output)
-    lo, hi = renderer.window
+    scene = scene_from_args(args)
+    picture = render_scene(scene, args.size, args.supersample, StageLog(), debug=args.debug)
+    if picture.warning:
+        print(picture.warning, file=sys.stderr)
+    save_png(picture.image, args.output)
+    (width, height), (lo, hi) = args.size, picture.clim
     print(
-        f"wrote {args.output} ({width}x{height}, {len(tess.faces):,} faces, window 10^{lo:.2f}..10^{hi:.2f})",
+        f"wrote {args.output} ({width}x{height}, {picture.n_faces:,} faces, colour limits 10^{lo:.2f}..10^{hi:.2f})",
         file=sys.stderr,
     )
     return 0

@@ -1,28 +1,20 @@
-"""Options shared by ``delvol render``, ``view`` and ``fly``: the look, the camera, overlays."""
+"""Options shared by ``delvol render``, ``view`` and ``fly``: a :class:`~delvol.scene.description.Scene`.
+
+Every option comes from the scene's dataclasses, with their defaults and help
+(:mod:`delvol.cli.dataclass_args`); these commands parse, build the scene and hand it to
+the library.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
-import moderngl
-import numpy as np
-
-from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
-from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
+from delvol.cli.common import add_input_arguments, load_options
+from delvol.cli.dataclass_args import add_options, from_args, with_flags
 from delvol.errors import DelvolError
-from delvol.geometry import Tessellation
-from delvol.geometry.fields import FieldCache
-from delvol.io import PointSet
-from delvol.io.obj import load_obj
-from delvol.progress import StageLog
-from delvol.render.camera import AXIS_VIEWS, Camera
-from delvol.render.colormaps import COLORMAPS, DIVERGING
-from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+from delvol.scene.description import DEFAULT_SIZE, SCENE_PARTS, CameraOptions, OverlayOptions, Scene, SpriteOptions
+from delvol.scene.settings import RenderSettings
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -36,232 +28,21 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def add_render_arguments(parser: argparse.ArgumentParser) -> None:
-    """The look of the volume and its layers, overlays and galaxy sprites included."""
-    look = parser.add_argument_group("look")
-    look.add_argument("--stretch", choices=STRETCHES, default="log", help="density stretch (default log)")
-    look.add_argument("--colormap", choices=COLORMAPS, default="magma", help="colormap (default magma)")
-    look.add_argument("--exposure", type=float, default=0.0, help="brightness in stops (default 0)")
-    look.add_argument(
-        "--window",
-        type=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        help="density window as log10 of the accumulated value (default: from percentiles)",
-    )
-    look.add_argument(
-        "--percentiles",
-        type=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        default=(2.0, 99.8),
-        help="percentiles of the non-empty pixels that set the automatic window (default 2 99.8)",
-    )
-    look.add_argument("--gamma", type=float, default=1.0, help="gamma after the stretch (default 1)")
-    look.add_argument(
-        "--weighting",
-        choices=WEIGHTINGS,
-        default="sum",
-        help="per-face weight: sum (default), length (sqrt of area) or area",
-    )
-    look.add_argument("--show-hull", action="store_true", help="draw faces that touch the convex hull too")
-    look.add_argument("--no-faces", action="store_true", help="hide the Delaunay faces")
-    look.add_argument("--points", action="store_true", help="show the densest vertices as sprites")
-    look.add_argument(
-        "--point-percentile",
-        type=float,
-        default=99.0,
-        help="sprites for vertices above this density percentile (default 99)",
-    )
-    look.add_argument("--point-size", type=float, default=3.0, help="sprite size in pixels (default 3)")
-    cut = parser.add_argument_group("cut plane")
-    cut.add_argument(
-        "--cut",
-        choices=CUT_MODES,
-        default="off",
-        help="discard what lies in front of a plane (half) or outside a slab around it",
-    )
-    cut.add_argument("--cut-normal", type=float, nargs=3, default=(0.0, 0.0, 1.0), metavar=("X", "Y", "Z"))
-    cut.add_argument("--cut-offset", type=float, help="plane position along the normal (default: data centre)")
-    cut.add_argument("--cut-width", type=float, help="slab thickness (default: a tenth of the data size)")
-    color = parser.add_argument_group("colour by a field")
-    color.add_argument(
-        "--color-by",
-        type=field_spec,
-        metavar="FIELD",
-        help="hue from the density-weighted mean of a per-point field along each ray, brightness from "
-        "the density: vel:x, vel:divergence, vel:vorticity-magnitude, temperature, any column",
-    )
-    color.add_argument(
-        "--color-map",
-        choices=DIVERGING,
-        default=DIVERGING[0],
-        help=f"diverging colormap of the field (default {DIVERGING[0]})",
-    )
-    color.add_argument(
-        "--color-window",
-        type=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        help="field values at the ends of the colormap (log10 with --color-log; default: from percentiles, "
-        "symmetric about 0 when they straddle it)",
-    )
-    color.add_argument(
-        "--color-percentiles",
-        type=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        default=(2.0, 98.0),
-        help="percentiles of the pixels' mean field that set the automatic field window (default 2 98)",
-    )
-    color.add_argument("--color-log", action="store_true", help="colour by log10 of the field (temperatures)")
-    color.add_argument("--legend", action="store_true", help="draw the field's colour bar in the image")
-    obj = parser.add_argument_group("overlays")
-    obj.add_argument("--obj", action="append", default=[], metavar="FILE", help="draw a Wavefront .obj (repeatable)")
-    obj.add_argument("--obj-scale", type=float, default=1.0, help="multiply overlay coordinates (unit change)")
-    obj.add_argument(
-        "--obj-offset",
-        type=float,
-        nargs=3,
-        default=(0.0, 0.0, 0.0),
-        metavar=("X", "Y", "Z"),
-        help="then add this offset",
-    )
-    obj.add_argument("--obj-style", choices=("wire", "surface"), default="wire", help="overlay style (default wire)")
-    add_sprite_arguments(parser)
-
-
-def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the camera is."""
-    cam = parser.add_argument_group("camera")
-    cam.add_argument("--camera", metavar="STATE.json", help="camera state saved by the viewer")
-    cam.add_argument("--azimuth", type=float, default=30.0, help="degrees about the up axis (default 30)")
-    cam.add_argument(
-        "--elevation", type=float, help="degrees above the horizontal (default 20; fly --orbit: the camera's)"
-    )
-    cam.add_argument("--distance", type=float, help="from the data centre (default: fit the data)")
-    cam.add_argument("--view", choices=AXIS_VIEWS, help="look along an axis from this side, fitting the bounds")
-    cam.add_argument("--zoom", type=float, default=1.0, help="magnify the fitted view by this factor (default 1)")
-    cam.add_argument("--ortho", action="store_true", help="orthographic projection")
-    cam.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees (default 45)")
-    cam.add_argument(
-        "--up",
-        type=float,
-        nargs=3,
-        default=(0.0, 0.0, 1.0),
-        metavar=("X", "Y", "Z"),
-        help="world up direction (default +z)",
-    )
-
-
-def settings_from_args(args: argparse.Namespace, tess: Tessellation) -> RenderSettings:
-    """RenderSettings from the look and cut options."""
-    return _settings(args, *tess.bounds)
-
-
-def _settings(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray) -> RenderSettings:
-    normal = np.asarray(args.cut_normal, dtype=np.float64)
-    if not np.linalg.norm(normal) > 0:
-        raise DelvolError("--cut-normal must not be the zero vector")
-    normal /= np.linalg.norm(normal)
-    offset = args.cut_offset if args.cut_offset is not None else float(normal @ (lower + upper) / 2)
-    width = args.cut_width if args.cut_width is not None else 0.1 * float(np.linalg.norm(upper - lower))
-    try:
-        return RenderSettings(
-            stretch=args.stretch,
-            exposure=args.exposure,
-            window=tuple(args.window) if args.window else None,
-            percentiles=tuple(args.percentiles),
-            gamma=args.gamma,
-            colormap=args.colormap,
-            weighting=args.weighting,
-            hide_hull=not args.show_hull,
-            show_faces=not args.no_faces,
-            show_points=args.points,
-            point_percentile=args.point_percentile,
-            point_size=args.point_size,
-            cut_mode=args.cut,
-            cut_normal=normal,
-            cut_offset=offset,
-            cut_width=width,
-            field_colormap=args.color_map,
-            field_window=tuple(args.color_window) if args.color_window else None,
-            field_percentiles=tuple(args.color_percentiles),
-            field_log=args.color_log,
-            legend=args.legend,
-        )
-    except ValueError as exc:
-        raise DelvolError(str(exc)) from exc
-
-
-DEFAULT_ELEVATION = 20.0
-
-
-def camera_from_args(args: argparse.Namespace, tess: Tessellation, aspect: float) -> Camera:
-    """A camera that frames the data, or the one stored in ``--camera``."""
-    return _camera(args, *tess.bounds, aspect)
-
-
-def _camera(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray, aspect: float) -> Camera:
-    cam = Camera(projection="orthographic" if args.ortho else "perspective")
-    try:
-        cam.set_state({"fov_y": args.fov, "up": args.up})
-    except ValueError as exc:
-        raise DelvolError(str(exc).replace("camera fov_y", "--fov").replace("camera up", "--up")) from None
-    if not (np.isfinite(args.zoom) and args.zoom > 0):
-        raise DelvolError(f"--zoom must be a positive number, got {args.zoom:g}")
-    if args.distance is not None and not (np.isfinite(args.distance) and args.distance > 0):
-        raise DelvolError(f"--distance must be a positive number, got {args.distance:g}")
-    elevation = DEFAULT_ELEVATION if args.elevation is None else args.elevation
-    cam.fit(lower, upper, aspect, args.azimuth, elevation, args.distance, args.view)
-    focus = cam.focus
-    cam.ortho_height /= args.zoom
-    cam.focus_distance /= args.zoom
-    cam.position = focus - cam.focus_distance * cam.forward
-    if args.camera:
-        cam.set_state(read_camera_state(args.camera))
-    return cam
-
-
-def read_camera_state(path: str) -> dict:
-    """A camera state JSON file, with one-line errors."""
-    try:
-        state = json.loads(Path(path).read_text(encoding="utf-8"))
-        Camera().set_state(state)
-    except OSError as exc:
-        raise DelvolError(exc.strerror or str(exc), path) from exc
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise DelvolError(f"not a camera state ({exc})", path) from exc
-    return state
-
-
-def add_field(renderer: Renderer, args: argparse.Namespace, cache: FieldCache) -> None:
-    """Colour by ``--color-by``, with one-line errors for a field that cannot give it."""
-    spec = args.color_by
-    if spec is not None:
-        try:
-            renderer.set_field(cache.vertex_values(spec), cache.label(spec))
-        except ValueError as exc:
-            raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
-
-
-def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
-    """Load every ``--obj`` file onto the renderer."""
-    for path in args.obj:
-        mesh = load_obj(path, args.obj_scale, args.obj_offset)
-        renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=args.obj_style)
-
-
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
-    """FILE and everything about what is drawn and from where: reading, look, camera."""
+    """FILE and everything about what is drawn and from where: reading, look, camera, overlays, sprites."""
     add_input_arguments(parser)
-    add_render_arguments(parser)
-    add_camera_arguments(parser)
+    add_options(parser, RenderSettings, "look")
+    add_options(parser, OverlayOptions, "overlays")
+    add_options(parser, SpriteOptions, "galaxy sprites (FILE a galaxy store)")
+    add_options(parser, CameraOptions, "camera")
 
 
 def add_frame_arguments(parser: argparse.ArgumentParser) -> None:
     """Output size and supersampling, for offscreen frames."""
-    parser.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH", help="default 1920x1080")
+    width, height = DEFAULT_SIZE
+    parser.add_argument(
+        "--size", type=parse_size, default=DEFAULT_SIZE, metavar="WxH", help=f"default {width}x{height}"
+    )
     parser.add_argument(
         "--supersample",
         type=int,
@@ -272,60 +53,20 @@ def add_frame_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
-    """Check every option, then read and tessellate FILE.
+def scene_from_args(args: argparse.Namespace) -> Scene:
+    """The scene the arguments describe, every option checked (before any reading).
 
-    The look and camera options are checked on a stand-in box first, so that a bad value
-    fails at once rather than after minutes of tessellation.
+    Raises
+    ------
+    DelvolError
+        A value that the scene refuses, named by its flag.
     """
-    check_sprite_input(args)
-    width, height = args.size
-    _settings(args, np.zeros(3), np.ones(3))
-    _camera(args, np.zeros(3), np.ones(3), width / height)
-    return load_and_tessellate(args, log)
-
-
-def build_renderer(
-    ctx: moderngl.Context,
-    args: argparse.Namespace,
-    points: PointSet,
-    tess: Tessellation,
-    synchronous: bool,
-    fields: FieldCache | None = None,
-) -> Renderer:
-    """A renderer with the tessellation, the field, the overlays and the sprites the arguments ask for.
-
-    ``synchronous`` sprites wait for every thumbnail (offscreen frames must not depend on
-    timing); otherwise they load in the background. ``fields`` keeps the per-vertex field
-    values for a caller that switches fields later (the viewer).
-    """
-    renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
-        renderer.set_tessellation(tess)
-        add_field(renderer, args, fields or FieldCache(tess, points.fields, points.metadata))
-        add_overlays(renderer, args)
-        add_sprites(renderer, args, points, synchronous=synchronous)
-    except BaseException:
-        renderer.release()
-        raise
-    return renderer
-
-
-@contextmanager
-def offscreen_renderer(
-    args: argparse.Namespace, points: PointSet, tess: Tessellation, log: StageLog
-) -> Iterator[Renderer]:
-    """An EGL context with a :func:`build_renderer` renderer, both released afterwards."""
-    from delvol.render.context import create_offscreen_context
-
-    ctx = create_offscreen_context()
-    try:
-        with log.stage("upload"):
-            renderer = build_renderer(ctx, args, points, tess, synchronous=True)
-        try:
-            yield renderer
-            report_sprite_failures(renderer)
-        finally:
-            renderer.release()
-    finally:
-        ctx.release()
+        parts: dict[str, Any] = {name: from_args(part, args) for name, part in SCENE_PARTS.items() if name != "load"}
+        scene = Scene(args.file, load=load_options(args), **parts)
+    except ValueError as exc:
+        if isinstance(exc, DelvolError):
+            raise
+        raise DelvolError(with_flags(str(exc), SCENE_PARTS.values())) from exc
+    scene.check()
+    return scene

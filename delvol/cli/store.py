@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 from delvol.atomic import atomic_path
+from delvol.io.galaxy_store.database import GalaxyStore
+from delvol.io.galaxy_store.export import CATALOG_NAME, export_store
+from delvol.io.galaxy_store.images import image_file_name
+from delvol.io.galaxy_store.ingest import IngestOptions, ingest
 from delvol.io.sky import DEFAULT_COSMOLOGY
-from delvol.io.store import GalaxyStore
-from delvol.io.store_export import CATALOG_NAME, export_store
-from delvol.io.store_images import image_file_name
-from delvol.io.store_ingest import IngestOptions, ingest
 from delvol.progress import StageLog
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
 from delvol.errors import DelvolError
+from delvol.geometry.cache import save_tessellation
 from delvol.geometry.fields import point_field
-from delvol.geometry.store import save_tessellation
 from delvol.progress import StageLog
 
 
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     log = StageLog()
     points, tess = load_and_tessellate(args, log)
-    extra = {}
+    extra: dict[str, np.ndarray] = {}
     with log.stage("fields"):
         for spec in args.field:
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from delvol.cli.common import add_field_arguments
-from delvol.cli.render_options import add_scene_arguments, build_renderer, camera_from_args, load_scene, parse_size
+from delvol.cli.render_options import add_scene_arguments, parse_size, scene_from_args
 from delvol.progress import StageLog
 
 
@@ -33,54 +33,43 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.app.picking import GalaxyPicker
-    from delvol.app.viewer import Viewer
+    from delvol.app.viewer import Viewer, scene_viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
-    from delvol.geometry.fields import FieldCache
-    from delvol.io.store import GalaxyStore
-    from delvol.render.paths import load_path
+    from delvol.io.galaxy_store import GalaxyStore
+    from delvol.scene.paths import load_path
 
     require_display()  # before minutes of tessellation, not after
     if args.path:
         load_path(args.path)  # a broken path file fails now; it is read again on the fitted camera
+    scene = scene_from_args(args)
     log = StageLog()
-    points, tess = load_scene(args, log)
-    width, height = args.size
-
-    def reset(camera) -> None:
-        fitted = camera_from_args(args, tess, width / height)
-        fitted.mode = camera.mode
-        camera.set_state(fitted.get_state())
-
-    fields = FieldCache(tess, points.fields, points.metadata)
+    points, tess = scene.read(log)
 
     def make_viewer(ctx) -> Viewer:
         with log.stage("upload"):
-            renderer = build_renderer(ctx, args, points, tess, synchronous=False, fields=fields)
-        camera = camera_from_args(args, tess, width / height)
-        viewer = Viewer(
-            renderer,
-            camera,
-            tess.n_primary,
-            args.screenshot_dir,
-            reset=reset,
-            echo=lambda line: print(line, flush=True),
-            path_out=args.path_out,
-            duration=args.duration,
-            picker=GalaxyPicker(store, points.metadata["units"]) if store is not None else None,
-            fields=fields,
-            field=args.color_by,
-        )
+            viewer = scene_viewer(
+                ctx,
+                scene,
+                points,
+                tess,
+                args.size,
+                store,
+                debug=args.debug,
+                screenshot_dir=args.screenshot_dir,
+                echo=lambda line: print(line, flush=True),
+                path_out=args.path_out,
+                duration=args.duration,
+            )
         if args.path:
             # Keys a keyframe leaves out come from the fitted camera, as in `delvol fly`.
-            viewer.set_keyframes(load_path(args.path, base=camera.get_state()).keyframes)
+            viewer.set_keyframes(load_path(args.path, base=viewer.camera.get_state()).keyframes)
         print("delvol view: press H for the key map", flush=True)
         return viewer
 
-    store = GalaxyStore(args.file) if args.sprites else None
+    store = GalaxyStore(args.file) if scene.sprites.sprites else None
     try:
-        window = open_window((width, height), f"delvol - {args.file}", vsync=not args.no_vsync)
+        window = open_window(args.size, f"delvol - {args.file}", vsync=not args.no_vsync)
         run_window(window, make_viewer)
     finally:
         if store is not None:

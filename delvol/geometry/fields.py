@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from delvol.geometry.interpolate import grid_centres, interpolate, locate
+from delvol.geometry.interpolate import grid_centres, grid_shape, interpolate, locate
 from delvol.geometry.tessellation import SHEAR, Tessellation
 
 WEIGHTINGS = ("volume", "mass")
@@ -350,7 +350,7 @@ def field_grid(
     -------
     ndarray, shape ``shape + component shape`` (components last), NaN outside the hull.
     """
-    shape3 = (shape,) * 3 if isinstance(shape, int) else tuple(shape)
+    shape3 = grid_shape(shape)
     lo, hi = tess.bounds
     lo = lo if lower is None else np.asarray(lower, dtype=np.float64)
     hi = hi if upper is None else np.asarray(upper, dtype=np.float64)

@@ -17,6 +17,8 @@ from delvol.errors import DegenerateInputError
 _SHIFTS = np.array([s for s in product((-1, 0, 1), repeat=3) if s != (0, 0, 0)], dtype=np.float64)
 MIN_PADDING = 3.4
 """Padding below this many mean spacings leaves edge tetrahedra with wrong neighbours."""
+DEFAULT_PADDING = 5.0
+"""Mean spacings of padding when none is asked for: a margin over :data:`MIN_PADDING`."""
 
 
 @dataclass(eq=False)

@@ -12,7 +12,7 @@ from scipy.spatial import Delaunay, QhullError
 from delvol.errors import DegenerateInputError
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.faces import hull_vertices, unique_faces
-from delvol.geometry.periodic import MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
+from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
 from delvol.progress import QUIET, StageLog
 
 QHULL_OPTIONS = "Qbb Qc Qz Q12 Qt"
@@ -129,7 +129,7 @@ class Tessellation:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The region the data fills: the periodic box, or the bounding box of the inputs."""
-        if self.box_size is not None:
+        if self.box_size is not None and self.box_lower is not None:
             return self.box_lower, self.box_lower + self.box_size
         primary = self.points[: self.n_primary]
         return primary.min(axis=0), primary.max(axis=0)
@@ -225,7 +225,7 @@ def tessellate(
     masses: np.ndarray | None = None,
     *,
     periodic: float | None = None,
-    padding: float = 5.0,
+    padding: float = DEFAULT_PADDING,
     qhull_options: str = QHULL_OPTIONS,
     log: StageLog = QUIET,
 ) -> Tessellation:
@@ -308,7 +308,7 @@ def tessellate(
         density=rho[origin],
         hull=hull,
         origin=origin,
-        box_size=None if images is None else float(periodic),
+        box_size=None if images is None else images.box_size,
         box_lower=None if images is None else images.lower,
         info=info,
         _locator=Locator(tri, np.arange(n) if images is None else images.origin, work.mean(axis=0)),

@@ -67,7 +67,8 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
         require_finite(sky, "ra/dec/redshift", path)
         cosmology = options.cosmology or DEFAULT_COSMOLOGY
         try:
-            positions = sky_to_cartesian(*sky.T, cosmology=cosmology, units=options.units)
+            ra, dec, redshift = sky.T
+            positions = sky_to_cartesian(ra, dec, redshift, cosmology=cosmology, units=options.units)
         except ValueError as exc:  # an unknown cosmology or unit
             raise DelvolError(str(exc), path) from exc
         metadata = {"units": options.units, "cosmology": cosmology, "frame": "equatorial comoving"}

@@ -8,7 +8,7 @@ energy first; block sizes tell 4- from 8-byte numbers. Lengths are in the simula
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal, overload
 
 import numpy as np
 
@@ -37,7 +37,8 @@ HEADER = np.dtype(
         ("HubbleParam", "f8"),
     ]
 )
-BYTE_ORDERS = {"<": "little", ">": "big"}
+Endian = Literal["<", ">"]
+BYTE_ORDERS: dict[Endian, Literal["little", "big"]] = {"<": "little", ">": "big"}
 
 
 def is_gadget(head: bytes, path: Path) -> bool:
@@ -100,7 +101,7 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
         ids = None if id_bytes is None else _block(id_bytes, endian, "u", n, path)
         # Only types with particles and no header mass have entries in the mass block.
         in_block = (header["massarr"] == 0) & (npart > 0)
-        block_masses = None
+        block_masses = np.empty(0)
         if in_block.any():
             block_masses = _block(_record(fh, endian, path, "masses"), endian, "f", int(npart[in_block].sum()), path)
         energy = None
@@ -135,7 +136,7 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
     return merge_types(parts, metadata)
 
 
-def _byte_order(marker: bytes) -> str | None:
+def _byte_order(marker: bytes) -> Endian | None:
     """``"<"`` or ``">"``: whichever reads the first record marker as 256."""
     for endian, order in BYTE_ORDERS.items():
         if len(marker) == 4 and int.from_bytes(marker, order) == HEADER_BYTES:
@@ -143,12 +144,20 @@ def _byte_order(marker: bytes) -> str | None:
     return None
 
 
-def _header(data: bytes, endian: str) -> np.void:
+def _header(data: bytes, endian: Endian) -> np.void:
     return np.frombuffer(data, HEADER.newbyteorder(endian), count=1)[0]
 
 
+@overload
 def _record(
-    fh: BinaryIO, endian: str, path: Path, what: str, skip: bool = False, optional: bool = False
+    fh: BinaryIO, endian: Endian, path: Path, what: str, skip: bool = False, optional: Literal[False] = False
+) -> bytes: ...
+@overload
+def _record(
+    fh: BinaryIO, endian: Endian, path: Path, what: str, skip: bool = False, *, optional: bool
+) -> bytes | None: ...
+def _record(
+    fh: BinaryIO, endian: Endian, path: Path, what: str, skip: bool = False, optional: bool = False
 ) -> bytes | None:
     """The payload of the next Fortran record (None at the end of an optional one)."""
     marker = fh.read(4)
@@ -167,7 +176,7 @@ def _record(
     return data
 
 
-def _block(data: bytes, endian: str, kind: str, count: int, path: Path) -> np.ndarray:
+def _block(data: bytes, endian: Endian, kind: str, count: int, path: Path) -> np.ndarray:
     """``count`` numbers of 4 or 8 bytes each, as a native-endian array."""
     width = len(data) // count if count else 0
     if width not in (4, 8) or width * count != len(data):

@@ -19,12 +19,12 @@ import numpy as np
 from delvol.errors import DelvolError
 from delvol.io.columns import read_catalog, require_finite
 from delvol.io.gadget import is_gadget, read_gadget
+from delvol.io.galaxy_store.database import read_store
+from delvol.io.galaxy_store.schema import SQLITE_MAGIC
 from delvol.io.hdf5 import HDF5_MAGIC, read_hdf5
 from delvol.io.npy import NPY_MAGIC, ZIP_MAGIC, read_npy, read_npz
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
-from delvol.io.store import read_store
-from delvol.io.store_schema import SQLITE_MAGIC
 from delvol.io.tables import FITS_MAGIC, detect_table_format
 
 __all__ = ["FORMATS", "LoadOptions", "detect_format", "load_points"]

@@ -47,13 +47,16 @@ def merge_types(parts: Mapping[int, TypeArrays], metadata: dict[str, Any]) -> Po
     """
     types = sorted(parts)
 
-    def joined(i: int) -> np.ndarray | None:
-        arrays = [parts[t][i] for t in types]
-        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+    def joined(arrays: list[np.ndarray | None]) -> np.ndarray | None:
+        present = [a for a in arrays if a is not None]
+        return np.concatenate(present) if len(present) == len(arrays) else None
 
     metadata = {**metadata, "counts_by_type": {t: len(parts[t][0]) for t in types}}
     fields = {name: np.concatenate([parts[t][3][name] for t in types]) for name in parts[types[0]][3]}
-    return PointSet(joined(0), joined(1), joined(2), metadata, fields)
+    positions = np.concatenate([parts[t][0] for t in types])
+    return PointSet(
+        positions, joined([parts[t][1] for t in types]), joined([parts[t][2] for t in types]), metadata, fields
+    )
 
 
 def gas_only(fields: list[str], types: list[int], path: Path) -> None:

@@ -1,0 +1,128 @@
+"""A renderer set up for a :class:`~delvol.scene.description.Scene`, and offscreen pictures of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import NamedTuple
+
+import moderngl
+import numpy as np
+
+from delvol.errors import DelvolError
+from delvol.geometry import Tessellation
+from delvol.geometry.fields import FieldCache
+from delvol.gl.offscreen import render_image
+from delvol.gl.renderer import Renderer
+from delvol.io import PointSet
+from delvol.io.galaxy_store import GalaxyStore
+from delvol.progress import QUIET, StageLog
+from delvol.scene.description import Scene
+
+
+def build_renderer(
+    ctx: moderngl.Context,
+    scene: Scene,
+    points: PointSet,
+    tess: Tessellation,
+    *,
+    synchronous: bool,
+    debug: bool = False,
+    fields: FieldCache | None = None,
+) -> Renderer:
+    """A renderer with the tessellation, the field, the overlays and the sprites the scene asks for.
+
+    The renderer gets its own copy of the look (the viewer changes it).
+    ``synchronous`` sprites wait for every thumbnail (offscreen frames must not depend on
+    timing); otherwise they load in the background. ``fields`` keeps the per-vertex field
+    values for a caller that switches fields later (the viewer).
+    """
+    renderer = Renderer(ctx, replace(scene.look), debug=debug)
+    try:
+        renderer.set_tessellation(tess)
+        spec = scene.look.color_by
+        if spec is not None:
+            cache = fields or FieldCache(tess, points.fields, points.metadata)
+            try:
+                renderer.set_field(cache.vertex_values(spec), cache.label(spec))
+            except ValueError as exc:
+                raise DelvolError(f"--color-by {spec}: {exc}", scene.path) from exc
+        for mesh in scene.overlays.meshes():
+            renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
+        if scene.sprites.sprites and scene.path is not None:
+            with GalaxyStore(scene.path) as store:
+                galaxies = scene.sprites.galaxies(points, store)
+            loader = scene.sprites.loader(scene.path)
+            try:
+                renderer.set_sprites(galaxies, loader, scene.sprites.sprite_count, synchronous)
+            except ValueError as exc:
+                loader.close()
+                raise DelvolError(f"--sprite-count {scene.sprites.sprite_count}: {exc}") from exc
+    except BaseException:
+        renderer.release()
+        raise
+    return renderer
+
+
+def sprite_failures(renderer: Renderer) -> str | None:
+    """One line saying which thumbnails could not be shown (drawn as placeholders), or None."""
+    if renderer.sprites is None or not renderer.sprites.loader.failures:
+        return None
+    failures = renderer.sprites.loader.failures
+    objid, reason = next(iter(failures.items()))
+    count = "1 thumbnail" if len(failures) == 1 else f"{len(failures):,} thumbnails"
+    return f"sprites: {count} drawn as placeholders (galaxy {objid!r}: {reason})"
+
+
+@contextmanager
+def offscreen_renderer(
+    scene: Scene, points: PointSet, tess: Tessellation, log: StageLog = QUIET, debug: bool = False
+) -> Iterator[Renderer]:
+    """An EGL context with a :func:`build_renderer` renderer, both released afterwards."""
+    from delvol.gl.context import create_offscreen_context
+
+    ctx = create_offscreen_context()
+    try:
+        with log.stage("upload"):
+            renderer = build_renderer(ctx, scene, points, tess, synchronous=True, debug=debug)
+        try:
+            yield renderer
+        finally:
+            renderer.release()
+    finally:
+        ctx.release()
+
+
+class Picture(NamedTuple):
+    """An offscreen render and what was drawn."""
+
+    image: np.ndarray
+    """(height, width, 3) uint8, first row at the top."""
+    clim: tuple[float, float]
+    """The colour limits used (log10)."""
+    n_faces: int
+    warning: str | None
+    """:func:`sprite_failures`' line, if any."""
+
+
+def render_scene(
+    scene: Scene,
+    size: tuple[int, int],
+    supersample: int = 1,
+    log: StageLog = QUIET,
+    debug: bool = False,
+    data: tuple[PointSet, Tessellation] | None = None,
+) -> Picture:
+    """Read, tessellate and render a scene offscreen: what ``delvol render`` writes.
+
+    ``data`` passes points and a tessellation already read from the scene.
+    """
+    width, height = size
+    scene.check()
+    points, tess = data if data is not None else scene.read(log)
+    camera = scene.camera.fit(*tess.bounds, width / height)
+    with offscreen_renderer(scene, points, tess, log, debug) as renderer:
+        with log.stage("render"):
+            image = render_image(renderer, camera, (width, height), supersample)
+        return Picture(image, renderer.clim, len(tess.faces), sprite_failures(renderer))
