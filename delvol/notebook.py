@@ -108,7 +108,6 @@ class Viewer(RemoteFrameBuffer):
             "wheel": self._on_wheel,
             "key_down": self._on_key,
             "key_up": self._on_key,
-            "close": self._on_close,
         }
         self.messages: list[str] = []
         """Lines the viewer printed (key map, picked galaxies, screenshot paths), newest last."""
@@ -170,10 +169,19 @@ class Viewer(RemoteFrameBuffer):
     # -- events (jupyter_rfb's event spec) ---------------------------------------------
 
     def handle_event(self, event: dict[str, Any]) -> None:
-        """Apply one jupyter_rfb event to the viewer and ask for a new frame."""
-        handler = self._handlers.get(event.get("type") or event.get("event_type", ""))
-        if handler is not None:
-            handler(event)
+        """Apply one jupyter_rfb event to the viewer and ask for a new frame.
+
+        The widget's context is made current first: a key may upload (V a field, a click a
+        picked galaxy's picture).
+        """
+        kind = event.get("type") or event.get("event_type", "")
+        if kind == "close":
+            self.release()
+            return
+        handler = self._handlers.get(kind)
+        if handler is not None and self._ctx is not None:
+            with self._current():
+                handler(event)
             self.request_draw()
 
     def _on_resize(self, event: dict[str, Any]) -> None:
@@ -212,9 +220,6 @@ class Viewer(RemoteFrameBuffer):
         pressed = (event.get("type") or event.get("event_type")) == "key_down"
         self.state.key(name, pressed, "Shift" in modifiers, "Control" in modifiers or "Meta" in modifiers)
 
-    def _on_close(self, event: dict[str, Any]) -> None:
-        self.release()
-
     def _echo(self, line: str) -> None:
         self.messages.append(line)
         self.print(line)
@@ -228,10 +233,11 @@ class Viewer(RemoteFrameBuffer):
         warning = sprite_failures(self.state.renderer)
         if warning:
             self.messages.append(warning)
-        self.state.renderer.release()
-        if self._target is not None:
-            self._target.release()
-            self._target = None
+        with self._current():
+            self.state.renderer.release()
+            if self._target is not None:
+                self._target.release()
+                self._target = None
         self._release_context()
 
     def _release_context(self) -> None:

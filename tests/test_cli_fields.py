@@ -8,6 +8,9 @@ import pytest
 from PIL import Image
 from test_cli_render import one_line_error, run_cli
 
+import delvol
+from delvol.io import LoadOptions
+
 A = np.array([[0.5, -1.0, 0.2], [1.5, 0.3, -0.4], [0.0, 0.8, -1.1]])
 
 
@@ -73,8 +76,22 @@ def test_render_color_by_with_a_legend(catalogue, tmp_path, capsys):
     assert run_cli(capsys, *args[:3], plain, *args[4:])[0] == 0
     reference = np.asarray(Image.open(plain))
     assert (image != reference).any()
+    # The Python API takes the same options as keywords and reads the field itself.
+    api = delvol.render(
+        str(catalogue), size=(200, 150), hide_hull=False, view="+z", ortho=True, color_by="vel:x", legend=True
+    )
+    np.testing.assert_array_equal(api, image[..., :3])
     assert "--color-by vel" in one_line_error(capsys, *args, "--color-by", "vel")
     for bad in (["--color-by", "vel:curl"], ["--color-by", "g_r", "--color-map", "magma"]):
         with pytest.raises(SystemExit) as exc:  # argparse: usage and exit status 2
             run_cli(capsys, *args, *bad)
         assert exc.value.code == 2
+
+
+def test_mean_molecular_weight_is_checked(catalogue, capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse: usage and exit status 2
+        run_cli(capsys, "info", catalogue, "--mu", "0")
+    assert exc.value.code == 2 and "positive mean molecular weight" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="mean_molecular_weight"):
+        LoadOptions(mean_molecular_weight=-1.0)
+    assert LoadOptions(fields="vel").fields == ("vel",)

@@ -108,6 +108,23 @@ def test_snapshot_is_the_full_render(viewer, points):
     np.testing.assert_array_equal(snapshot, delvol.render(points, size=SIZE))
 
 
+def test_colour_by_a_field_and_cycle_it(points):
+    from delvol.io import PointSet
+
+    cloud = PointSet(points, fields={"x": points[:, 0], "z": points[:, 2]})
+    widget = Viewer(cloud, size=SIZE, color_by="x", legend=True)
+    try:
+        assert widget.state.renderer.field_label is not None
+        coloured = settle(widget)
+        send(widget, "key_down", key="v", modifiers=[])
+        assert widget.messages[-1].startswith("colour: z")
+        assert (settle(widget) != coloured).any()
+        send(widget, "close")  # the page closed the widget: everything is released
+        assert widget._ctx is None
+    finally:
+        widget.release()
+
+
 def test_browser_key_names():
     assert [key_name(k) for k in ("W", "ArrowUp", " ", "{", "F12", "!", "Shift")] == [
         "w", "up", "space", "left_bracket", "f12", "1", None,
