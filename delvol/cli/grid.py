@@ -8,9 +8,10 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, check_output, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry.interpolate import density_grid
+from delvol.memory import require_memory
 from delvol.progress import StageLog
 
 
@@ -42,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     shape = tuple(args.shape * 3 if len(args.shape) == 1 else args.shape)
     if args.extent is not None and not np.all(np.array(args.extent[:3]) < np.array(args.extent[3:])):
         raise DelvolError("--extent needs X0 < X1, Y0 < Y1 and Z0 < Z1")
+    # The float64 field, plus as much again for the interpolation's per-cell work arrays.
+    require_memory(2 * 8 * float(np.prod(shape, dtype=np.float64)), f"a {'x'.join(map(str, shape))} grid")
+    check_output(args.output)
     log = StageLog()
     _, tess = load_and_tessellate(args, log)
     lower, upper = tess.bounds

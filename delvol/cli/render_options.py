@@ -17,11 +17,15 @@ from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
+from delvol.memory import require_memory
 from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+
+FRAME_BYTES_PER_PIXEL = 16
+"""Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -197,6 +201,16 @@ def read_camera_state(path: str) -> dict:
     return state
 
 
+def check_frame_memory(size: tuple[int, int], supersample: int) -> None:
+    """Refuse a frame whose float image (the size times ``supersample`` squared) cannot fit in memory.
+
+    Frames larger than the GL limits are rendered in tiles, so memory is the only bound.
+    """
+    width, height = size
+    pixels = float(width) * height * supersample**2
+    require_memory(pixels * FRAME_BYTES_PER_PIXEL, f"a {width}x{height} frame at --supersample {supersample}")
+
+
 def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
     """Load every ``--obj`` file onto the renderer."""
     for path in args.obj:
@@ -232,6 +246,8 @@ def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tesse
     """
     check_sprite_input(args)
     width, height = args.size
+    if hasattr(args, "supersample"):
+        check_frame_memory(args.size, args.supersample)
     _settings(args, np.zeros(3), np.ones(3))
     _camera(args, np.zeros(3), np.ones(3), width / height)
     return load_and_tessellate(args, log)

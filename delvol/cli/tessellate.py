@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, check_output, load_and_tessellate
 from delvol.geometry.store import save_tessellation
 from delvol.progress import StageLog
 
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.output)
     log = StageLog()
     _, tess = load_and_tessellate(args, log)
     with log.stage("write"):
