@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("delvol: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output (``| head``) has gone: stop quietly, as other tools do.
+        sys.stdout = None
+        return 128 + signal.SIGPIPE
     except Terminated:
         print("delvol: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM

@@ -19,7 +19,6 @@ from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
 from delvol.memory import QHULL_BYTES_PER_POINT, available_memory, format_bytes, tessellation_memory
 from delvol.progress import StageLog
 
-
 BOX_FROM_FILE = object()
 """``--periodic`` without a value: the box size the file states (not a string, which argparse would parse)."""
 

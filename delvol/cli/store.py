@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("-o", "--output", required=True, metavar="DB", help="store to create or add to")
     ing.add_argument("--images", type=Path, metavar="DIR", help="folder with one image file per galaxy")
     ing.add_argument(
-        "--pattern", default="{objid}.jpg", help="image file name, {objid} standing for the id (default {objid}.jpg)"
+        "--pattern",
+        default="{objid}.*",
+        help="image file name, {objid} standing for the id; .* matches any image extension (default {objid}.*)",
     )
     ing.add_argument(
         "--id",
@@ -120,7 +122,7 @@ def _info_lines(store: GalaxyStore, check: bool) -> list[str]:
 def run_get(args: argparse.Namespace) -> int:
     with GalaxyStore(args.db) as store:
         record = store.image_record(args.objid)
-    out = Path(args.output) if args.output else Path(image_file_name(record.objid, record.format))
+    out = Path(args.output) if args.output else Path(image_file_name(record.objid, record.format, store.path))
     check_output(out)
     with atomic_path(out) as tmp:
         tmp.write_bytes(record.data)

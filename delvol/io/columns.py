@@ -66,7 +66,7 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
         cosmology = options.cosmology or DEFAULT_COSMOLOGY
         try:
             positions = sky_to_cartesian(*sky.T, cosmology=cosmology, units=options.units)
-        except ValueError as exc:  # an unknown cosmology or unit
+        except ValueError as exc:  # a Dec beyond a pole, an unknown cosmology or unit
             raise DelvolError(str(exc), path) from exc
         metadata = {"units": options.units, "cosmology": cosmology, "frame": "equatorial comoving"}
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from delvol.io.columns import points_from_array, points_from_container
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.snapshot import CODE_UNITS, cubic_box, length_units, merge_types, select_types
+from delvol.memory import require_memory
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
@@ -37,21 +39,29 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
 
     with h5py.File(path, "r") as f:
         if options.dataset is not None:
-            dataset = f.get(options.dataset)
+            try:
+                dataset = f.get(options.dataset)
+            except (KeyError, RuntimeError):  # a dangling or looping link on the way
+                dataset = None
             if not isinstance(dataset, h5py.Dataset):
                 raise DelvolError(f"no dataset {options.dataset!r}; datasets: {', '.join(_datasets(f))}", path)
-            return points_from_array(dataset[()], path, options)
+            return points_from_array(read_dataset(dataset, path), path, options)
+        members = dict(_members(f))
         groups = {
-            int(m.group(1)): f[name]
-            for name in f
-            if (m := PARTICLE_GROUP.fullmatch(name)) and isinstance(f[name], h5py.Group) and "Coordinates" in f[name]
+            int(m.group(1)): item
+            for name, item in members.items()
+            if (m := PARTICLE_GROUP.fullmatch(name)) and isinstance(item, h5py.Group) and "Coordinates" in item
         }
         if groups:
             return _snapshot(f, groups, path, options)
         if options.ptypes is not None:
             raise DelvolError("particle types apply to snapshots; this HDF5 file has no PartTypeN groups", path)
         # A shapeless (h5py.Empty) dataset holds nothing to read.
-        arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset) and item.shape is not None}
+        arrays = {
+            name: _Guarded(item, path)
+            for name, item in members.items()
+            if isinstance(item, h5py.Dataset) and item.shape is not None
+        }
         points = points_from_container(arrays, path, options)
         attrs = f.attrs
         if points.masses is None and "ParticleMassHMsun" in attrs:
@@ -68,15 +78,42 @@ def _snapshot(f: Any, groups: dict[int, Any], path: Path, options: LoadOptions) 
         group = groups[t]
         n = len(group["Coordinates"])
         if "Masses" in group:
-            masses = group["Masses"][()]
+            masses = read_dataset(group["Masses"], path)
         elif t < len(mass_table) and mass_table[t] > 0:
             masses = np.full(n, float(mass_table[t]))
         else:
             masses = None
-        ids = group["ParticleIDs"][()] if "ParticleIDs" in group else None
-        parts[t] = (group["Coordinates"][()], masses, ids)
+        ids = read_dataset(group["ParticleIDs"], path) if "ParticleIDs" in group else None
+        parts[t] = (read_dataset(group["Coordinates"], path), masses, ids)
     points = merge_types(parts, {"units": _snapshot_units(f)})
     return _with_header(points, header)
+
+
+def read_dataset(dataset: Any, path: Path) -> np.ndarray:
+    """A whole dataset, after checking that it fits in memory (its shape may be anything)."""
+    require_memory(dataset.nbytes, f"dataset {dataset.name} of shape {dataset.shape}", path)
+    return dataset[()]
+
+
+class _Guarded:
+    """A dataset that :func:`numpy.asarray` reads through :func:`read_dataset`."""
+
+    def __init__(self, dataset: Any, path: Path) -> None:
+        self.dataset, self.path = dataset, path
+        self.shape, self.dtype = dataset.shape, dataset.dtype
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = read_dataset(self.dataset, self.path)
+        return values if dtype is None else values.astype(dtype)
+
+
+def _members(f: Any) -> Iterator[tuple[str, Any]]:
+    """The top-level objects of a file, skipping links that dangle or loop (h5py raises on those)."""
+    for name in f:
+        try:
+            yield name, f[name]
+        except (KeyError, RuntimeError):
+            continue
 
 
 def _with_header(points: PointSet, attrs: Any) -> PointSet:
