@@ -18,6 +18,7 @@ import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import NoReturn
 
 from delvol import __version__
 from delvol.cli.argv import normalise_argv
@@ -29,9 +30,16 @@ class Terminated(BaseException):
     """Raised in the main thread when the process receives SIGTERM."""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other delvol error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    """The top-level parser with every subcommand registered (subparsers share its class)."""
+    parser = Parser(
         prog="delvol",
         description="Delaunay-volume rendering and DTFE densities for sparse 3-D point sets.",
     )

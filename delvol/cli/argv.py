@@ -4,8 +4,8 @@ Two argparse pitfalls, fixed here for every option rather than option by option:
 
 * An option with an optional value (``nargs="?"``, such as ``--periodic [L]``) takes the
   next word as its value, so ``delvol info --periodic FILE`` reads FILE as L. When the next
-  word is not a valid value for the option (its ``type`` rejects it), the option is moved
-  after that word, where it takes no value.
+  word is not a valid value for the option (its ``type`` rejects it) and is a file name
+  rather than a mistyped number, the option is moved after that word, where it takes no value.
 * A value that starts with ``-`` is taken for an option, so ``--view -z`` fails. When the
   word after an option is one of that option's ``choices``, the two become ``--view=-z``.
 """
@@ -13,6 +13,7 @@ Two argparse pitfalls, fixed here for every option rather than option by option:
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def normalise_argv(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
@@ -29,7 +30,7 @@ def normalise_argv(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
             return [*out, word, *normalise_argv(sub, argv[i + 1 :])]
         action = parser._option_string_actions.get(word)
         if action is not None and following is not None:
-            if action.nargs == "?" and not following.startswith("-") and not _accepts(action, following):
+            if action.nargs == "?" and _not_a_value(action, following):
                 out += [following, word]
                 i += 2
                 continue
@@ -47,6 +48,23 @@ def _subparser(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentP
         if isinstance(action, argparse._SubParsersAction) and word in action.choices:
             return action.choices[word]
     return None
+
+
+def _not_a_value(action: argparse.Action, word: str) -> bool:
+    """Whether ``word`` after an optional-value option is the next argument, not the value.
+
+    It is when the option rejects it and it names a file or is no number at all; a bad
+    number (``--periodic nan``) stays the option's value, so its error names the option.
+    """
+    if word.startswith("-") or _accepts(action, word):
+        return False
+    if os.path.lexists(word):
+        return True
+    try:
+        float(word)
+    except ValueError:
+        return True
+    return False
 
 
 def _accepts(action: argparse.Action, word: str) -> bool:

@@ -193,6 +193,8 @@ def read_camera_state(path: str) -> dict:
     """A camera state JSON file, with one-line errors."""
     try:
         state = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(state, dict):
+            raise TypeError(f"expected a JSON object, got a {type(state).__name__}")
         Camera().set_state(state)
     except OSError as exc:
         raise DelvolError(exc.strerror or str(exc), path) from exc

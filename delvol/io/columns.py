@@ -133,6 +133,8 @@ def points_from_array(array: Any, path: Path, options: LoadOptions) -> PointSet:
         return points_from_columns({name: array[name] for name in array.dtype.names}, path, options)
     if array.ndim != 2 or array.shape[1] != 3:
         raise DelvolError(f"expected an N×3 array or one with x, y, z fields, got shape {array.shape}", path)
+    if options.columns:
+        raise DelvolError("--columns names fields, but this array is a plain N×3 one (x, y, z)", path)
     if array.dtype.kind not in "biuf":
         raise DelvolError(f"expected numbers, got an array of {array.dtype}", path)
     return PointSet(array)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import zipfile
 from pathlib import Path
+from tokenize import TokenError
 from typing import BinaryIO
 
 import numpy as np
@@ -60,8 +61,8 @@ def check_npy_header(fh: BinaryIO, length: int, path: Path, member: str | None =
             shape, _, dtype = npy_format.read_array_header_2_0(fh)
         else:
             return  # version 3 (UTF-8 field names) is left to np.load
-    except ValueError as exc:
-        raise DelvolError(f"damaged .npy header of {where} ({exc})", path) from exc
+    except (ValueError, SyntaxError, EOFError, TokenError) as exc:  # what a damaged header makes NumPy raise
+        raise DelvolError(f"damaged .npy header of {where} ({' '.join(str(exc).split())[:100]})", path) from exc
     if dtype.hasobject:
         return  # np.load refuses it: it would need unpickling
     nbytes = math.prod(shape) * dtype.itemsize

@@ -68,7 +68,7 @@ def valid_declination(dec_deg: np.ndarray) -> np.ndarray:
 
 
 def check_declination(dec_deg: np.ndarray) -> None:
-    """Raise a ValueError naming the first data row (counted from 1) whose Dec is outside [-90, 90].
+    """Raise a ValueError naming the first row (counted from 0) whose Dec is outside [-90, 90].
 
     A Dec of 95 is not a point 5 degrees beyond the pole: it is a wrong column or unit, and
     converting it anyway puts the galaxy on the wrong side of the sky.
@@ -77,7 +77,9 @@ def check_declination(dec_deg: np.ndarray) -> None:
     if bad.size:
         row = int(bad[0])
         more = f" (and {bad.size - 1:,} more rows)" if bad.size > 1 else ""
-        raise ValueError(f"dec = {np.ravel(dec_deg)[row]:g} in data row {row + 1} is outside [-90, 90] degrees{more}")
+        raise ValueError(
+            f"dec = {np.ravel(dec_deg)[row]:g} at row {row} (counting from 0) is outside [-90, 90] degrees{more}"
+        )
 
 
 def sky_to_cartesian(

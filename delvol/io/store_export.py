@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from delvol.atomic import atomic_path
+from delvol.errors import DelvolError
 from delvol.io.store import GalaxyStore
-from delvol.io.store_images import file_stem, image_file_name
+from delvol.io.store_images import check_format, file_stem, image_file_name
 from delvol.progress import QUIET, StageLog
 
 CATALOG_NAME = "catalog.csv"
@@ -37,6 +38,8 @@ def export_store(store_path: str | os.PathLike, folder: str | os.PathLike, log: 
         The store is unreadable, or an id cannot be a file name (checked before writing).
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise DelvolError("not a folder; store export writes one file per image into a folder", folder)
     with GalaxyStore(store_path) as store:
         # One short read transaction for what must agree; the images then come in batches,
         # each read on its own, so a long export never keeps an ingest from checkpointing.
@@ -45,7 +48,7 @@ def export_store(store_path: str | os.PathLike, folder: str | os.PathLike, log: 
             for objid in image_ids.tolist():
                 file_stem(objid)
             for fmt, *_ in store.image_summary():
-                image_file_name(0, fmt, store.path)
+                check_format(fmt, store.path)
             catalog = store.catalog()
             last = store.last_image_row()
         folder.mkdir(parents=True, exist_ok=True)

@@ -155,6 +155,8 @@ def probe_image(data: bytes, verify: bool = False) -> tuple[str, int, int]:
             fmt, (width, height) = img.format, img.size
             if verify:
                 img.load()
+    except Image.UnidentifiedImageError as exc:
+        raise ValueError("not an image Pillow can identify") from exc
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(" ".join(str(exc).split()) or type(exc).__name__) from exc
     if fmt not in EXTENSIONS:
@@ -188,6 +190,17 @@ def image_file_name(objid: int | str, fmt: str, store: Path | None = None) -> st
         ``fmt`` is not in :data:`EXTENSIONS` (a crafted or damaged store), or the id is not
         a plain file name (:func:`file_stem`).
     """
-    if fmt not in EXTENSIONS:
-        raise DelvolError(f"galaxy {str(objid)!r} has an image of unknown format {str(fmt)[:40]!r}", store)
+    check_format(fmt, store)
     return f"{file_stem(objid)}.{EXTENSIONS[fmt]}"
+
+
+def check_format(fmt: str, store: Path | None = None) -> None:
+    """Refuse an image format read from a store that is not in :data:`EXTENSIONS`.
+
+    Raises
+    ------
+    DelvolError
+        Naming ``store``: a crafted or damaged row (``"/../../x"``) must never name a file.
+    """
+    if fmt not in EXTENSIONS:
+        raise DelvolError(f"an image has the unknown format {str(fmt)[:40]!r}, so it cannot name a file", store)
