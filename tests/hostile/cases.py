@@ -287,6 +287,25 @@ def _option(*argv: str, sample: bool = True) -> Callable[[Path], list[str]]:
     return build
 
 
+def _file_option(command: str, flag: str, name: str, content: str, output: str) -> Callable[[Path], list[str]]:
+    """``command`` on the sample, with ``flag`` naming a file ``name`` that holds ``content``."""
+    return lambda d: [command, str(_sample_link(d)), "-o", str(d / OUT / output), flag, str(_text(d / name, content))]
+
+
+def _ingest(
+    *extra: str, rows: tuple[str, list[str]] | None = None, output: Callable[[Path], Path] | None = None
+) -> Callable[[Path], list[str]]:
+    """``store ingest`` of a small sky catalogue (or ``rows``), ``{dir}`` in ``extra`` standing for the folder."""
+
+    def build(d: Path) -> list[str]:
+        header, lines = rows or ("ra,dec,z", _sky_rows())
+        target = output(d) if output else d / OUT / "s.db"
+        catalog = _csv(d / "c.csv", header, lines)
+        return ["store", "ingest", str(catalog), "-o", str(target), *(e.replace("{dir}", str(d)) for e in extra)]
+
+    return build
+
+
 def _crafted_store(verb: str) -> Callable[[Path], list[str]]:
     def build(d: Path) -> list[str]:
         db = _store(d, fmt="/../../../escaped")
@@ -364,89 +383,24 @@ OPTIONS: dict[str, Callable[[Path], list[str]]] = {
     "store-export-escaping-format": _crafted_store("export"),
     "store-get-escaping-format-cwd": _cwd_get,
     "store-ingest-missing": _option("store", "ingest", "{out}/none.csv", "-o", "{out}/s.db", sample=False),
-    "store-ingest-batch-0": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec,z", _sky_rows())),
-        "-o",
-        str(d / OUT / "s.db"),
-        "--batch",
-        "0",
-    ],
-    "store-ingest-pattern": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec,z", _sky_rows())),
-        "-o",
-        str(d / OUT / "s.db"),
-        "--images",
-        str(d),
-        "--pattern",
-        "x.jpg",
-    ],
-    "store-ingest-dec-only-bad": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec", ["1,2"])),
-        "-o",
-        str(d / OUT / "s.db"),
-    ],
+    "store-ingest-batch-0": _ingest("--batch", "0"),
+    "store-ingest-pattern": _ingest("--images", "{dir}", "--pattern", "x.jpg"),
+    "store-ingest-no-redshift": _ingest(rows=("ra,dec", ["1,2"])),
     "size-negative": _option("render", "{in}", "-o", "{out}/r.png", "--size", "-5x5"),
     "columns-missing": _option("info", "{in}", "--columns", "x=nope,y=b,z=c"),
     "max-points-zero": _option("info", "{in}", "--max-points", "0"),
     "box-nan": _option("info", "{in}", "--box", "nan", "0", "0", "1", "1", "1"),
     "grid-shape-negative": _option("grid", "{in}", "--shape", "-3", "-o", "{out}/g.npy"),
-    "camera-garbage": lambda d: [
-        "render",
-        str(_sample_link(d)),
-        "-o",
-        str(d / OUT / "r.png"),
-        "--camera",
-        str(_text(d / "c.json", "{nope")),
-    ],
-    "camera-wrong-json": lambda d: [
-        "render",
-        str(_sample_link(d)),
-        "-o",
-        str(d / OUT / "r.png"),
-        "--camera",
-        str(_text(d / "c.json", "[1, 2]")),
-    ],
+    "camera-garbage": _file_option("render", "--camera", "c.json", "{nope", "r.png"),
+    "camera-wrong-json": _file_option("render", "--camera", "c.json", "[1, 2]", "r.png"),
     "fly-path-missing": _option("fly", "{in}", "-o", "{out}/m.mp4", "--path", "{out}/none.json"),
-    "fly-path-garbage": lambda d: [
-        "fly",
-        str(_sample_link(d)),
-        "-o",
-        str(d / OUT / "m.mp4"),
-        "--path",
-        str(_text(d / "p.json", "\x00\x01")),
-    ],
+    "fly-path-garbage": _file_option("fly", "--path", "p.json", "\x00\x01", "m.mp4"),
     "h5-empty-member": lambda d: ["info", str(_h5(d / "m.h5", _h5_points)) + ":"],
     "store-info-folder": lambda d: ["store", "info", str(d)],
     "store-info-csv": lambda d: ["store", "info", str(_csv(d / "c.csv", "ra,dec,z", _sky_rows()))],
-    "store-ingest-to-dev-null": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec,z", _sky_rows())),
-        "-o",
-        os.devnull,
-    ],
-    "store-ingest-to-fifo": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec,z", _sky_rows())),
-        "-o",
-        str(_fifo(d, "s.db")),
-    ],
-    "store-ingest-images-missing": lambda d: [
-        "store",
-        "ingest",
-        str(_csv(d / "c.csv", "ra,dec,z", _sky_rows())),
-        "-o",
-        str(d / OUT / "s.db"),
-        "--images",
-        str(d / "no-such-folder"),
-    ],
+    "store-ingest-to-dev-null": _ingest(output=lambda d: Path(os.devnull)),
+    "store-ingest-to-fifo": _ingest(output=lambda d: _fifo(d, "s.db")),
+    "store-ingest-images-missing": _ingest("--images", "{dir}/no-such-folder"),
     "store-export-into-dev-null": lambda d: ["store", "export", str(_store(d, fmt="JPEG")), os.devnull],
     "store-export-escaping-id": _escaping_id_export,
     "store-get-unknown-id": lambda d: ["store", "get", str(_store(d)), "999", "-o", str(d / OUT / "x.jpg")],
