@@ -107,9 +107,11 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 def _naming(exc: OSError, dest: Path, tmp: Path | None) -> OSError:
     """``exc`` re-made to name ``dest`` where it named the temporary file, or nothing."""
-    names = {None, os.fspath(dest.parent)} | ({os.fspath(tmp), str(tmp)} if tmp is not None else set())
-    named = exc.filename if exc.filename is None else os.fspath(exc.filename)
-    if exc.errno is None or named not in names:
+    named = None if exc.filename is None else Path(os.fspath(exc.filename))
+    ours = named is None or named == dest.parent or named == tmp
+    # mkstemp names a temporary file that was never made, so tmp cannot be compared.
+    ours = ours or (named.parent == dest.parent and named.name.startswith(f".{dest.name}."))
+    if exc.errno is None or not ours:
         return exc
     reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else os.strerror(exc.errno)
     return OSError(exc.errno, reason, os.fspath(dest))
