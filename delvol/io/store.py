@@ -84,10 +84,16 @@ class GalaxyStore:
             raise
 
     def close(self) -> None:
-        """Close the connection; a writer first folds its write-ahead log into the file (:meth:`fold`)."""
+        """Close the connection; a writer first folds its write-ahead log into the file (:meth:`fold`).
+
+        A fold that fails (a full disk, say) is left for the next writer or the last
+        connection to finish; it must not hide the error that ended the writing.
+        """
         try:
             if self.mode == "a":
                 self.fold()
+        except DelvolError:
+            pass
         finally:
             self._conn.close()
 

@@ -347,7 +347,7 @@ def _bad_obj(content: bytes) -> Callable[[Path], list[str]]:
 OPTIONS: dict[str, Callable[[Path], list[str]]] = {
     "size-zero": _option("render", "{in}", "-o", "{out}/r.png", "--size", "0x10"),
     "size-words": _option("render", "{in}", "-o", "{out}/r.png", "--size", "big"),
-    "size-huge": _option("render", "{in}", "-o", "{out}/r.png", "--size", "100000x100000"),
+    "size-huge": _option("render", "{in}", "-o", "{out}/r.png", "--size", "1000000x1000000"),
     "size-huge-supersample": _option(
         "render", "{in}", "-o", "{out}/r.png", "--size", "40000x40000", "--supersample", "8"
     ),
