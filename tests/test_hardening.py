@@ -309,3 +309,25 @@ def test_14_normalise_argv_only_touches_what_argparse_would_misread():
     assert normalise_argv(parser, ["render", "f", "--view", "-z"]) == ["render", "f", "--view=-z"]
     assert normalise_argv(parser, ["render", "f", "--azimuth", "-30"]) == ["render", "f", "--azimuth", "-30"]
     assert normalise_argv(parser, ["info", "--", "--periodic"]) == ["info", "--", "--periodic"]
+
+
+# 3: the last delvol reader to close folds what an ingest could not -------------------------
+def test_3_last_reader_to_close_folds_the_log(tmp_path, monkeypatch):
+    from delvol.io import store_schema
+
+    monkeypatch.setattr(store_schema, "FOLD_TIMEOUT_S", 0.2)
+    db = tmp_path / "w.db"
+    wal = tmp_path / "w.db-wal"
+    writer = GalaxyStore(db, "a")
+    writer.prepare("INTEGER", {}, {})
+    reader = GalaxyStore(db)
+    with reader.snapshot():  # held across the whole write, as a foreign reader might
+        assert len(reader) == 0  # the snapshot starts with the first read
+        writer.write_batch(["objid", "ra", "dec", "redshift"], [(i, 1.0, 2.0, 0.1) for i in range(500)], [])
+        assert not writer.fold()
+        writer.close()
+        assert wal.stat().st_size > 0
+    reader.close()
+    assert not wal.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["w.db"]
+    with GalaxyStore(db) as store:
+        assert len(store) == 500
