@@ -105,7 +105,7 @@ class GalaxyStore:
         """
         self._require_append()
         with sqlite_errors(self.path):
-            return fold_wal(self._conn, self.path)
+            return fold_wal(self._conn)
 
     def __enter__(self) -> GalaxyStore:
         return self

@@ -250,12 +250,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def fold_wal(conn: sqlite3.Connection, path: Path, timeout_s: float = FOLD_TIMEOUT_S) -> bool:
+def fold_wal(conn: sqlite3.Connection, timeout_s: float | None = None) -> bool:
     """Copy every committed page from the write-ahead log into the database file, and empty the log.
 
     Afterwards the ``.db`` file alone is the whole store: it can be copied on its own, and
-    opens from read-only media. The checkpoint waits up to ``timeout_s`` for readers to
-    finish the read transactions they hold (delvol's own readers hold only short ones).
+    opens from read-only media. The checkpoint waits up to ``timeout_s`` (default
+    :data:`FOLD_TIMEOUT_S`) for readers to finish the read transactions they hold
+    (delvol's own readers hold only short ones).
 
     Returns
     -------
@@ -265,6 +266,7 @@ def fold_wal(conn: sqlite3.Connection, path: Path, timeout_s: float = FOLD_TIMEO
     """
     if not (conn.execute("PRAGMA journal_mode").fetchone()[0] or "").lower() == "wal":
         return True
+    timeout_s = FOLD_TIMEOUT_S if timeout_s is None else timeout_s
     try:
         conn.execute(f"PRAGMA busy_timeout = {round(timeout_s * 1000)}")
         busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
