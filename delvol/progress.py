@@ -35,6 +35,7 @@ class StageLog:
 
     def __init__(self, verbose: bool | None = None, tick_seconds: float = 5.0) -> None:
         self.verbose = sys.stderr.isatty() if verbose is None else verbose
+        self.quiet = verbose is False
         self.tick_seconds = tick_seconds
         self.timings: dict[str, float] = {}
 
@@ -53,6 +54,11 @@ class StageLog:
             if ticker is not None:
                 ticker.stop()
                 print(f"{ticker.line_start}delvol: {name} done in {elapsed:.2f} s", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        """Tell the user something they should know, in one line on stderr (unless ``verbose=False``)."""
+        if not self.quiet:
+            print(f"delvol: note: {' '.join(message.split())}", file=sys.stderr, flush=True)
 
     def bar(self, items: Iterable[T], desc: str, total: int | None = None, unit: str = "it") -> Iterable[T]:
         """Wrap ``items`` in a tqdm progress bar that is shown only when verbose."""

@@ -28,7 +28,7 @@ fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extra=""
-[ "$task" = test ] && extra="[test]"
+[ "$task" = test ] && extra="[all,test]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
 
 case "$task" in

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,3 +198,11 @@ def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
     finally:
         target.release()
         renderer.release()
+
+
+def test_saving_onto_a_device_is_reported_not_fatal(viewer):
+    viewer.path_out = Path(os.devnull)
+    viewer.key("k", True)
+    viewer.key("s", True, ctrl=True)
+    assert viewer.lines[-1].startswith("saving the path failed") and "not a regular file" in viewer.lines[-1]
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)

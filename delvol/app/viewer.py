@@ -22,6 +22,7 @@ import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.errors import DelvolError
 from delvol.geometry.fields import FieldCache, FieldSpec
 from delvol.render.camera import Camera
 from delvol.render.colormaps import COLORMAPS
@@ -429,7 +430,7 @@ class Viewer:
     def _cmd_screenshot(self) -> None:
         try:
             self.screenshot()
-        except OSError as exc:  # a full disk or a read-only folder must not end the session
+        except (OSError, DelvolError) as exc:  # a full disk, a read-only folder, a device: not the end
             self.echo(f"screenshot failed: {exc}")
 
     # -- keyframes and playback --------------------------------------------------------
@@ -470,7 +471,7 @@ class Viewer:
             return
         try:
             save_path(self.path_out, self._path())
-        except OSError as exc:
+        except (OSError, DelvolError) as exc:
             self.echo(f"saving the path failed: {exc}")
             return
         self.echo(f"path: {self.path_out.resolve()} ({len(self.keyframes)} keyframes)")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import numpy as np
 
+from delvol.atomic import check_destination
 from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
 from delvol.geometry.fields import FieldSpec
@@ -15,7 +18,11 @@ from delvol.io.columns import ROLES
 from delvol.io.fields import MEAN_MOLECULAR_WEIGHT
 from delvol.io.readers import FORMATS
 from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
+from delvol.memory import QHULL_BYTES_PER_POINT, available_memory, format_bytes, tessellation_memory
 from delvol.progress import StageLog
+
+BOX_FROM_FILE = object()
+"""``--periodic`` without a value: the box size the file states (not a string, which argparse would parse)."""
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +77,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     tess.add_argument(
         "--periodic",
         nargs="?",
-        const="file",
+        const=BOX_FROM_FILE,
+        type=box_side,
         metavar="L",
         help="periodic box of side L (without L: the box size stated in the file)",
     )
@@ -168,34 +176,68 @@ def cosmology_name(name: str) -> str:
     return name
 
 
+def box_side(text: str) -> float:
+    """Parse ``--periodic L``: a positive, finite box side."""
+    try:
+        side = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a box side such as 500, got {text!r}") from None
+    if not (np.isfinite(side) and side > 0):
+        raise argparse.ArgumentTypeError(f"the box side must be positive and finite, got {text!r}")
+    return side
+
+
 def periodic_size(args: argparse.Namespace, points: PointSet) -> float | None:
     """The periodic box side asked for, resolving ``--periodic`` without a value."""
     if args.periodic is None:
         return None
-    if args.periodic == "file":
+    if args.periodic is BOX_FROM_FILE:
         size = points.metadata.get("box_size")
         if size is None:
             raise DelvolError("--periodic needs a box size: the file does not state one", args.file)
         return float(size)
-    try:
-        return float(args.periodic)
-    except ValueError:
-        raise DelvolError(f"--periodic expects a number, got {args.periodic!r}") from None
+    return args.periodic
 
 
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
     """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
     with log.stage("read"):
         points = load_points(args.file, load_options(args))
+    periodic = periodic_size(args, points)
+    needed = tessellation_memory(len(points), periodic is not None)
+    room = available_memory()
+    if needed > room:
+        padding = ", doubled by the periodic padding" if periodic is not None else ""
+        print(
+            f"delvol: warning: tessellating {len(points):,} points may need {format_bytes(needed)} "
+            f"(about {QHULL_BYTES_PER_POINT / 1000:.1f} kB per point{padding}), "
+            f"more than the {format_bytes(room)} available",
+            file=sys.stderr,
+        )
     try:
         tess = cached_tessellate(
             points.positions,
             points.masses,
             use_cache=not args.no_cache,
             log=log,
-            periodic=periodic_size(args, points),
+            periodic=periodic,
             padding=args.padding,
         )
     except DegenerateInputError as exc:
         raise DelvolError(str(exc), args.file) from exc
     return points, tess
+
+
+def check_output(path: str | os.PathLike) -> None:
+    """Check an output name before any work, and say when its folder will be created.
+
+    ``-o`` into a missing folder creates it (as ``mkdir -p`` would) and says so on stderr,
+    so that a typo in a folder name does not go unnoticed.
+
+    Raises
+    ------
+    DelvolError
+        The output is a folder, a device, a FIFO or a socket, or lies under a file.
+    """
+    if check_destination(path):
+        print(f"delvol: note: creating folder {os.path.dirname(os.path.abspath(path))}", file=sys.stderr)

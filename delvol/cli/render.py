@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from delvol.cli.common import check_output
 from delvol.cli.render_options import (
     add_frame_arguments,
     add_scene_arguments,
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() != ".png":
         raise DelvolError("the output must be a .png file", args.output)
+    check_output(args.output)
     log = StageLog()
     points, tess = load_scene(args, log)
     width, height = args.size

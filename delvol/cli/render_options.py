@@ -18,11 +18,15 @@ from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
+from delvol.memory import require_memory
 from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS, DIVERGING
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+
+FRAME_BYTES_PER_PIXEL = 16
+"""Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -227,6 +231,8 @@ def read_camera_state(path: str) -> dict:
     """A camera state JSON file, with one-line errors."""
     try:
         state = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(state, dict):
+            raise TypeError(f"expected a JSON object, got a {type(state).__name__}")
         Camera().set_state(state)
     except OSError as exc:
         raise DelvolError(exc.strerror or str(exc), path) from exc
@@ -243,6 +249,16 @@ def add_field(renderer: Renderer, args: argparse.Namespace, cache: FieldCache) -
             renderer.set_field(cache.vertex_values(spec), cache.label(spec))
         except ValueError as exc:
             raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
+
+
+def check_frame_memory(size: tuple[int, int], supersample: int) -> None:
+    """Refuse a frame whose float image (the size times ``supersample`` squared) cannot fit in memory.
+
+    Frames larger than the GL limits are rendered in tiles, so memory is the only bound.
+    """
+    width, height = size
+    pixels = float(width) * height * supersample**2
+    require_memory(pixels * FRAME_BYTES_PER_PIXEL, f"a {width}x{height} frame at --supersample {supersample}")
 
 
 def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
@@ -280,6 +296,8 @@ def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tesse
     """
     check_sprite_input(args)
     width, height = args.size
+    if hasattr(args, "supersample"):
+        check_frame_memory(args.size, args.supersample)
     _settings(args, np.zeros(3), np.ones(3))
     _camera(args, np.zeros(3), np.ones(3), width / height)
     return load_and_tessellate(args, log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, check_output, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry.fields import point_field
 from delvol.geometry.store import save_tessellation
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.output)
     log = StageLog()
     points, tess = load_and_tessellate(args, log)
     extra = {}

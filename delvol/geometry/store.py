@@ -76,6 +76,7 @@ def load_tessellation(path: str | os.PathLike) -> Tessellation:
         if isinstance(exc, DelvolError):
             raise
         raise DelvolError(f"cannot read tessellation ({exc})", path) from exc
+    check_arrays(arrays, path)
     periodic = np.isfinite(box_size)
     return Tessellation(
         **arrays,
@@ -83,6 +84,45 @@ def load_tessellation(path: str | os.PathLike) -> Tessellation:
         box_lower=box_lower if periodic else None,
         info=info,
     )
+
+
+def check_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None:
+    """Check a loaded tessellation cheaply: shapes, index ranges, finite values.
+
+    One pass of min/max over each array, far cheaper than the rebuild it guards; a damaged
+    or forged file would otherwise crash the renderer (an index out of range) or draw
+    nonsense (NaN densities).
+
+    Raises
+    ------
+    DelvolError
+        Naming ``path`` and the first problem found.
+    """
+    n, t = len(arrays["points"]), len(arrays["tetrahedra"])
+    shapes = {
+        "points": (n, 3),
+        "masses": (n,),
+        "cell_volume": (n,),
+        "density": (n,),
+        "hull": (n,),
+        "origin": (n,),
+        "tetrahedra": (t, 4),
+        "neighbors": (t, 4),
+        "tet_volume": (t,),
+        "faces": (len(arrays["faces"]), 3),
+    }
+    for key, shape in shapes.items():
+        if arrays[key].shape != shape:
+            raise DelvolError(f"damaged tessellation: {key} has shape {arrays[key].shape}, expected {shape}", path)
+    ranges = {"tetrahedra": (0, n), "faces": (0, n), "origin": (0, n), "neighbors": (-1, t)}
+    for key, (lo, hi) in ranges.items():
+        values = arrays[key]
+        if values.size and (values.min() < lo or values.max() >= hi):
+            raise DelvolError(f"damaged tessellation: {key} holds indices outside [{lo}, {hi})", path)
+    for key in ("points", "masses", "tet_volume", "cell_volume", "density"):
+        bad = arrays[key].size - np.count_nonzero(np.isfinite(arrays[key]))
+        if bad:
+            raise DelvolError(f"damaged tessellation: {bad:,} {key} values are not finite", path)
 
 
 def cache_dir() -> Path:
@@ -135,8 +175,9 @@ def cached_tessellate(
                 tess = load_tessellation(path)
                 tess.info["cache"] = str(path)
                 return tess
-            except DelvolError:
-                path.unlink(missing_ok=True)  # a stale or damaged entry is rebuilt
+            except DelvolError as exc:
+                log.note(f"discarded a damaged cache entry and rebuilding it ({exc.problem})")
+                path.unlink(missing_ok=True)
     tess = tessellate(points, masses, log=log, **options)
     with log.stage("cache write"):
         try:

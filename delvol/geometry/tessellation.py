@@ -164,6 +164,10 @@ class Tessellation:
         return out
 
 
+MAX_COORDINATE = 1e150
+"""Largest coordinate magnitude tessellated: Qhull squares coordinates, and 1e154 squared overflows."""
+
+
 def qhull_frame(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """Map points into the centred, sheared frame that Qhull triangulates."""
     return (points - centre) @ SHEAR.T
@@ -201,6 +205,12 @@ def _validate(points: np.ndarray, masses: np.ndarray | None) -> tuple[np.ndarray
     if bad.any():
         raise DegenerateInputError(
             f"{int(bad.sum())} of {len(pts)} points have NaN or inf coordinates (first at row {int(np.argmax(bad))})"
+        )
+    largest = float(np.abs(pts).max(initial=0.0))
+    if largest > MAX_COORDINATE:
+        raise DegenerateInputError(
+            f"coordinates reach {largest:.3g}; beyond ±{MAX_COORDINATE:g} the squared distances Qhull forms "
+            "overflow float64, so rescale them"
         )
     if masses is None:
         return pts, np.ones(len(pts))

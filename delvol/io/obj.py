@@ -114,7 +114,16 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
     for number, tokens in _statements(_read_text(p)):
         builder.add(number, tokens)
     mesh = builder.finish()
-    return replace(mesh, vertices=mesh.vertices * float(scale) + shift)
+    vertices = mesh.vertices * float(scale) + shift
+    # OpenGL draws in float32: a larger coordinate would become infinite there.
+    beyond = np.flatnonzero(np.abs(vertices).max(axis=1, initial=0.0) > np.finfo(np.float32).max)
+    if beyond.size:
+        raise DelvolError(
+            f"vertex {beyond[0] + 1} lies beyond ±3.4e38 (after --obj-scale and --obj-offset), "
+            "which OpenGL cannot draw",
+            p,
+        )
+    return replace(mesh, vertices=vertices)
 
 
 def _check_transform(scale: float, offset: Sequence[float]) -> np.ndarray:
