@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from delvol import __version__
 
-SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly", "store")
+SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly", "project", "iso", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:

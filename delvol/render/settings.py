@@ -106,7 +106,8 @@ class RenderSettings:
     cut_width: float = 1.0
 
     def __post_init__(self) -> None:
-        for name, allowed in (("mode", MODES), ("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
+        choices = (("mode", MODES), ("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES))
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if not (np.isfinite(self.gamma) and self.gamma > 0):

@@ -198,7 +198,9 @@ class TetraVisual:
             prog["u_first"] = first
             vao.render(moderngl.TRIANGLES, vertices=12 * count, first=12 * first)
 
-    def draw_opacity(self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0) -> None:
+    def draw_opacity(
+        self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0
+    ) -> None:
         """Composite the tetrahedra in the fraction ``[start, stop)`` back to front, exactly sorted.
 
         A fraction below 1 is a random subset, with emission and extinction scaled up by
