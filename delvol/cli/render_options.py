@@ -49,9 +49,9 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     look.add_argument(
         "--opacity",
         type=float,
-        default=1.0,
+        default=10.0,
         help="opacity mode: optical depth per mean interparticle spacing at the top of the opacity window "
-        "(default 1; 0 gives the integral)",
+        "(default 10; 0 gives the integral)",
     )
     look.add_argument(
         "--opacity-window",
@@ -59,7 +59,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         nargs=2,
         metavar=("LO", "HI"),
         help="opacity mode: log10 densities where the extinction starts and peaks "
-        "(default: the 50th and 99.9th percentiles of the point densities)",
+        "(default: the 75th and 99.9th percentiles of the point densities)",
     )
     look.add_argument(
         "--iso",

@@ -10,7 +10,7 @@ STRETCHES = ("log", "asinh", "linear")
 WEIGHTINGS = ("sum", "length", "area")
 CUT_MODES = ("off", "half", "slab")
 MODES = ("faces", "integral", "opacity")
-OPACITY_PERCENTILES = (50.0, 99.9)
+OPACITY_PERCENTILES = (75.0, 99.9)
 """Percentiles of the vertex densities that set the default opacity window."""
 
 
@@ -81,7 +81,7 @@ class RenderSettings:
     """
 
     mode: str = "faces"
-    opacity: float = 1.0
+    opacity: float = 10.0
     opacity_window: tuple[float, float] | None = None
     iso_levels: tuple[float, ...] = ()
     iso_shown: int = -1
