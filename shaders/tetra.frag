@@ -33,6 +33,7 @@ uniform float u_emission;      // 1 / the fraction of tetrahedra drawn
 uniform float u_log_lo;        // log(rho) at the bottom and the top of the opacity window
 uniform float u_log_hi;
 const int SUBSTEPS = 4;
+const float SHADING = 0.8;
 #endif
 
 // Shrink [s_in, s_out] to where g0 + s * gd <= 0.
@@ -88,6 +89,13 @@ void main() {
     f_accum = vec4(value, 0.0, 0.0, 0.0);
 #else
     // Midpoint sub-steps from the back: within each, constant density, exact attenuation.
+    // Opaque material is lit by a headlight along the density gradient (constant in the
+    // tetrahedron): the emission a sub-step's own opacity alpha covers is dimmed by
+    // SHADING * alpha * (1 - |cos|), so halos read as solid, and transparent material
+    // (alpha -> 0, and all of it at zero opacity) keeps its exact emission.
+    vec3 gradient = a * rho;
+    float glen = length(gradient);
+    float lambert = glen > 0.0 ? abs(dot(gradient / glen, normalize(d))) : 1.0;
     float h = len / float(SUBSTEPS);
     float emitted = 0.0, alpha = 0.0;
     for (int i = SUBSTEPS - 1; i >= 0; --i) {
@@ -98,6 +106,7 @@ void main() {
         float kept = exp(-tau);
         // The emission of a uniform layer seen through itself: r * h * (1 - e^-tau) / tau.
         float e = r * h * u_emission * (tau > 1e-6 ? (1.0 - kept) / tau : 1.0 - 0.5 * tau);
+        e *= 1.0 - SHADING * (1.0 - kept) * (1.0 - lambert);
         emitted = e + kept * emitted;
         alpha = 1.0 - kept * (1.0 - alpha);
     }
