@@ -211,7 +211,7 @@ class Renderer:
             ctx.disable(moderngl.CULL_FACE)
         # An opacity subset is scaled up in the shader: its image is already whole.
         self.drawn = 1.0 if mode == "opacity" else self.drawn + stop - start
-        self._check(f"accumulating ({mode})")
+        self._check("accumulating faces" if mode == "faces" else f"accumulating tetrahedra ({mode})")
 
     def update_auto_window(self) -> tuple[float, float]:
         """Set the automatic density window from percentiles of the accumulated image."""

@@ -28,6 +28,7 @@ from delvol.render.context import load_program
 from delvol.render.settings import RenderSettings, density_window
 from delvol.render.visuals.cut import NO_CLIP, set_cut_uniforms
 from delvol.render.visuals.ray import eye_or_direction, set_ray_uniforms
+from delvol.render.visuals.volume import fraction_ranges
 
 # Faces opposite vertices 0..3 of a positively oriented tetrahedron, wound outward.
 _OUTWARD = np.array([[1, 2, 3], [0, 3, 2], [0, 1, 3], [0, 2, 1]])
@@ -168,13 +169,7 @@ class TetraVisual:
 
     def ranges(self, start: float, stop: float, include_hull: bool) -> list[tuple[int, int]]:
         """(first, count) tetrahedron ranges covering the fraction ``[start, stop)`` of each group."""
-        groups = [(0, self.n_inner)] + ([(self.n_inner, self.n_hull)] if include_hull else [])
-        out = []
-        for base, n in groups:
-            a, b = round(start * n), round(stop * n)
-            if b > a:
-                out.append((base + a, b - a))
-        return out
+        return fraction_ranges(start, stop, self.n_inner, self.n_hull if include_hull else 0)
 
     def _set_view(self, prog: moderngl.Program, view_proj: np.ndarray, settings: RenderSettings) -> None:
         """Uniforms of the view: matrix, eye or direction, near plane, box and cut plane."""
