@@ -193,3 +193,31 @@ def test_opacity_front_and_back_views_differ_where_the_integral_mirrors(ctx):
     np.testing.assert_allclose(front, flip(back), rtol=1e-3, atol=1e-4 * front.max())
     o_front, o_back = images["opacity", "+z"], flip(images["opacity", "-z"])
     assert np.abs(o_front - o_back).max() > 0.2 * o_front.max()
+
+
+def test_complementary_half_space_cuts_add_up_to_the_whole_integral(ctx, clustered):
+    size = (24, 20)
+    cam = Camera()
+    cam.fit(*clustered.bounds, size[0] / size[1])
+    view_proj = cam.view_projection(size[0] / size[1])
+    normal = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    whole = accumulate(ctx, clustered, view_proj, size, mode="integral")[..., 0]
+    parts = [
+        accumulate(ctx, clustered, view_proj, size, mode="integral", cut_mode="half", cut_normal=n, cut_offset=w)
+        for n, w in ((normal, 0.35), (-normal, -0.35))  # through the cluster
+    ]
+    assert parts[0].max() > 0.2 * whole.max() and parts[1].max() > 0.2 * whole.max()
+    np.testing.assert_allclose(parts[0][..., 0] + parts[1][..., 0], whole, rtol=1e-4, atol=1e-5 * whole.max())
+
+
+def test_tiles_read_the_eye_from_their_matrix(ctx, clustered):
+    from delvol.render.offscreen import render_image
+
+    renderer = Renderer(ctx, RenderSettings(mode="integral", window=(0.0, 3.0)))
+    renderer.set_tessellation(clustered)
+    cam = Camera()
+    cam.fit(*clustered.bounds, 100 / 70)
+    whole = render_image(renderer, cam, (100, 70)).astype(int)
+    tiled = render_image(renderer, cam, (100, 70), max_tile=32).astype(int)
+    renderer.release()
+    assert np.abs(whole - tiled).max() <= 2
