@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     u, v, _ = map_axes(args.axis)
     pixel = ((extent[1] - extent[0]) / args.size[0], (extent[3] - extent[2]) / args.size[1])
     mass = float(image.sum() * pixel[0] * pixel[1])
-    units = str(points.metadata.get("units", "")) or "length"
+    units = str(points.metadata.get("units", "") or "")
     if suffix == ".npy":
         with atomic_path(args.output, suffix=".npy") as tmp:
             np.save(tmp, image)
@@ -95,11 +95,14 @@ def _write_fits(args, image, extent, pixel, axes, units, has_masses, mass, box_s
     header = fits.Header()
     for n, (axis, lo, step) in enumerate(zip(axes, extent[::2], pixel, strict=True), start=1):
         header[f"CTYPE{n}"] = (names[axis], f"{names[axis].lower()} coordinate")
-        header[f"CUNIT{n}"] = (units, "length unit of the input coordinates")
+        if units:  # CUNIT must be a unit: left out when the input does not state one
+            header[f"CUNIT{n}"] = (units, "length unit of the input coordinates")
         header[f"CRPIX{n}"] = (1.0, "reference pixel (the first)")
         header[f"CRVAL{n}"] = (lo + 0.5 * step, "coordinate of the first pixel's centre")
         header[f"CDELT{n}"] = (step, "pixel scale in length units")
-    header["BUNIT"] = (f"mass/({units})^2", "surface density: integral of rho along the axis")
+    length = units or "length"
+    header["LUNIT"] = (length, "length unit of the coordinates and the pixel scale")
+    header["BUNIT"] = (f"mass/({length})^2", "surface density: integral of rho along the axis")
     header["LOSAXIS"] = (args.axis, "line-of-sight axis (projected along)")
     for key, value in zip(("XMIN", "XMAX", "YMIN", "YMAX"), extent, strict=True):
         header[key] = (value, "map extent, pixel edges, in length units")
