@@ -72,7 +72,7 @@ def result_arrays(result: Any) -> list[np.ndarray]:
     locator = getattr(result, "_locator", None)
     if locator is None:
         return own_arrays(result)
-    return [*own_arrays(result), *own_arrays(locator.tri), locator.density]
+    return [*own_arrays(result), *own_arrays(locator.tri), locator.origin]
 
 
 def measure(mode: str, points: np.ndarray) -> dict[str, Any]:

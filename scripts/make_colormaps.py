@@ -1,6 +1,6 @@
 """Generate assets/colormaps.npz: the renderer's colour tables, sampled from matplotlib.
 
-Each name in :data:`delvol.render.colormaps.COLORMAPS` is matplotlib's colormap of that
+Each name in :data:`delvol.render.colormaps.COLORMAPS` and ``DIVERGING`` is matplotlib's colormap of that
 name sampled at 256 evenly spaced points, stored as a ``(256, 3)`` float32 RGB array (alpha
 dropped) under its name. These colormaps all have 256 entries, so the samples are exactly
 matplotlib's own lookup tables.
@@ -25,7 +25,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from delvol.render.colormaps import COLORMAPS, SIZE
+from delvol.render.colormaps import COLORMAPS, DIVERGING, SIZE
 
 OUT = Path(__file__).resolve().parent.parent / "assets" / "colormaps.npz"
 
@@ -46,8 +46,9 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def main() -> None:
-    write_npz(OUT, {name: sample(name) for name in COLORMAPS})
-    print(f"wrote {OUT}: {', '.join(COLORMAPS)} ({SIZE} entries each)")
+    names = COLORMAPS + DIVERGING
+    write_npz(OUT, {name: sample(name) for name in names})
+    print(f"wrote {OUT}: {', '.join(names)} ({SIZE} entries each)")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@
 // test costs another 25%, so the plain sum leaves both out.
 in float v_density;
 in vec3 v_world;
+#ifdef FIELD
+in float v_field;
+#endif
 
 out vec4 f_accum;
 
@@ -30,5 +33,13 @@ void main() {
     // Sliver faces seen edge-on can interpolate to NaN or inf on some rasterisers, and a
     // single such fragment would poison the whole additive sum.
     if (isnan(value) || isinf(value)) discard;
+#ifdef FIELD
+    // b sums density times the field, so that b / r is the density-weighted mean of the
+    // field along the ray (--color-by), as additive and order-independent as r itself.
+    float weighted_field = value * v_field;
+    if (isnan(weighted_field) || isinf(weighted_field)) discard;
+    f_accum = vec4(value, 1.0, weighted_field, 0.0);
+#else
     f_accum = vec4(value, 1.0, 0.0, 0.0);  // g counts the faces along the ray
+#endif
 }

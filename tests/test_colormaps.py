@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from delvol.render.colormaps import COLORMAPS, SIZE, colormap
+from delvol.render.colormaps import COLORMAPS, DIVERGING, SIZE, colormap
 from delvol.resources import asset
 
 
@@ -18,8 +18,8 @@ def cie_lightness(rgb: np.ndarray) -> np.ndarray:
 
 def test_asset_holds_exactly_the_named_tables():
     with asset("colormaps.npz").open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-        assert npz.files == list(COLORMAPS)
-    for name in COLORMAPS:
+        assert npz.files == list(COLORMAPS + DIVERGING)
+    for name in COLORMAPS + DIVERGING:
         table = colormap(name)
         assert table.shape == (SIZE, 3) and table.dtype == np.float32
         assert table.min() >= 0 and table.max() <= 1
@@ -27,7 +27,7 @@ def test_asset_holds_exactly_the_named_tables():
 
 def test_tables_match_matplotlib():
     matplotlib = pytest.importorskip("matplotlib")
-    for name in COLORMAPS:
+    for name in COLORMAPS + DIVERGING:
         expected = matplotlib.colormaps[name](np.linspace(0, 1, SIZE))[:, :3]
         # Every entry, the endpoints included: float32 storage keeps them within 1e-6.
         np.testing.assert_allclose(colormap(name), expected, atol=1e-6, rtol=0, err_msg=name)

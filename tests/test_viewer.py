@@ -145,13 +145,13 @@ def test_keyframes_save_and_play(viewer):
 
 def test_mode_keys_cycle_the_volume_and_opacity_refines_to_the_exact_composite(viewer):
     v = viewer
-    v.key("v", True)
+    v.key("z", True)
     assert v.settings.mode == "integral"
     v.frame(v.target.fbo, 0.0)
     while v.progress.done < 1.0:
         v.frame(v.target.fbo, 0.0)
     assert image(v).std() > 0.01
-    v.key("v", True)
+    v.key("z", True)
     assert v.settings.mode == "opacity"
     v.key("w", True)
     v.frame(v.target.fbo, 0.05)  # moving: a sorted subset, scaled up
@@ -167,7 +167,7 @@ def test_mode_keys_cycle_the_volume_and_opacity_refines_to_the_exact_composite(v
     v.key("b", True, shift=True)
     assert v.settings.opacity == pytest.approx(kappa / 2)
     assert v.progress.dirty
-    v.key("v", True)
+    v.key("z", True)
     assert v.settings.mode == "faces"
 
 
@@ -179,3 +179,58 @@ def test_iso_key_cycles_the_levels(viewer):
     for expected in (0, 1, -1, 0):
         v.key("n", True)
         assert v.settings.iso_shown == expected
+
+
+def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
+    from delvol.geometry.fields import FieldCache, FieldSpec
+
+    pts = np.random.default_rng(2).random((600, 3)) * 10
+    tess = tessellate(pts)
+    vel = pts @ np.diag([1.0, -2.0, 0.5])  # divergence -0.5 everywhere
+    fields = FieldCache(tess, {"vel": vel, "t": pts[:, 2]}, {"units": "Mpc/h", "field_units": {"vel": "km/s"}})
+    renderer = Renderer(ctx, RenderSettings(legend=True))
+    renderer.set_tessellation(tess)
+    camera = Camera()
+    camera.fit(np.zeros(3), np.full(3, 10.0), aspect=SIZE[0] / SIZE[1])
+    lines = []
+    v = Viewer(renderer, camera, 600, tmp_path, echo=lines.append, fields=fields)
+    target = FloatTarget(ctx, SIZE)
+    try:
+        assert v.field_choices[0] is None and FieldSpec("vel", derived="divergence") in v.field_choices
+        assert FieldSpec("t") in v.field_choices and len(v.field_choices) == 1 + 6 + 1
+        v.frame(target.fbo, 0.0)
+        assert renderer.field_window is None
+        v.key("v", True)  # vel:x
+        assert lines[-1] == "colour: vel:x (km/s)"
+        v.progress.rate = 1e9
+        v.frame(target.fbo, 0.0)
+        lo, hi = renderer.field_window
+        assert 0 < lo < 2 and 8 < hi < 10  # x from 0 to 10, percentiles 2 and 98 of the pixels
+        centre, half = (lo + hi) / 2, (hi - lo) / 2
+        v.key("f", True)
+        assert renderer.field_window == pytest.approx((centre - 1.25 * half, centre + 1.25 * half))
+        v.key("j", True, shift=True)
+        step = 0.25 * half
+        assert renderer.field_window == pytest.approx((centre - 1.25 * half + step, centre + 1.25 * half + step))
+        for _ in range(3):
+            v.key("v", True)
+        assert lines[-1] == "colour: vel:divergence (km/s per Mpc/h)"
+        assert v.settings.field_window is None  # each field starts from its own window
+        v.frame(target.fbo, 0.0)
+        mean = renderer.accum.read(3)
+        covered = mean[..., 0] > 0
+        np.testing.assert_allclose(mean[..., 2][covered] / mean[..., 0][covered], -0.5, rtol=1e-4)
+        for _ in range(4):
+            v.key("v", True, shift=True)
+        assert lines[-1] == "colour: density" and renderer.field_label is None
+        v.key("u", True)
+        assert lines[-1] == "log10 colour: on" and renderer.settings.field_log
+        v.key("v", True)  # vel:x = x, positive: log stays on
+        assert renderer.settings.field_log
+        v.key("v", True)  # vel:y = -2 y, negative: log goes off
+        assert lines[-1].startswith("log10 colour off") and not renderer.settings.field_log
+        v.key("7", True)
+        assert lines[-1] == "legend: off"
+    finally:
+        target.release()
+        renderer.release()

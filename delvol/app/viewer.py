@@ -27,6 +27,7 @@ import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.geometry.fields import FieldCache, FieldSpec
 from delvol.render.camera import Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.controller import CameraController
@@ -78,6 +79,11 @@ class Viewer:
         makes from it with the same ``--duration``.
     picker : GalaxyPicker, optional
         Reads the row and picture of a clicked galaxy sprite (a galaxy store's viewer).
+    fields : FieldCache, optional
+        The per-point fields that V cycles through as the hue, with the density alone
+        among the choices.
+    field : FieldSpec, optional
+        The field the renderer shows at the start (``--color-by``).
     """
 
     def __init__(
@@ -91,6 +97,8 @@ class Viewer:
         path_out: str | Path = "delvol-path.json",
         duration: float = 20.0,
         picker: GalaxyPicker | None = None,
+        fields: FieldCache | None = None,
+        field: FieldSpec | None = None,
     ) -> None:
         self.renderer = renderer
         self.settings = renderer.settings
@@ -111,6 +119,9 @@ class Viewer:
         self.playing: tuple[CameraPath, float] | None = None  # the path and how far along it (0 to 1)
         self.picker = picker
         self._dragged: float | None = None  # how far the mouse has moved since its press; None when up
+        self.fields = fields
+        self.field_choices: list[FieldSpec | None] = [None] + (fields.choices(field) if fields else [])
+        self.field_index = self.field_choices.index(field)
 
     # -- input -----------------------------------------------------------------------
 
@@ -182,7 +193,7 @@ class Viewer:
         vp = self.view_projection
         progress = self.progress
         mode = self.settings.mode
-        n_items = max(self.renderer.volume.n_faces if mode == "faces" else self.renderer.tetra.n_tets, 1)
+        n_items = max(self.renderer.n_items, 1)
         budget = MOVING_BUDGET if progress.dirty else REFINE_BUDGET
         step = min(1.0, budget * progress.rate / n_items)
         moving = progress.dirty
@@ -212,6 +223,7 @@ class Viewer:
                 self._window_done = stop
         self.renderer.update_sprites(self.camera, self.size)
         self.renderer.composite(fbo, vp)
+        self.renderer.draw_legend(fbo)
 
     @property
     def title(self) -> str:
@@ -231,6 +243,7 @@ class Viewer:
         target = FloatTarget(self.renderer.ctx, self.size)
         try:
             self.renderer.render(target.fbo, self.view_projection)
+            self.renderer.draw_legend(target.fbo)
             pixels = to_uint8(target.read(3))
         finally:
             target.release()
@@ -338,6 +351,70 @@ class Viewer:
         self.settings.window = None
         lo, hi = self.renderer.update_auto_window()
         self.echo(f"density window (auto): 10^{lo:.2f} .. 10^{hi:.2f}")
+
+    def _cycle_field(self, step: int) -> None:
+        if len(self.field_choices) < 2:
+            self.echo("no fields to colour by: open the file with --color-by FIELD")
+            return
+        self.field_index = (self.field_index + step) % len(self.field_choices)
+        spec = self.field_choices[self.field_index]
+        try:
+            values = None if spec is None else self.fields.vertex_values(spec)
+        except ValueError as exc:
+            self.echo(f"cannot colour by {spec}: {exc}")
+            return
+        self.renderer.set_field(values, "" if spec is None else self.fields.label(spec))
+        self.settings.field_window = None  # each field gets its own window
+        self.invalidate()
+        self.echo(f"colour: {'density' if spec is None else self.renderer.field_label}")
+        if values is not None and self.settings.field_log and (values <= 0).any():
+            self.settings.field_log = False
+            self.echo("log10 colour off: this field has values <= 0 (U turns it on)")
+
+    def _cmd_cycle_field(self) -> None:
+        self._cycle_field(1)
+
+    def _cmd_cycle_field_back(self) -> None:
+        self._cycle_field(-1)
+
+    def _set_field_window(self, scale: float, shift: float) -> None:
+        window = self.renderer.field_window
+        if window is None:
+            self.echo("no field shown: press V to colour by one")
+            return
+        centre, half = (window[0] + window[1]) / 2, (window[1] - window[0]) / 2 * scale
+        centre += shift * (window[1] - window[0])
+        self.settings.field_window = (centre - half, centre + half)
+        lo, hi = self.settings.field_window
+        self.echo(f"field window: {lo:.4g} .. {hi:.4g}")
+
+    def _cmd_field_window_wider(self) -> None:
+        self._set_field_window(1.25, 0.0)
+
+    def _cmd_field_window_narrower(self) -> None:
+        self._set_field_window(0.8, 0.0)
+
+    def _cmd_field_window_down(self) -> None:
+        self._set_field_window(1.0, -0.1)
+
+    def _cmd_field_window_up(self) -> None:
+        self._set_field_window(1.0, 0.1)
+
+    def _cmd_auto_field_window(self) -> None:
+        self.settings.field_window = None
+        self.renderer.update_auto_window()
+        window = self.renderer.field_window
+        if window is not None:
+            self.echo(f"field window (auto): {window[0]:.4g} .. {window[1]:.4g}")
+
+    def _cmd_toggle_field_log(self) -> None:
+        self._toggle("field_log", "log10 colour", False)
+        self.settings.field_window = None  # a linear window means nothing in log10, and back
+        if self.renderer.field_label is not None:
+            self.renderer.update_auto_window()
+
+    def _cmd_toggle_legend(self) -> None:
+        self._toggle("legend", "legend", False)
 
     def _toggle(self, attribute: str, label: str, accumulates: bool) -> None:
         value = not getattr(self.settings, attribute)

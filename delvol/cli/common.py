@@ -8,9 +8,11 @@ import numpy as np
 
 from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
+from delvol.geometry.fields import FieldSpec
 from delvol.geometry.store import cached_tessellate
 from delvol.io import LoadOptions, PointSet, load_points
 from delvol.io.columns import ROLES
+from delvol.io.fields import MEAN_MOLECULAR_WEIGHT
 from delvol.io.readers import FORMATS
 from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
 from delvol.progress import StageLog
@@ -47,6 +49,14 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "--units", choices=UNITS, default=UNITS[0], help=f"length unit for sky catalogues (default {UNITS[0]})"
     )
+    load.add_argument(
+        "--mu",
+        type=float,
+        default=MEAN_MOLECULAR_WEIGHT,
+        metavar="MU",
+        help="mean molecular weight turning gas internal energy into temperature "
+        f"(default {MEAN_MOLECULAR_WEIGHT:.3f}, fully ionised primordial gas; 1.22 for neutral gas)",
+    )
     load.add_argument("--max-points", type=int, metavar="N", help="keep a seeded random subsample of N points")
     load.add_argument("--seed", type=int, default=0, help="seed of the subsample (default 0)")
     load.add_argument(
@@ -75,6 +85,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
     """The :class:`LoadOptions` described by the parsed arguments."""
+    if not args.mu > 0:
+        raise DelvolError(f"--mu must be a positive mean molecular weight, got {args.mu:g}")
     box = None
     if args.box is not None:
         box = (np.array(args.box[:3]), np.array(args.box[3:]))
@@ -87,7 +99,38 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         ptypes=args.ptypes,
         cosmology=args.cosmology,
         units=args.units,
+        fields=tuple(dict.fromkeys(spec.name for spec in field_specs(args))),
+        mean_molecular_weight=args.mu,
     )
+
+
+def field_spec(text: str) -> FieldSpec:
+    """Parse a field option: ``NAME``, ``NAME:x`` or ``NAME:DERIVED`` (see :class:`FieldSpec`)."""
+    try:
+        return FieldSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_field_arguments(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--field NAME``, repeatable: per-point fields for ``purpose`` (the help's first words)."""
+    parser.add_argument(
+        "--field",
+        type=field_spec,
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"{purpose} (repeatable): vel, u, temperature or any column; NAME:x for a component, "
+        "NAME:divergence (vorticity-magnitude, shear-magnitude) per point",
+    )
+
+
+def field_specs(args: argparse.Namespace) -> list[FieldSpec]:
+    """The fields a command asks for: its ``--field`` options and its ``--color-by``."""
+    specs = list(getattr(args, "field", None) or [])
+    if getattr(args, "color_by", None) is not None:
+        specs.append(args.color_by)
+    return specs
 
 
 def column_roles(text: str) -> dict[str, str]:

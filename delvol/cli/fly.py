@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     with offscreen_renderer(args, points, tess, log) as renderer:
 
         def frames():
-            # The density window is set from the first frame and kept, so brightness does
-            # not flicker as the view changes.
+            # The density (and field) windows are set from the first frame and kept, so
+            # brightness and hue do not flicker as the view changes.
             for state in path.states(n_frames):
                 camera.set_state(state)
                 yield render_image(renderer, camera, (width, height), args.supersample)

@@ -1,4 +1,4 @@
-"""``delvol grid FILE --shape 128 -o field.npy``: the DTFE field on a regular grid."""
+"""``delvol grid FILE --shape 128 -o field.npy``: the DTFE density, or any field, on a regular grid."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
 from delvol.errors import DelvolError
+from delvol.geometry import Tessellation
+from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
 from delvol.geometry.interpolate import density_grid
 from delvol.progress import StageLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("grid", help="sample the DTFE density on a regular grid (NaN outside the hull)")
+    p = sub.add_parser("grid", help="sample the DTFE density or a field on a regular grid (NaN outside the hull)")
     add_input_arguments(p)
     p.add_argument(
         "--shape",
@@ -32,6 +34,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar=("X0", "Y0", "Z0", "X1", "Y1", "Z1"),
         help="grid corners (default: the periodic box, or the data bounds)",
     )
+    p.add_argument(
+        "--field",
+        type=field_spec,
+        metavar="NAME",
+        help="sample this per-point field instead of the density: vel, u, temperature or any column "
+        "(NAME:x picks a component, NAME:divergence a derived quantity)",
+    )
+    p.add_argument(
+        "--derived",
+        choices=[d.replace("_", "-") for d in DERIVED],
+        help="a quantity from the field's gradient (vector fields such as vel); vectors and tensors "
+        "put their components last",
+    )
+    p.add_argument(
+        "--weighting",
+        choices=WEIGHTINGS,
+        default="volume",
+        help="volume: the linear DTFE interpolation (default); mass: that of rho*f over that of rho",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output .npy file")
     p.set_defaults(func=run)
 
@@ -42,18 +63,49 @@ def run(args: argparse.Namespace) -> int:
     shape = tuple(args.shape * 3 if len(args.shape) == 1 else args.shape)
     if args.extent is not None and not np.all(np.array(args.extent[:3]) < np.array(args.extent[3:])):
         raise DelvolError("--extent needs X0 < X1, Y0 < Y1 and Z0 < Z1")
+    spec = args.field
+    if args.derived is not None:
+        if spec is None or spec.derived is not None:
+            raise DelvolError("--derived needs --field NAME (a plain field name, such as vel)")
+        spec = FieldSpec(spec.name, derived=args.derived.replace("-", "_"), component=spec.component)
+    if spec is not None and spec.derived is not None and args.weighting != "volume":
+        raise DelvolError("derived quantities are gradients of the volume-weighted field: drop --weighting mass")
+    if spec is None and args.weighting != "volume":
+        raise DelvolError("--weighting applies to --field; the density has no weighting")
+    args.field = [spec] if spec is not None else []
     log = StageLog()
-    _, tess = load_and_tessellate(args, log)
+    points, tess = load_and_tessellate(args, log)
     lower, upper = tess.bounds
     if args.extent is not None:
         lower, upper = np.array(args.extent[:3]), np.array(args.extent[3:])
     with log.stage("interpolate"):
-        field = density_grid(tess, shape, lower, upper)
+        if spec is None:
+            field = density_grid(tess, shape, lower, upper)
+        else:
+            field = grid_of(spec, points.fields[spec.name], tess, shape, lower, upper, args.weighting)
     with atomic_path(args.output, suffix=".npy") as tmp:
         np.save(tmp, field)
+    inside = np.isfinite(field.reshape(*shape, -1)).all(axis=-1)
+    what = "density" if spec is None else str(spec)
     print(
-        f"wrote {args.output}: shape {shape}, extent {lower.tolist()} to {upper.tolist()}, "
-        f"{np.isnan(field).mean():.1%} outside the hull",
+        f"wrote {args.output}: {what}, shape {field.shape}, extent {lower.tolist()} to {upper.tolist()}, "
+        f"{1 - inside.mean():.1%} outside the hull",
         file=sys.stderr,
     )
     return 0
+
+
+def grid_of(
+    spec: FieldSpec,
+    values: np.ndarray,
+    tess: Tessellation,
+    shape: tuple[int, int, int],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    weighting: str,
+) -> np.ndarray:
+    """A field spec on the grid, with a one-line error for a field that cannot give it."""
+    try:
+        return field_grid(tess, spec.component_of(values), shape, lower, upper, weighting, spec.derived)
+    except ValueError as exc:
+        raise DelvolError(f"{spec}: {exc}") from exc

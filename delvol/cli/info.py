@@ -6,8 +6,10 @@ import argparse
 
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
+from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
+from delvol.geometry.fields import FieldSpec, point_field, units_of
 from delvol.io import PointSet
 from delvol.progress import StageLog
 
@@ -17,14 +19,37 @@ PERCENTILES = (0, 1, 5, 25, 50, 75, 95, 99, 100)
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="tessellate a file and report counts, bounds, densities and timings")
     add_input_arguments(p)
+    add_field_arguments(p, "report percentiles of a per-point field")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     log = StageLog()
     points, tess = load_and_tessellate(args, log)
-    print(report(points, tess, log.timings))
+    lines = [report(points, tess, log.timings)]
+    for spec in args.field:
+        try:
+            lines.append(field_report(spec, point_field(tess, points.fields, spec), units_of(spec, points.metadata)))
+        except ValueError as exc:
+            raise DelvolError(f"{spec}: {exc}", args.file) from exc
+    print("\n".join(lines))
     return 0
+
+
+def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
+    """Percentiles of a per-point field: of each component, and of the length of vectors."""
+    flat = values.reshape(len(values), -1)
+    rows = {"": flat[:, 0]} if flat.shape[1] == 1 else {f" [{k}]": flat[:, k] for k in range(flat.shape[1])}
+    if flat.shape[1] == 3:
+        rows = {f" {axis}": flat[:, k] for k, axis in enumerate("xyz")}
+        rows[" length"] = np.linalg.norm(flat, axis=1)
+    lines = [f"field         {spec}  ({units}, shape {values.shape})"]
+    width = max(len(str(spec) + suffix) for suffix in rows) + 2
+    for suffix, column in rows.items():
+        pct = np.nanpercentile(column, PERCENTILES)
+        values_text = "  ".join(f"p{q}={v:.4g}" for q, v in zip(PERCENTILES, pct, strict=True))
+        lines.append(f"  {str(spec) + suffix:<{width}}{values_text}")
+    return "\n".join(lines)
 
 
 def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> str:

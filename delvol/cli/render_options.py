@@ -11,16 +11,17 @@ from pathlib import Path
 import moderngl
 import numpy as np
 
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
 from delvol.cli.iso import levels
 from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
+from delvol.geometry.fields import FieldCache
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
 from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
-from delvol.render.colormaps import COLORMAPS
+from delvol.render.colormaps import COLORMAPS, DIVERGING
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, MODES, STRETCHES, WEIGHTINGS, RenderSettings
 
@@ -113,6 +114,38 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     cut.add_argument("--cut-normal", type=float, nargs=3, default=(0.0, 0.0, 1.0), metavar=("X", "Y", "Z"))
     cut.add_argument("--cut-offset", type=float, help="plane position along the normal (default: data centre)")
     cut.add_argument("--cut-width", type=float, help="slab thickness (default: a tenth of the data size)")
+    color = parser.add_argument_group("colour by a field")
+    color.add_argument(
+        "--color-by",
+        type=field_spec,
+        metavar="FIELD",
+        help="hue from the density-weighted mean of a per-point field along each ray, brightness from "
+        "the density: vel:x, vel:divergence, vel:vorticity-magnitude, temperature, any column",
+    )
+    color.add_argument(
+        "--color-map",
+        choices=DIVERGING,
+        default=DIVERGING[0],
+        help=f"diverging colormap of the field (default {DIVERGING[0]})",
+    )
+    color.add_argument(
+        "--color-window",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="field values at the ends of the colormap (log10 with --color-log; default: from percentiles, "
+        "symmetric about 0 when they straddle it)",
+    )
+    color.add_argument(
+        "--color-percentiles",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        default=(2.0, 98.0),
+        help="percentiles of the pixels' mean field that set the automatic field window (default 2 98)",
+    )
+    color.add_argument("--color-log", action="store_true", help="colour by log10 of the field (temperatures)")
+    color.add_argument("--legend", action="store_true", help="draw the field's colour bar in the image")
     obj = parser.add_argument_group("overlays")
     obj.add_argument("--obj", action="append", default=[], metavar="FILE", help="draw a Wavefront .obj (repeatable)")
     obj.add_argument("--obj-scale", type=float, default=1.0, help="multiply overlay coordinates (unit change)")
@@ -185,6 +218,11 @@ def _settings(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray) ->
             cut_normal=normal,
             cut_offset=offset,
             cut_width=width,
+            field_colormap=args.color_map,
+            field_window=tuple(args.color_window) if args.color_window else None,
+            field_percentiles=tuple(args.color_percentiles),
+            field_log=args.color_log,
+            legend=args.legend,
         )
     except ValueError as exc:
         raise DelvolError(str(exc)) from exc
@@ -231,6 +269,16 @@ def read_camera_state(path: str) -> dict:
     return state
 
 
+def add_field(renderer: Renderer, args: argparse.Namespace, cache: FieldCache) -> None:
+    """Colour by ``--color-by``, with one-line errors for a field that cannot give it."""
+    spec = args.color_by
+    if spec is not None:
+        try:
+            renderer.set_field(cache.vertex_values(spec), cache.label(spec))
+        except ValueError as exc:
+            raise DelvolError(f"--color-by {spec}: {exc}", args.file) from exc
+
+
 def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
     """Load every ``--obj`` file onto the renderer."""
     for path in args.obj:
@@ -272,16 +320,23 @@ def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tesse
 
 
 def build_renderer(
-    ctx: moderngl.Context, args: argparse.Namespace, points: PointSet, tess: Tessellation, synchronous: bool
+    ctx: moderngl.Context,
+    args: argparse.Namespace,
+    points: PointSet,
+    tess: Tessellation,
+    synchronous: bool,
+    fields: FieldCache | None = None,
 ) -> Renderer:
-    """A renderer with the tessellation, the overlays and the sprites the arguments ask for.
+    """A renderer with the tessellation, the field, the overlays and the sprites the arguments ask for.
 
     ``synchronous`` sprites wait for every thumbnail (offscreen frames must not depend on
-    timing); otherwise they load in the background.
+    timing); otherwise they load in the background. ``fields`` keeps the per-vertex field
+    values for a caller that switches fields later (the viewer).
     """
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
         renderer.set_tessellation(tess)
+        add_field(renderer, args, fields or FieldCache(tess, points.fields, points.metadata))
         add_overlays(renderer, args)
         add_sprites(renderer, args, points, synchronous=synchronous)
     except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from delvol.cli.common import add_field_arguments
 from delvol.cli.render_options import add_scene_arguments, build_renderer, camera_from_args, load_scene, parse_size
 from delvol.progress import StageLog
 
@@ -12,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("view", help="fly through a Delaunay volume in a window (press H for keys)")
     add_scene_arguments(p)
     p.add_argument("--size", type=parse_size, default=(1280, 720), metavar="WxH", help="window size (default 1280x720)")
+    add_field_arguments(p, "also load a per-point field for V to cycle through")
     p.add_argument("--screenshot-dir", default=".", metavar="DIR", help="where P / F12 save PNGs (default .)")
     p.add_argument("--no-vsync", action="store_true", help="do not wait for the display refresh")
     p.add_argument("--path", metavar="PATH.json", help="load camera keyframes (play with L)")
@@ -35,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from delvol.app.viewer import Viewer
     from delvol.app.window import open_window, require_display
     from delvol.app.window import run as run_window
+    from delvol.geometry.fields import FieldCache
     from delvol.io.store import GalaxyStore
     from delvol.render.paths import load_path
 
@@ -50,9 +53,11 @@ def run(args: argparse.Namespace) -> int:
         fitted.mode = camera.mode
         camera.set_state(fitted.get_state())
 
+    fields = FieldCache(tess, points.fields, points.metadata)
+
     def make_viewer(ctx) -> Viewer:
         with log.stage("upload"):
-            renderer = build_renderer(ctx, args, points, tess, synchronous=False)
+            renderer = build_renderer(ctx, args, points, tess, synchronous=False, fields=fields)
         camera = camera_from_args(args, tess, width / height)
         viewer = Viewer(
             renderer,
@@ -64,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
             path_out=args.path_out,
             duration=args.duration,
             picker=GalaxyPicker(store, points.metadata["units"]) if store is not None else None,
+            fields=fields,
+            field=args.color_by,
         )
         if args.path:
             # Keys a keyframe leaves out come from the fitted camera, as in `delvol fly`.

@@ -1,12 +1,83 @@
-"""Evaluate the piecewise-linear DTFE density field anywhere in space."""
+"""Evaluate piecewise-linear DTFE fields (the density, or any field of the points) anywhere."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 
 from delvol.geometry.tessellation import Tessellation, qhull_frame
 
 _BLOCK = 1 << 20  # query points per block: bounds the (block, 4, 3) transform gather
+
+
+def locate(tess: Tessellation, query: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray, np.ndarray]]:
+    """Find the tetrahedron around each query position, block by block.
+
+    With periodic boundaries the positions are first wrapped into the box.
+
+    Parameters
+    ----------
+    tess : Tessellation
+    query : ndarray, shape (M, 3)
+
+    Yields
+    ------
+    rows : slice
+        The block of query rows.
+    inside : ndarray, shape (block,), bool
+        Rows inside the convex hull (always true in a periodic box).
+    simplex : ndarray, shape (n_inside,), int
+        The locator's simplex holding each inside row (see :attr:`Tessellation.locator`).
+    weights : ndarray, shape (n_inside, 4)
+        Barycentric coordinates of each inside row in its simplex.
+    """
+    q = np.asarray(query, dtype=np.float64).reshape(-1, 3)
+    if tess.box_size is not None:
+        q = tess.box_lower + np.mod(q - tess.box_lower, tess.box_size)
+    tri, _, centre = tess.locator
+    for start in range(0, len(q), _BLOCK):
+        x = qhull_frame(q[start : start + _BLOCK], centre)
+        simplex = tri.find_simplex(x)
+        inside = simplex >= 0
+        s = simplex[inside]
+        affine = tri.transform[s]
+        b = np.einsum("nij,nj->ni", affine[:, :3, :], x[inside] - affine[:, 3, :])
+        yield slice(start, start + len(x)), inside, s, np.column_stack([b, 1.0 - b.sum(axis=1)])
+
+
+def interpolate(
+    tess: Tessellation, values: np.ndarray, query: np.ndarray, density: np.ndarray | None = None
+) -> np.ndarray:
+    """The piecewise-linear field with ``values`` at the input points, at any positions.
+
+    Parameters
+    ----------
+    tess : Tessellation
+    values : ndarray, shape (n_primary, ...)
+        One value (scalar, vector or tensor) per input point.
+    query : array_like, shape (..., 3)
+    density : ndarray, shape (n_primary,), optional
+        Blend ``density * values`` and divide by the blended density: the mass-weighted
+        interpolation (see :func:`delvol.geometry.fields.field_at`).
+
+    Returns
+    -------
+    ndarray, shape ``query.shape[:-1] + values.shape[1:]``
+        NaN outside the convex hull.
+    """
+    q = np.asarray(query, dtype=np.float64)
+    tail = values.shape[1:]
+    out = np.full((int(np.prod(q.shape[:-1])), *tail), np.nan)
+    origin = tess.locator.origin
+    simplices = tess.locator.tri.simplices
+    for rows, inside, s, weights in locate(tess, q):
+        vertices = origin[simplices[s]]
+        if density is not None:
+            weights = weights * density[vertices]
+            weights /= weights.sum(axis=1, keepdims=True)
+        out[rows][inside] = np.einsum("ni,ni...->n...", weights, values[vertices])
+    return out.reshape(*q.shape[:-1], *tail)
 
 
 def density_at(tess: Tessellation, query: np.ndarray) -> np.ndarray:
@@ -25,24 +96,7 @@ def density_at(tess: Tessellation, query: np.ndarray) -> np.ndarray:
     -------
     ndarray, shape (...)
     """
-    q = np.asarray(query, dtype=np.float64)
-    shape = q.shape[:-1]
-    q = q.reshape(-1, 3)
-    if tess.box_size is not None:
-        q = tess.box_lower + np.mod(q - tess.box_lower, tess.box_size)
-    tri, vertex_density, centre = tess.locator
-    out = np.full(len(q), np.nan)
-    for start in range(0, len(q), _BLOCK):
-        x = qhull_frame(q[start : start + _BLOCK], centre)
-        simplex = tri.find_simplex(x)
-        inside = simplex >= 0
-        s = simplex[inside]
-        affine = tri.transform[s]
-        b = np.einsum("nij,nj->ni", affine[:, :3, :], x[inside] - affine[:, 3, :])
-        weights = np.column_stack([b, 1.0 - b.sum(axis=1)])
-        block = out[start : start + len(x)]
-        block[inside] = np.einsum("ni,ni->n", weights, vertex_density[tri.simplices[s]])
-    return out.reshape(shape)
+    return interpolate(tess, tess.density[: tess.n_primary], query)
 
 
 def grid_centres(lower: np.ndarray, upper: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

@@ -39,13 +39,15 @@ _DTYPES = {
 }
 
 
-def save_tessellation(tess: Tessellation, path: str | os.PathLike) -> None:
+def save_tessellation(tess: Tessellation, path: str | os.PathLike, extra: dict[str, np.ndarray] | None = None) -> None:
     """Write ``tess`` to an uncompressed .npz, atomically.
 
     Uncompressed because loading must be much faster than rebuilding: the cache exists to
-    skip a Qhull run that takes a minute per million points.
+    skip a Qhull run that takes a minute per million points. ``extra`` arrays (per-vertex
+    fields, for ``delvol tessellate --field``) are written beside the tessellation's own.
     """
-    arrays = {key: np.asarray(value, dtype=_DTYPES[key]) for key, value in tess.arrays().items()}
+    arrays = {**(extra or {})}
+    arrays.update({key: np.asarray(value, dtype=_DTYPES[key]) for key, value in tess.arrays().items()})
     arrays["box_size"] = np.array(np.nan if tess.box_size is None else tess.box_size)
     arrays["box_lower"] = np.full(3, np.nan) if tess.box_lower is None else np.asarray(tess.box_lower)
     arrays["info"] = np.array(json.dumps(tess.info))

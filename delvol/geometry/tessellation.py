@@ -47,7 +47,7 @@ one input swings that much with a mere shift of the coordinates (the 1e6 cluster
 # density. Volumes are always measured on the unsheared points. For points in general
 # position the shear changes nothing, except for configurations within 1e-6 (relative) of
 # co-sphericity, where either triangulation is equally Delaunay.
-_SHEAR = np.eye(3) + 1e-6 * np.array(
+SHEAR = np.eye(3) + 1e-6 * np.array(
     [[0.0, 0.3183098862, 0.1414213562], [0.2718281828, 0.0, 0.1732050808], [0.1154700538, 0.2236067977, 0.0]]
 )
 
@@ -56,10 +56,11 @@ ARRAY_KEYS = ("points", "masses", "tetrahedra", "neighbors", "faces", "tet_volum
 
 
 class Locator(NamedTuple):
-    """A triangulation for point location: Qhull's result, vertex densities, frame centre."""
+    """A triangulation for point location: Qhull's result, the input point each of its
+    vertices stands for (periodic images map to their originals), and the frame centre."""
 
     tri: Delaunay
-    density: np.ndarray
+    origin: np.ndarray
     centre: np.ndarray
 
 
@@ -113,7 +114,7 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    # tessellate() keeps its Qhull result here, for density_at(). benchmarks/bench_tessellate.py
+    # tessellate() keeps its Qhull result here, for density_at() and field_at(). benchmarks/bench_tessellate.py
     # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
     # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
     # per point sets; dropping it would make the first interpolation rerun Qhull, ~95% of a
@@ -140,7 +141,7 @@ class Tessellation:
 
     @property
     def locator(self) -> Locator:
-        """A Delaunay triangulation for point location, and the density at its vertices.
+        """A Delaunay triangulation for point location, and the input point of each vertex.
 
         Built on first use, unless :func:`tessellate` kept its own. A periodic box is
         padded again so that the triangulation covers the whole box.
@@ -148,12 +149,12 @@ class Tessellation:
         if self._locator is None:
             options = self.info.get("qhull_options", QHULL_OPTIONS)
             if self.box_size is None:
-                self._locator = Locator(_delaunay(self.points, options), self.density, self.points.mean(axis=0))
+                self._locator = Locator(
+                    _delaunay(self.points, options), np.arange(len(self.points)), self.points.mean(axis=0)
+                )
             else:
                 images = pad_periodic(self.points[: self.n_primary], self.box_size, MIN_PADDING)
-                self._locator = Locator(
-                    _delaunay(images.points, options), self.density[images.origin], images.points.mean(axis=0)
-                )
+                self._locator = Locator(_delaunay(images.points, options), images.origin, images.points.mean(axis=0))
         return self._locator
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -165,7 +166,7 @@ class Tessellation:
 
 def qhull_frame(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """Map points into the centred, sheared frame that Qhull triangulates."""
-    return (points - centre) @ _SHEAR.T
+    return (points - centre) @ SHEAR.T
 
 
 def _delaunay(points: np.ndarray, options: str) -> Delaunay:
@@ -310,7 +311,7 @@ def tessellate(
         box_size=None if images is None else float(periodic),
         box_lower=None if images is None else images.lower,
         info=info,
-        _locator=Locator(tri, rho if images is None else rho[images.origin], work.mean(axis=0)),
+        _locator=Locator(tri, np.arange(n) if images is None else images.origin, work.mean(axis=0)),
     )
 
 

@@ -7,12 +7,14 @@ come through here, so a role is matched to a name the same way for every format.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.fields import canonical, field_from_columns, find_field, temperature
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
@@ -73,7 +75,22 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
         positions = np.column_stack([_numeric(columns, names[role], path) for role in CARTESIAN])
     masses = _numeric(columns, names["mass"], path) if "mass" in names else None
     ids = np.asarray(columns[names["id"]]) if "id" in names else None
-    return PointSet(positions, masses, ids, metadata)
+    return PointSet(positions, masses, ids, metadata, table_fields(columns, options, path))
+
+
+def table_fields(columns: Mapping[str, Any], options: LoadOptions, path: Path) -> dict[str, np.ndarray]:
+    """The fields ``options.fields`` names, from a table's columns or a container's arrays.
+
+    ``temperature``, when no column holds it, comes from a gas internal energy column
+    ``u`` (see :func:`delvol.io.fields.temperature`).
+    """
+    out = {}
+    for name in options.fields:
+        if canonical(name) == "temperature" and find_field(columns, name) is None:
+            out[name] = temperature(field_from_columns(columns, "u", path), options.mean_molecular_weight)
+        else:
+            out[name] = field_from_columns(columns, name, path)
+    return out
 
 
 def assign_roles(available: list[str], overrides: Mapping[str, str], path: Path) -> dict[str, str]:
@@ -135,6 +152,8 @@ def points_from_array(array: Any, path: Path, options: LoadOptions) -> PointSet:
         raise DelvolError(f"expected an N×3 array or one with x, y, z fields, got shape {array.shape}", path)
     if array.dtype.kind not in "biuf":
         raise DelvolError(f"expected numbers, got an array of {array.dtype}", path)
+    if options.fields:
+        raise DelvolError(f"no field {options.fields[0]!r}: the file holds bare N×3 positions", path)
     return PointSet(array)
 
 
@@ -164,7 +183,10 @@ def points_from_container(
         raise DelvolError(f"no array {key!r}; {_listing(_shapes(arrays))}", path)
     if key is None:
         key = find_column(arrays, *POSITION_NAMES) or _only_points_array(arrays, path)
-    points = points_from_array(arrays[key], path, options)
+    array = arrays[key]
+    # Fields live beside a bare positions array, or inside a structured one.
+    beside = np.dtype(getattr(array, "dtype", object)).names is None
+    points = points_from_array(array, path, replace(options, fields=()) if beside else options)
     mass_key = find_column(arrays, *DEFAULT_NAMES["mass"])
     id_key = find_column(arrays, *DEFAULT_NAMES["id"])
     return PointSet(
@@ -172,6 +194,7 @@ def points_from_container(
         np.asarray(arrays[mass_key]) if points.masses is None and mass_key else points.masses,
         np.asarray(arrays[id_key]) if points.ids is None and id_key else points.ids,
         points.metadata,
+        table_fields(arrays, options, path) if beside else points.fields,
     )
 
 

@@ -1,8 +1,8 @@
 """Gadget-2 binary snapshots (SnapFormat 1: Fortran records, either byte order).
 
 The layout is a 256-byte header record, then one record each for positions, velocities,
-ids and the masses of the types whose header mass is zero; block sizes tell 4- from
-8-byte numbers. Lengths are in the simulation's code units, usually kpc/h.
+ids and the masses of the types whose header mass is zero, then the gas blocks, internal
+energy first; block sizes tell 4- from 8-byte numbers. Lengths are in the simulation's code units, usually kpc/h.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import BinaryIO
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.fields import canonical, snapshot_units, temperature, velocity_factor
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
-from delvol.io.snapshot import CODE_UNITS, cubic_box, merge_types, select_types
+from delvol.io.snapshot import CODE_UNITS, cubic_box, gas_only, merge_types, select_types
 
 HEADER_BYTES = 256
 #: The leading fields of the 256-byte header; the rest is padding or unused flags.
@@ -59,16 +60,29 @@ def is_gadget(head: bytes, path: Path) -> bool:
     return bool((npart >= 0).all()) and n > 0 and sizes_fit
 
 
+#: The fields a SnapFormat 1 file holds for delvol, by canonical name (see delvol.io.fields).
+GADGET_FIELDS = ("vel", "u", "temperature")
+
+
 def read_gadget(path: Path, options: LoadOptions) -> PointSet:
     """Positions, ids and masses of the particle types in ``options.ptypes`` (default all).
 
-    ``metadata`` gets ``box_size``, ``redshift``, ``units`` and ``counts_by_type``.
+    ``options.fields`` may ask for ``vel`` (peculiar velocities in km/s: the velocity
+    block times sqrt(a), the Gadget convention described in :mod:`delvol.io.fields`),
+    and, for the gas alone (``--type 0``), ``u`` (internal energy per unit mass, (km/s)^2)
+    and ``temperature`` (K, for ``options.mean_molecular_weight``). ``metadata`` gets
+    ``box_size``, ``redshift``, ``units``, ``counts_by_type`` and ``field_units``.
 
     Raises
     ------
     DelvolError
-        Not a SnapFormat 1 file, a truncated or corrupt record, or a missing type.
+        Not a SnapFormat 1 file, a truncated or corrupt record, a missing type, or a field
+        the file does not hold.
     """
+    names = {name: canonical(name) for name in options.fields}
+    unknown = [name for name, key in names.items() if key not in GADGET_FIELDS]
+    if unknown:
+        raise DelvolError(f"no field {unknown[0]!r}: Gadget-2 snapshots give {', '.join(GADGET_FIELDS)}", path)
     with open(path, "rb") as fh:
         endian = _byte_order(fh.read(4))
         if endian is None:
@@ -76,17 +90,30 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
         fh.seek(0)
         header = _header(_record(fh, endian, path, "header"), endian)
         npart = header["npart"].astype(np.int64)
+        n = int(npart.sum())
         types = select_types(dict(enumerate(npart.tolist())), options.ptypes, path)
-        positions = _block(_record(fh, endian, path, "positions"), endian, "f", 3 * int(npart.sum()), path)
-        positions = positions.reshape(-1, 3)
-        _record(fh, endian, path, "velocities", skip=True)
+        gas_only([name for name, key in names.items() if key != "vel"], types, path)
+        positions = _block(_record(fh, endian, path, "positions"), endian, "f", 3 * n, path).reshape(-1, 3)
+        wants_vel = "vel" in names.values()
+        velocities = _record(fh, endian, path, "velocities", skip=not wants_vel)
         id_bytes = _record(fh, endian, path, "ids", optional=True)
-        ids = None if id_bytes is None else _block(id_bytes, endian, "u", int(npart.sum()), path)
+        ids = None if id_bytes is None else _block(id_bytes, endian, "u", n, path)
         # Only types with particles and no header mass have entries in the mass block.
         in_block = (header["massarr"] == 0) & (npart > 0)
         block_masses = None
         if in_block.any():
             block_masses = _block(_record(fh, endian, path, "masses"), endian, "f", int(npart[in_block].sum()), path)
+        energy = None
+        if set(names.values()) & {"u", "temperature"}:
+            energy = _block(_record(fh, endian, path, "gas internal energy"), endian, "f", int(npart[0]), path)
+    per_point = {}
+    if wants_vel:
+        factor = velocity_factor(float(header["time"]), float(header["redshift"]))
+        per_point["vel"] = _block(velocities, endian, "f", 3 * n, path).reshape(-1, 3) * factor
+    if energy is not None:
+        # The gas comes first, so padding the gas block to n rows keeps the row slices below.
+        per_point["u"] = np.concatenate([energy, np.full(n - len(energy), np.nan)])
+        per_point["temperature"] = temperature(per_point["u"], options.mean_molecular_weight)
     starts = np.concatenate([[0], np.cumsum(npart)])
     block_starts = np.concatenate([[0], np.cumsum(np.where(in_block, npart, 0))])
     parts = {}
@@ -97,8 +124,14 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
             if in_block[t]
             else np.full(npart[t], header["massarr"][t])
         )
-        parts[t] = (positions[rows], masses, None if ids is None else ids[rows])
-    metadata = {"box_size": cubic_box(header["BoxSize"]), "redshift": float(header["redshift"]), "units": CODE_UNITS}
+        fields = {name: per_point[key][rows] for name, key in names.items()}
+        parts[t] = (positions[rows], masses, None if ids is None else ids[rows], fields)
+    metadata = {
+        "box_size": cubic_box(header["BoxSize"]),
+        "redshift": float(header["redshift"]),
+        "units": CODE_UNITS,
+        "field_units": {name: snapshot_units(name, options.mean_molecular_weight) for name in names},
+    }
     return merge_types(parts, metadata)
 
 

@@ -9,10 +9,19 @@ from typing import Any
 import numpy as np
 
 from delvol.errors import DelvolError
-from delvol.io.columns import points_from_array, points_from_container
+from delvol.io.columns import POSITION_NAMES, points_from_array, points_from_container
+from delvol.io.fields import (
+    canonical,
+    field_from_columns,
+    find_field,
+    snapshot_units,
+    temperature,
+    velocity_factor,
+)
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
-from delvol.io.snapshot import CODE_UNITS, cubic_box, length_units, merge_types, select_types
+from delvol.io.snapshot import CODE_UNITS, cubic_box, gas_only, length_units, merge_types, select_types
+from delvol.io.tables import find_column
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
@@ -27,6 +36,12 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
     the one named ``pos``, ``positions``, ``points`` or ``Coordinates``, or the only N×3
     one. File attributes ``BoxSize``, ``Redshift`` and ``ParticleMassHMsun`` (one mass
     for every particle) are used where present.
+
+    Fields (``options.fields``) are datasets of that name or alias beside the positions
+    (``vel`` finds ``vel`` or ``Velocities``), or in each ``PartTypeN`` group. Gadget-4
+    velocities are scaled by sqrt(a) to peculiar km/s (SWIFT's are peculiar already),
+    and ``temperature`` without a dataset comes from the gas ``InternalEnergy``; see
+    :mod:`delvol.io.fields`.
 
     Raises
     ------
@@ -53,6 +68,12 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
         # A shapeless (h5py.Empty) dataset holds nothing to read.
         arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset) and item.shape is not None}
         points = points_from_container(arrays, path, options)
+        units = {name: _stated_units(f, arrays, name) for name in points.fields}
+        points.metadata["field_units"] = {name: unit for name, unit in units.items() if unit is not None}
+        position_key = find_column(arrays, *POSITION_NAMES)
+        length = _stated_units(f, arrays, position_key) if position_key else None
+        if length is not None:
+            points.metadata["units"] = length
         attrs = f.attrs
         if points.masses is None and "ParticleMassHMsun" in attrs:
             points.masses = np.full(len(points), float(attrs["ParticleMassHMsun"]))
@@ -60,11 +81,19 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
 
 
 def _snapshot(f: Any, groups: dict[int, Any], path: Path, options: LoadOptions) -> PointSet:
-    """The selected particle types of a Gadget-4 or SWIFT snapshot."""
+    """The selected particle types of a Gadget-4 or SWIFT snapshot, with their fields."""
     header = f["Header"].attrs if "Header" in f else {}
     mass_table = np.atleast_1d(header.get("MassTable", []))
+    swift = "Units" in f
+    types = select_types({t: len(g["Coordinates"]) for t, g in groups.items()}, options.ptypes, path)
+    # Temperature comes from the internal energy when no dataset holds it, as for Gadget-2.
+    derived = [n for n in options.fields if canonical(n) == "temperature" and find_field(groups[types[0]], n) is None]
+    gas_only([n for n in options.fields if canonical(n) == "u"] + derived, types, path)
+    factor = 1.0
+    if not swift and "Time" in header and "Redshift" in header:
+        factor = velocity_factor(float(np.ravel(header["Time"])[0]), float(np.ravel(header["Redshift"])[0]))
     parts = {}
-    for t in select_types({t: len(g["Coordinates"]) for t, g in groups.items()}, options.ptypes, path):
+    for t in types:
         group = groups[t]
         n = len(group["Coordinates"])
         if "Masses" in group:
@@ -74,8 +103,19 @@ def _snapshot(f: Any, groups: dict[int, Any], path: Path, options: LoadOptions) 
         else:
             masses = None
         ids = group["ParticleIDs"][()] if "ParticleIDs" in group else None
-        parts[t] = (group["Coordinates"][()], masses, ids)
-    points = merge_types(parts, {"units": _snapshot_units(f)})
+        fields = {}
+        for name in options.fields:
+            if name in derived:
+                fields[name] = temperature(field_from_columns(group, "u", path), options.mean_molecular_weight)
+            else:
+                fields[name] = field_from_columns(group, name, path)
+                if canonical(name) == "vel":
+                    fields[name] *= factor
+        parts[t] = (group["Coordinates"][()], masses, ids, fields)
+    # A temperature dataset's units are its own; a derived one's are snapshot_units'.
+    field_units = {n: snapshot_units(n, options.mean_molecular_weight) for n in options.fields}
+    field_units.update({n: "as stored" for n in options.fields if canonical(n) == "temperature" and n not in derived})
+    points = merge_types(parts, {"units": _snapshot_units(f), "field_units": field_units})
     return _with_header(points, header)
 
 
@@ -87,6 +127,23 @@ def _with_header(points: PointSet, attrs: Any) -> PointSet:
     if "Redshift" in attrs:
         points.metadata["redshift"] = float(np.ravel(attrs["Redshift"])[0])
     return points
+
+
+def _stated_units(f: Any, arrays: dict[str, Any], name: str | None) -> str | None:
+    """Units from a dataset's ``units`` attribute or the file's ``units_NAME`` (None: unstated).
+
+    Only the text before a comma or parenthesis is kept: the AbacusSummit files say
+    ``km/s (as returned by abacusutils read_asdf)`` and ``comoving Mpc/h, box centred on
+    origin: [-BoxSize/2, +BoxSize/2)``, which labels and legends shorten to the unit.
+    """
+    found = None if name is None else find_field(arrays, name)
+    dataset = arrays[found] if isinstance(found, str) else None
+    for attrs, key in ((getattr(dataset, "attrs", {}), "units"), (f.attrs, f"units_{found}")):
+        if key in attrs:
+            value = attrs[key]
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            return re.split(r"\s*[,(]", text, maxsplit=1)[0].strip() or text
+    return None
 
 
 def _snapshot_units(f: Any) -> str:

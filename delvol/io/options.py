@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from delvol.io.fields import MEAN_MOLECULAR_WEIGHT
+
 
 @dataclass
 class LoadOptions:
@@ -37,6 +39,12 @@ class LoadOptions:
     dataset : str, optional
         The HDF5 dataset or ``.npz`` key holding the points; :func:`~delvol.io.load_points`
         also takes it from a ``FILE:DATASET`` path.
+    fields : tuple of str
+        Per-point fields to read by name into :attr:`PointSet.fields` (see
+        :mod:`delvol.io.fields`): ``vel``, ``u``, ``temperature`` or any column or dataset.
+    mean_molecular_weight : float
+        Turns gas internal energy into ``temperature`` (default: fully ionised primordial
+        gas, :data:`delvol.io.fields.MEAN_MOLECULAR_WEIGHT`).
     """
 
     format: str | None = None
@@ -48,3 +56,5 @@ class LoadOptions:
     cosmology: str | None = None
     units: str = "Mpc/h"
     dataset: str | None = None
+    fields: tuple[str, ...] = ()
+    mean_molecular_weight: float = MEAN_MOLECULAR_WEIGHT

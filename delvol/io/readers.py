@@ -151,6 +151,11 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     require_finite(points.positions, "coordinates", p)
     if points.masses is not None:
         require_finite(points.masses, "masses", p)
+    for field, values in points.fields.items():
+        require_finite(values, f"values of field {field!r}", p)
+    units = points.metadata.setdefault("field_units", {})
+    for field in points.fields:
+        units.setdefault(field, "as stored")
     points.metadata.update(source=os.fspath(path), format=name, n_total=len(points))
     return _cut(points, options, p)
 

@@ -16,8 +16,8 @@ from delvol.io.pointset import PointSet
 CODE_UNITS = "code units (usually kpc/h)"
 KPC_CM = 3.0856775814913673e21
 
-#: One particle type's positions, masses (or None) and ids (or None).
-TypeArrays = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+#: One particle type's positions, masses (or None), ids (or None) and fields by name.
+TypeArrays = tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, np.ndarray]]
 
 
 def select_types(counts: Mapping[int, int], wanted: list[int] | None, path: Path) -> list[int]:
@@ -42,7 +42,8 @@ def merge_types(parts: Mapping[int, TypeArrays], metadata: dict[str, Any]) -> Po
 
     Masses (ids) are kept only when every type has them: unit masses for some types and
     real ones for others would weight the density wrongly. ``metadata['counts_by_type']``
-    records how many points each type gave, before any cut.
+    records how many points each type gave, before any cut. Every type must carry the
+    same fields (the readers refuse gas-only fields for other types).
     """
     types = sorted(parts)
 
@@ -51,7 +52,22 @@ def merge_types(parts: Mapping[int, TypeArrays], metadata: dict[str, Any]) -> Po
         return None if any(a is None for a in arrays) else np.concatenate(arrays)
 
     metadata = {**metadata, "counts_by_type": {t: len(parts[t][0]) for t in types}}
-    return PointSet(joined(0), joined(1), joined(2), metadata)
+    fields = {name: np.concatenate([parts[t][3][name] for t in types]) for name in parts[types[0]][3]}
+    return PointSet(joined(0), joined(1), joined(2), metadata, fields)
+
+
+def gas_only(fields: list[str], types: list[int], path: Path) -> None:
+    """Refuse gas fields (internal energy, temperature) when other particle types are read.
+
+    Raises
+    ------
+    DelvolError
+        Naming the field and the ``--type 0`` that selects the gas.
+    """
+    if fields and types != [0]:
+        raise DelvolError(
+            f"field {fields[0]!r} exists for gas particles only (type 0); read them alone with --type 0", path
+        )
 
 
 def cubic_box(value: Any) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from delvol.errors import DelvolError
+from delvol.io.fields import field_from_columns
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
@@ -383,6 +384,7 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
         cosmology = options.cosmology or store.cosmology
         positions = store.positions(cosmology, options.units)
         ids = store.objids()
+        fields = {name: field_from_columns(_Columns(store), name, path) for name in options.fields}
     return PointSet(
         positions,
         ids=ids,
@@ -393,4 +395,22 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
             "cosmology": cosmology,
             "n_total": len(ids),
         },
+        fields=fields,
     )
+
+
+class _Columns(Mapping):
+    """A store's catalogue columns as a mapping that reads a column only when asked."""
+
+    def __init__(self, store: GalaxyStore) -> None:
+        self.store = store
+        self.names = list(store.columns())
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.store.column(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

@@ -17,6 +17,11 @@ from delvol.resources import asset
 #: so brighter always means denser, in print and to colour-blind eyes alike.
 COLORMAPS = ("magma", "inferno", "viridis", "cividis", "cubehelix", "gray")
 
+#: Diverging colormaps for the hue of ``--color-by`` (a second quantity over the density),
+#: the default first: two hues meeting at a light neutral, so that the sign of a field such
+#: as the velocity divergence (infall or expansion) reads at a glance.
+DIVERGING = ("coolwarm", "RdBu_r", "PuOr_r", "BrBG", "Spectral_r")
+
 #: Entries per table: one texel each in a 1-D lookup texture.
 SIZE = 256
 
@@ -27,15 +32,15 @@ def colormap(name: str) -> np.ndarray:
     Parameters
     ----------
     name : str
-        One of :data:`COLORMAPS`.
+        One of :data:`COLORMAPS` or :data:`DIVERGING`.
 
     Raises
     ------
     ValueError
         ``name`` is not a known colormap; the message lists the choices.
     """
-    if name not in COLORMAPS:
-        raise ValueError(f"unknown colormap {name!r}; choose from {', '.join(COLORMAPS)}")
+    if name not in COLORMAPS + DIVERGING:
+        raise ValueError(f"unknown colormap {name!r}; choose from {', '.join(COLORMAPS + DIVERGING)}")
     return _tables()[name]
 
 
@@ -43,7 +48,7 @@ def colormap(name: str) -> np.ndarray:
 def _tables() -> dict[str, np.ndarray]:
     """Every table in the asset, made read-only because the same arrays are handed to every caller."""
     with asset("colormaps.npz").open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-        tables = {name: npz[name] for name in COLORMAPS}
+        tables = {name: npz[name] for name in COLORMAPS + DIVERGING}
     for table in tables.values():
         table.setflags(write=False)
     return tables

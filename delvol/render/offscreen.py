@@ -8,6 +8,7 @@ import numpy as np
 
 from delvol.atomic import atomic_path
 from delvol.render.camera import Camera
+from delvol.render.legend import legend_scale, paste_legend
 from delvol.render.passes import FloatTarget
 from delvol.render.renderer import Renderer
 
@@ -44,6 +45,9 @@ def render_image(
     max_tile : int
         Largest tile side; bigger images are rendered tile by tile with the same
         density window, so any size up to memory fits under the GL limits.
+
+    With ``renderer.settings.legend`` and a field, the field's colour bar goes into the
+    bottom-left corner, scaled with the image (:func:`~delvol.render.legend.legend_scale`).
     """
     width, height = size[0] * supersample, size[1] * supersample
     limit = min(max_tile, renderer.ctx.info["GL_MAX_TEXTURE_SIZE"], *renderer.ctx.info["GL_MAX_VIEWPORT_DIMS"])
@@ -63,7 +67,9 @@ def render_image(
                 target.release()
     if supersample > 1:
         out = out.reshape(size[1], supersample, size[0], supersample, 3).mean(axis=(1, 3))
-    return to_uint8(out)
+    image = to_uint8(out)
+    legend = renderer.legend(legend_scale(size))
+    return image if legend is None else paste_legend(image, legend)
 
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:

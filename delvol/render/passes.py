@@ -52,22 +52,26 @@ class ToneMapPass:
         self.ctx = ctx
         self.program = load_program(ctx, "fullscreen.vert", "tonemap.frag")
         self.vao = ctx.vertex_array(self.program, [])
-        self._colormap_name = ""
-        self.colormap_texture: moderngl.Texture | None = None
+        self._colormaps: dict[str, moderngl.Texture] = {}
 
     def use_colormap(self, name: str, location: int) -> None:
-        """Bind the 256-entry colormap ``name`` as a texture."""
-        if name != self._colormap_name:
-            if self.colormap_texture is not None:
-                self.colormap_texture.release()
+        """Bind the 256-entry colormap ``name`` as a texture (made on first use, then kept)."""
+        if name not in self._colormaps:
             table = np.ascontiguousarray(colormap(name), dtype=np.float32)
-            self.colormap_texture = self.ctx.texture((len(table), 1), 3, table.tobytes(), dtype="f4")
-            self.colormap_texture.repeat_x = False
-            self.colormap_texture.repeat_y = False
-            self._colormap_name = name
-        self.colormap_texture.use(location=location)
+            texture = self.ctx.texture((len(table), 1), 3, table.tobytes(), dtype="f4")
+            texture.repeat_x = False
+            texture.repeat_y = False
+            self._colormaps[name] = texture
+        self._colormaps[name].use(location=location)
 
-    def draw(self, accum: FloatTarget, settings: RenderSettings, window: tuple[float, float], gain: float) -> None:
+    def draw(
+        self,
+        accum: FloatTarget,
+        settings: RenderSettings,
+        window: tuple[float, float],
+        gain: float,
+        field_window: tuple[float, float] | None = None,
+    ) -> None:
         """Tone-map ``accum`` into the bound framebuffer.
 
         Parameters
@@ -76,6 +80,9 @@ class ToneMapPass:
             log10 of the accumulated values at the bottom and top of the colormap.
         gain : float
             Multiplies the accumulated values first (exposure and partial-draw scaling).
+        field_window : (float, float), optional
+            Colour by the mean field (channel b over channel r) through
+            ``settings.field_colormap`` between these values; None colours by density.
         """
         self.ctx.disable(moderngl.BLEND)  # a full-screen overwrite, whatever the caller left on
         accum.texture.use(location=0)
@@ -88,9 +95,15 @@ class ToneMapPass:
         prog["u_hi"] = 10.0 ** window[1]
         prog["u_stretch"] = _STRETCH_CODE[settings.stretch]
         prog["u_gamma"] = settings.gamma
+        prog["u_field_on"] = field_window is not None
+        if field_window is not None:
+            self.use_colormap(settings.field_colormap, location=2)
+            prog["u_field_colormap"] = 2
+            prog["u_field_lo"], prog["u_field_hi"] = field_window
+            prog["u_field_log"] = settings.field_log
         self.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def release(self) -> None:
-        for obj in (self.vao, self.program, self.colormap_texture):
-            if obj is not None:
-                obj.release()
+        for obj in (self.vao, self.program, *self._colormaps.values()):
+            obj.release()
+        self._colormaps = {}

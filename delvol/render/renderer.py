@@ -9,11 +9,12 @@ from delvol.geometry import Tessellation
 from delvol.geometry.isosurface import isosurface
 from delvol.render.camera import Camera
 from delvol.render.context import check_gl
+from delvol.render.legend import legend_image, legend_scale
 from delvol.render.passes import FloatTarget, ToneMapPass
-from delvol.render.settings import RenderSettings, auto_window
+from delvol.render.settings import RenderSettings, auto_field_window, auto_window, field_image
 from delvol.render.sprite_layout import Galaxies
 from delvol.render.thumbnails import ThumbnailLoader
-from delvol.render.visuals.inset import InsetVisual
+from delvol.render.visuals.inset import InsetVisual, LegendVisual
 from delvol.render.visuals.iso import IsoVisual
 from delvol.render.visuals.mesh import PALETTE, MeshVisual
 from delvol.render.visuals.points import PointsVisual
@@ -72,9 +73,13 @@ class Renderer:
         self.path: MeshVisual | None = None
         self.sprites: SpriteVisual | None = None
         self.inset: InsetVisual | None = None
+        self.legend_visual: LegendVisual | None = None
+        self._legend_key: tuple | None = None
         self.accum: FloatTarget | None = None
         self.origin = np.zeros(3)
         self.auto_window: tuple[float, float] | None = None
+        self.field_label: str | None = None  # what the faces carry beside the density, when anything
+        self.auto_field_window: tuple[float, float] | None = None
         self.drawn = 0.0
 
     # -- scene -----------------------------------------------------------------------
@@ -87,6 +92,7 @@ class Renderer:
         self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
         self.auto_window = None
+        self.field_label = None
         self._check("uploading the tessellation")
 
     def _tetra(self) -> TetraVisual:
@@ -96,6 +102,11 @@ class Renderer:
             self._tetra_ready = True
             self._check("uploading the tetrahedra")
         return self.tetra
+
+    @property
+    def n_items(self) -> int:
+        """What the volume's mode draws: faces, or tetrahedra (uploading them on first use)."""
+        return self.volume.n_faces if self.settings.mode == "faces" else self._tetra().n_tets
 
     def _update_isos(self) -> None:
         """Extract the isosurfaces when the levels have changed."""
@@ -111,6 +122,22 @@ class Renderer:
             visual.set_data(isosurface(tess.points, tess.tetrahedra, tess.density, level), self.origin)
             self.isos.append(visual)
         self._iso_levels = levels
+
+    def set_field(self, values: np.ndarray | None, label: str = "field") -> None:
+        """Colour by a field: hue from its density-weighted mean along each ray (``--color-by``).
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_vertices,), optional
+            One value per vertex of the tessellation (for example
+            ``point_field(tess, fields, spec)[tess.origin]``); None colours by density again.
+        label : str
+            The field's name and units, for the legend.
+        """
+        self.volume.set_field(values)
+        self.field_label = None if values is None else label
+        self.auto_field_window = None
+        self._check("uploading the field")
 
     def _check(self, step: str) -> None:
         if self.debug:
@@ -214,15 +241,39 @@ class Renderer:
         self._check("accumulating faces" if mode == "faces" else f"accumulating tetrahedra ({mode})")
 
     def update_auto_window(self) -> tuple[float, float]:
-        """Set the automatic density window from percentiles of the accumulated image."""
-        values = self.accum.read(channels=1)[..., 0] / max(self.drawn, 1e-12)
-        self.auto_window = auto_window(values, self.settings.percentiles)
+        """Set the automatic density (and field) windows from percentiles of the accumulated image."""
+        accum = self.accum.read(channels=3)
+        self.auto_window = auto_window(accum[..., 0] / max(self.drawn, 1e-12), self.settings.percentiles)
+        if self.field_label is not None:
+            mean = field_image(accum, self.settings.field_log)
+            self.auto_field_window = auto_field_window(mean, self.settings.field_percentiles)
         return self.auto_window
 
     @property
+    def field_window(self) -> tuple[float, float] | None:
+        """The field window in use (the user's, else the automatic one), or None without a field.
+
+        Only the faces mode carries the field (the exact modes leave the field channel at
+        0), so the other modes colour by density alone.
+        """
+        if self.field_label is None or self.settings.mode != "faces":
+            return None
+        return self.settings.field_window or self.auto_field_window or (-1.0, 1.0)
+
+    def legend(self, scale: float = 1.0) -> np.ndarray | None:
+        """The field's colour bar as RGBA (see :func:`legend_image`), when ``settings.legend`` asks for one."""
+        window = self.field_window
+        if window is None or not self.settings.legend:
+            return None
+        return legend_image(self.settings.field_colormap, window, self.field_label, self.settings.field_log, scale)
+
+    @property
     def needs_auto_window(self) -> bool:
-        """No density window yet: neither the user's nor one taken from an image."""
-        return self.settings.window is None and self.auto_window is None
+        """No density (or field) window yet: neither the user's nor one taken from an image."""
+        no_field_window = self.field_label is not None and self.settings.field_window is None
+        return (self.settings.window is None and self.auto_window is None) or (
+            no_field_window and self.auto_field_window is None
+        )
 
     @property
     def window(self) -> tuple[float, float]:
@@ -235,7 +286,7 @@ class Renderer:
         fbo.use()
         ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         gain = 2.0**self.settings.exposure / self.drawn if self.drawn > 0 else 0.0
-        self.tonemap.draw(self.accum, self.settings, self.window, gain)
+        self.tonemap.draw(self.accum, self.settings, self.window, gain, self.field_window)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
@@ -271,6 +322,23 @@ class Renderer:
         ctx.disable(moderngl.BLEND)
         self._check("compositing")
 
+    def draw_legend(self, fbo: moderngl.Framebuffer) -> None:
+        """Draw the field's colour bar over ``fbo`` in its bottom-left corner (a window's frames;
+        offscreen images get it from :func:`delvol.render.offscreen.render_image`)."""
+        scale = legend_scale(fbo.size)
+        key = (self.settings.legend, self.field_label, self.field_window, self.settings.field_colormap)
+        key += (self.settings.field_log, scale)
+        if key != self._legend_key:
+            if self.legend_visual is None:
+                self.legend_visual = LegendVisual(self.ctx)
+            self.legend_visual.set_image(self.legend(scale))
+            self._legend_key = key
+        fbo.use()
+        self.ctx.enable(moderngl.BLEND)
+        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        self.legend_visual.draw(fbo.size, IMAGE_UNIT)
+        self.ctx.disable(moderngl.BLEND)
+
     def render(self, fbo: moderngl.Framebuffer, view_proj: np.ndarray, pixel_scale: float = 1.0) -> None:
         """A complete frame: all faces, the automatic window if none is set, the layers."""
         self.resize(fbo.size)
@@ -282,9 +350,20 @@ class Renderer:
 
     def release(self) -> None:
         """Free every GL object of the renderer and its visuals."""
-        layers = (self.volume, self.tetra, *self.isos, self.points, *self.overlays, self.path, self.sprites, self.inset)
+        layers = (
+            self.volume,
+            self.tetra,
+            *self.isos,
+            self.points,
+            *self.overlays,
+            self.path,
+            self.sprites,
+            self.inset,
+            self.legend_visual,
+        )
         for obj in (*layers, self.tonemap, self.accum):
             if obj is not None:
                 obj.release()
         self.overlays, self.path, self.sprites, self.inset, self.accum = [], None, None, None, None
         self.isos, self._iso_levels, self._tetra_ready = [], (), False
+        self.legend_visual, self._legend_key = None, None

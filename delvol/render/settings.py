@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from delvol.render.colormaps import DIVERGING
+
 STRETCHES = ("log", "asinh", "linear")
 WEIGHTINGS = ("sum", "length", "area")
 CUT_MODES = ("off", "half", "slab")
@@ -78,6 +80,20 @@ class RenderSettings:
         Plane: ``dot(cut_normal, x) == cut_offset``.
     cut_width : float
         Slab thickness.
+    field_colormap : str
+        One of :data:`delvol.render.colormaps.DIVERGING`: the hue of the density-weighted
+        mean field along each ray, when the renderer has a field (``--color-by``).
+    field_window : (float, float) or None
+        The field values at the two ends of that colormap (log10 of them with
+        :attr:`field_log`); None picks them from :attr:`field_percentiles` of the image.
+    field_percentiles : (float, float)
+        Percentiles of the non-empty pixels' mean field that set the automatic field window,
+        which is made symmetric about 0 when it straddles 0 (a diverging map's centre then
+        means 0: no divergence, no motion along the axis).
+    field_log : bool
+        Colour by log10 of the mean field (temperatures, energies: positive, spanning decades).
+    legend : bool
+        Draw a colour bar for the field with its window in the image.
     """
 
     mode: str = "faces"
@@ -104,6 +120,11 @@ class RenderSettings:
     cut_normal: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.0, 1.0]))
     cut_offset: float = 0.0
     cut_width: float = 1.0
+    field_colormap: str = "coolwarm"
+    field_window: tuple[float, float] | None = None
+    field_percentiles: tuple[float, float] = (2.0, 98.0)
+    field_log: bool = False
+    legend: bool = False
 
     def __post_init__(self) -> None:
         choices = (("mode", MODES), ("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES))
@@ -131,6 +152,15 @@ class RenderSettings:
             raise ValueError(
                 f"the cut needs a finite offset and a positive width, got {self.cut_offset:g}, {self.cut_width:g}"
             )
+        if self.field_colormap not in DIVERGING:
+            raise ValueError(f"the field colormap must be one of {', '.join(DIVERGING)}, got {self.field_colormap!r}")
+        if self.field_window is not None:
+            lo, hi = self.field_window
+            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+                raise ValueError(f"the field window must satisfy LO < HI, got {lo:g} {hi:g}")
+        lo, hi = self.field_percentiles
+        if not 0 <= lo < hi <= 100:
+            raise ValueError(f"field percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
         if not (np.isfinite(self.point_size) and self.point_size > 0):
             raise ValueError(f"the point size must be a positive number of pixels, got {self.point_size:g}")
 
@@ -174,3 +204,36 @@ def auto_window(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[fl
 def density_window(density: np.ndarray, percentiles: tuple[float, float] = OPACITY_PERCENTILES) -> tuple[float, float]:
     """log10 window from percentiles of the positive, finite vertex densities."""
     return auto_window(np.nan_to_num(density, nan=0.0, posinf=0.0), percentiles)
+
+
+def field_image(accum: np.ndarray, log: bool) -> np.ndarray:
+    """The density-weighted mean field of each pixel, sum(rho f) / sum(rho), or NaN.
+
+    ``accum`` holds the accumulated density in channel 0 and the accumulated product of
+    density and field in channel 2. Pixels without density, and with ``log`` those whose
+    mean is not positive, are NaN; with ``log`` the result is log10 of the mean.
+    """
+    rho, rho_f = accum[..., 0].astype(np.float64), accum[..., 2].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(rho > 0, rho_f / rho, np.nan)
+        return np.log10(np.where(mean > 0, mean, np.nan)) if log else mean
+
+
+def auto_field_window(mean: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
+    """The field window from percentiles of a :func:`field_image`, symmetric about 0 when it straddles 0.
+
+    A window narrower than 0.2% of its values is widened to that about its centre: the
+    float32 sums carry relative noise near 1e-6, and a field that is constant to that
+    precision must come out as one colour, not as its rounding noise stretched over the map.
+    """
+    values = mean[np.isfinite(mean)]
+    if values.size == 0:
+        return (-1.0, 1.0)
+    lo, hi = (float(v) for v in np.percentile(values, percentiles))
+    if lo < 0 < hi:
+        lo, hi = -max(-lo, hi), max(-lo, hi)
+    half = max(1e-3 * max(abs(lo), abs(hi)), 1e-30)
+    if hi - lo < 2 * half:
+        centre = (lo + hi) / 2
+        lo, hi = centre - half, centre + half
+    return lo, hi

@@ -13,15 +13,18 @@ BORDER_PX = 2
 
 
 class InsetVisual:
-    """One RGBA image drawn at a fixed fraction of the frame, framed, in a corner.
+    """One RGBA image drawn at a fixed fraction of the frame, framed, in the top-right corner.
 
     Parameters
     ----------
     ctx : moderngl.Context
     """
 
+    border_px = BORDER_PX
+
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
+        self.image_size = (0, 0)
         self.program = load_program(ctx, "inset.vert", "inset.frag")
         self._vao = ctx.vertex_array(self.program, [])
         self.texture: moderngl.Texture | None = None
@@ -33,6 +36,7 @@ class InsetVisual:
             self.texture = None
         if rgba is not None:
             height, width = rgba.shape[:2]
+            self.image_size = (width, height)
             self.texture = self.ctx.texture((width, height), 4, np.ascontiguousarray(rgba, dtype=np.uint8).tobytes())
             self.texture.build_mipmaps()
             self.texture.filter = (moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR)
@@ -54,7 +58,7 @@ class InsetVisual:
         prog = self.program
         prog["u_rect"] = (2 * x0 / width - 1, 1 - 2 * y1 / height, 2 * x1 / width - 1, 1 - 2 * y0 / height)
         prog["u_size_px"] = (float(x1 - x0), float(y1 - y0))
-        prog["u_border_px"] = float(BORDER_PX)
+        prog["u_border_px"] = float(self.border_px)
         prog["u_image"] = texture_unit
         self.texture.use(location=texture_unit)
         self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
@@ -63,3 +67,13 @@ class InsetVisual:
         self.set_image(None)
         self._vao.release()
         self.program.release()
+
+
+class LegendVisual(InsetVisual):
+    """An image at its own pixel size in the bottom-left corner, unframed (the field's colour bar)."""
+
+    border_px = 0
+
+    def rect(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
+        width, height = self.image_size
+        return MARGIN_PX, size[1] - MARGIN_PX - height, MARGIN_PX + width, size[1] - MARGIN_PX

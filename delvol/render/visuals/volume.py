@@ -1,4 +1,4 @@
-"""The Delaunay volume: every unique face, additively blended, coloured by DTFE density."""
+"""The Delaunay volume: every unique face, additively blended, carrying its DTFE density (and a field)."""
 
 from __future__ import annotations
 
@@ -54,10 +54,11 @@ class VolumeVisual:
 
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
-        # Shader variants by (weighted, clipped), compiled on first use, each with its VAO.
+        # Shader variants by (weighted, clipped, field), compiled on first use, each with its VAO.
         self._programs: dict[tuple[bool, bool], moderngl.Program] = {}
         self._vaos: dict[tuple[bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
+        self._field: moderngl.Buffer | None = None  # one float per vertex: the --color-by field, if any
         self._weights: moderngl.Texture | None = None
         self._faces: tuple[np.ndarray, np.ndarray] | None = None  # points and faces, for weights
         self._areas: np.ndarray | None = None
@@ -65,6 +66,7 @@ class VolumeVisual:
         self._origin = np.zeros(3)
         self._clip = NO_CLIP
         self.n_inner = self.n_hull = 0
+        self.n_vertices = 0
 
     @property
     def n_faces(self) -> int:
@@ -84,6 +86,7 @@ class VolumeVisual:
         order = np.concatenate([rng.permutation(inner), rng.permutation(outer)])
         faces = tess.faces[order]
         self.n_inner, self.n_hull = len(inner), len(outer)
+        self.n_vertices = len(tess.points)
         vertices = np.empty((len(tess.points), 4), dtype=np.float32)
         vertices[:, :3] = tess.points - origin
         vertices[:, 3] = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
@@ -91,6 +94,28 @@ class VolumeVisual:
         # Areas only matter for the weighted modes; computing them lazily keeps the
         # default upload quick.
         self._faces, self._areas = (tess.points, faces), None
+
+    def set_field(self, values: np.ndarray | None) -> None:
+        """Upload the field that faces carry beside the density, or drop it (None).
+
+        Without a field the shaders leave it out altogether (the FIELD variant adds one
+        varying and the product; frames without a field cost what they did before).
+
+        Parameters
+        ----------
+        values : ndarray, shape (n_vertices,), optional
+            One value per vertex of the uploaded tessellation (images repeat their
+            original's); NaN or inf become 0, as densities do.
+        """
+        if values is not None and len(values) != self.n_vertices:
+            raise ValueError(f"{len(values)} field values for {self.n_vertices} vertices")
+        for obj in (self._field, *self._vaos.values()):
+            if obj is not None:
+                obj.release()
+        self._vaos, self._field = {}, None
+        if values is not None:
+            data = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+            self._field = self.ctx.buffer(data.tobytes())
 
     def _upload_weights(self, weighting: str) -> None:
         if weighting == self._weighting:
@@ -136,22 +161,25 @@ class VolumeVisual:
             vao.render(moderngl.TRIANGLES, vertices=3 * count, first=3 * first)
 
     def _variant(self, weighted: bool, clipped: bool) -> tuple[moderngl.Program, moderngl.VertexArray]:
-        key = (weighted, clipped)
+        field = self._field is not None
+        key = (weighted, clipped, field)
         if key not in self._programs:
-            defines = tuple(name for name, on in (("WEIGHTED", weighted), ("CLIPPED", clipped)) if on)
+            flags = (("WEIGHTED", weighted), ("CLIPPED", clipped), ("FIELD", field))
+            defines = tuple(name for name, on in flags if on)
             self._programs[key] = load_program(self.ctx, "volume.vert", "volume.frag", defines)
         if key not in self._vaos:
             vbo, ibo = self._buffers
-            self._vaos[key] = self.ctx.vertex_array(
-                self._programs[key], [(vbo, "3f 1f", "in_position", "in_density")], ibo, index_element_size=4
-            )
+            content = [(vbo, "3f 1f", "in_position", "in_density")]
+            if field:
+                content.append((self._field, "1f", "in_field"))
+            self._vaos[key] = self.ctx.vertex_array(self._programs[key], content, ibo, index_element_size=4)
         return self._programs[key], self._vaos[key]
 
     def _release_buffers(self) -> None:
-        for obj in (*self._vaos.values(), self._weights, *self._buffers):
+        for obj in (*self._vaos.values(), self._weights, *self._buffers, self._field):
             if obj is not None:
                 obj.release()
-        self._vaos, self._weights, self._buffers = {}, None, []
+        self._vaos, self._weights, self._buffers, self._field = {}, None, [], None
         self._weighting = ""
 
     def release(self) -> None:
