@@ -7,11 +7,11 @@ about its centroid and its vertex densities (see shaders/tetra.frag). Tetrahedra
 stored in a seeded random order, interior ones first and those touching the hull last,
 so a prefix is an unbiased subset, as for the faces.
 
-Accumulation target layout (both modes, as in the faces mode): ``r`` holds the density
-quantity that the tone map reads (here the exact line integral of rho, or in opacity mode
-the emitted and attenuated line integral), ``a`` holds the opacity in opacity mode; ``g``
-and ``b`` are written as 0 and are free for a second quantity such as a density-weighted
-field.
+Accumulation target layout (as in the faces mode): ``r`` holds the density quantity that
+the tone map reads (here the exact line integral of rho, or in opacity mode the emitted
+and attenuated line integral), ``a`` the opacity in opacity mode; ``g`` and ``b`` are
+written as 0: ``b`` is where the faces mode sums rho times a field, and where a second
+quantity of these modes would go.
 """
 
 from __future__ import annotations
