@@ -145,6 +145,44 @@ def test_keyframes_save_and_play(viewer):
     np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)
 
 
+def test_mode_keys_cycle_the_volume_and_opacity_refines_to_the_exact_composite(viewer):
+    v = viewer
+    v.key("z", True)
+    assert v.settings.mode == "integral"
+    v.frame(v.target.fbo, 0.0)
+    while v.progress.done < 1.0:
+        v.frame(v.target.fbo, 0.0)
+    assert image(v).std() > 0.01
+    v.key("z", True)
+    assert v.settings.mode == "opacity"
+    v.key("w", True)
+    v.frame(v.target.fbo, 0.05)  # moving: a sorted subset, scaled up
+    moving = image(v)
+    v.key("w", False)
+    v.frame(v.target.fbo, 0.0)
+    v.frame(v.target.fbo, 0.0)  # at rest: the whole exact composite in one frame
+    assert v.progress.done == 1.0
+    assert moving.std() > 0.01 and image(v).std() > 0.01
+    kappa = v.settings.opacity
+    v.key("b", True)
+    v.key("b", True, shift=True)
+    v.key("b", True, shift=True)
+    assert v.settings.opacity == pytest.approx(kappa / 2)
+    assert v.progress.dirty
+    v.key("z", True)
+    assert v.settings.mode == "faces"
+
+
+def test_iso_key_cycles_the_levels(viewer):
+    v = viewer
+    v.key("n", True)
+    assert "--iso" in v.lines[-1]
+    v.settings.iso_levels = (1000.0, 2000.0)
+    for expected in (0, 1, -1, 0):
+        v.key("n", True)
+        assert v.settings.iso_shown == expected
+
+
 def test_keys_cycle_the_colour_field_and_move_its_window(ctx, tmp_path):
     from delvol.geometry.fields import FieldCache, FieldSpec
 

@@ -23,7 +23,7 @@ from typing import NoReturn
 from delvol import __version__
 from delvol.cli.argv import normalise_argv
 
-SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly", "store")
+SUBCOMMANDS = ("info", "tessellate", "grid", "cache", "render", "view", "fly", "project", "iso", "store")
 
 
 class Terminated(BaseException):

@@ -12,6 +12,7 @@ import moderngl
 import numpy as np
 
 from delvol.cli.common import add_input_arguments, field_spec, load_and_tessellate
+from delvol.cli.iso import levels
 from delvol.cli.sprite_options import add_sprite_arguments, add_sprites, check_sprite_input, report_sprite_failures
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
@@ -23,7 +24,7 @@ from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS, DIVERGING
 from delvol.render.renderer import Renderer
-from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+from delvol.render.settings import CUT_MODES, MODES, STRETCHES, WEIGHTINGS, RenderSettings
 
 FRAME_BYTES_PER_PIXEL = 16
 """Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
@@ -43,6 +44,35 @@ def parse_size(text: str) -> tuple[int, int]:
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """The look of the volume and its layers, overlays and galaxy sprites included."""
     look = parser.add_argument_group("look")
+    look.add_argument(
+        "--mode",
+        choices=MODES,
+        default="faces",
+        help="faces: additive face sum (default, fastest); integral: the exact line integral of the "
+        "density; opacity: exact emission-absorption, sorted back to front",
+    )
+    look.add_argument(
+        "--opacity",
+        type=float,
+        default=10.0,
+        help="opacity mode: optical depth per mean interparticle spacing at the top of the opacity window "
+        "(default 10; 0 gives the integral)",
+    )
+    look.add_argument(
+        "--opacity-window",
+        type=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        help="opacity mode: log10 densities where the extinction starts and peaks "
+        "(default: the 75th and 99.9th percentiles of the point densities)",
+    )
+    look.add_argument(
+        "--iso",
+        type=levels,
+        default=(),
+        metavar="L[,L...]",
+        help="draw isodensity surfaces at these densities over the volume",
+    )
     look.add_argument("--stretch", choices=STRETCHES, default="log", help="density stretch (default log)")
     look.add_argument("--colormap", choices=COLORMAPS, default="magma", help="colormap (default magma)")
     look.add_argument("--exposure", type=float, default=0.0, help="brightness in stops (default 0)")
@@ -172,6 +202,10 @@ def _settings(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray) ->
     width = args.cut_width if args.cut_width is not None else 0.1 * float(np.linalg.norm(upper - lower))
     try:
         return RenderSettings(
+            mode=args.mode,
+            opacity=args.opacity,
+            opacity_window=tuple(args.opacity_window) if args.opacity_window else None,
+            iso_levels=tuple(args.iso),
             stretch=args.stretch,
             exposure=args.exposure,
             window=tuple(args.window) if args.window else None,

@@ -11,6 +11,9 @@ from delvol.render.colormaps import DIVERGING
 STRETCHES = ("log", "asinh", "linear")
 WEIGHTINGS = ("sum", "length", "area")
 CUT_MODES = ("off", "half", "slab")
+MODES = ("faces", "integral", "opacity")
+OPACITY_PERCENTILES = (75.0, 99.9)
+"""Percentiles of the vertex densities that set the default opacity window."""
 
 
 @dataclass
@@ -19,6 +22,25 @@ class RenderSettings:
 
     Attributes
     ----------
+    mode : {"faces", "integral", "opacity"}
+        What a pixel accumulates. ``faces``: the interpolated density of every face its ray
+        crosses, additively (fast, no physical unit). ``integral``: the exact line
+        integral of the DTFE density along the ray, a column density. ``opacity``: exact
+        emission-absorption, composited back to front in the exact visibility order of the
+        tetrahedra: the density emits (so with zero opacity it is the line integral) and
+        absorbs with the extinction of :attr:`opacity`.
+    opacity : float
+        Extinction at the top of the opacity window, in optical depth per mean
+        interparticle spacing ``l``. The curve: ``sigma(rho) = opacity / l * t**2`` with
+        ``t = clip(log(rho / rho_lo) / log(rho_hi / rho_lo), 0, 1)``: voids below the window
+        are transparent, and halos at its top hide what lies behind them.
+    opacity_window : (float, float) or None
+        ``(log10 rho_lo, log10 rho_hi)``; None takes the percentiles
+        :data:`OPACITY_PERCENTILES` of the vertex densities.
+    iso_levels : tuple of float
+        Densities of the isosurfaces drawn over the volume.
+    iso_shown : int
+        Which of them is shown: -1 all, else an index into :attr:`iso_levels`.
     stretch : {"log", "asinh", "linear"}
         Mapping from accumulated density to colormap position. ``asinh`` (Lupton et al.
         2004) is linear near the window floor and logarithmic above it.
@@ -74,6 +96,11 @@ class RenderSettings:
         Draw a colour bar for the field with its window in the image.
     """
 
+    mode: str = "faces"
+    opacity: float = 10.0
+    opacity_window: tuple[float, float] | None = None
+    iso_levels: tuple[float, ...] = ()
+    iso_shown: int = -1
     stretch: str = "log"
     exposure: float = 0.0
     window: tuple[float, float] | None = None
@@ -100,7 +127,8 @@ class RenderSettings:
     legend: bool = False
 
     def __post_init__(self) -> None:
-        for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
+        choices = (("mode", MODES), ("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES))
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if not (np.isfinite(self.gamma) and self.gamma > 0):
@@ -109,6 +137,12 @@ class RenderSettings:
             raise ValueError(f"exposure must be a finite number of stops, got {self.exposure}")
         if self.window is not None:
             check_window(self.window)
+        if self.opacity_window is not None:
+            check_window(self.opacity_window)
+        if not (np.isfinite(self.opacity) and self.opacity >= 0):
+            raise ValueError(f"the opacity must be a non-negative number, got {self.opacity:g}")
+        if not all(np.isfinite(v) and v > 0 for v in self.iso_levels):
+            raise ValueError(f"isosurface levels must be positive densities, got {list(self.iso_levels)}")
         lo, hi = self.percentiles
         if not 0 <= lo < hi <= 100:
             raise ValueError(f"percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
@@ -165,6 +199,11 @@ def auto_window(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[fl
     lo, hi = np.percentile(values, percentiles)
     lo, hi = np.log10(max(lo, values.min())), np.log10(max(hi, values.min()))
     return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
+
+
+def density_window(density: np.ndarray, percentiles: tuple[float, float] = OPACITY_PERCENTILES) -> tuple[float, float]:
+    """log10 window from percentiles of the positive, finite vertex densities."""
+    return auto_window(np.nan_to_num(density, nan=0.0, posinf=0.0), percentiles)
 
 
 def field_image(accum: np.ndarray, log: bool) -> np.ndarray:
