@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from delvol.geometry.tessellation import Tessellation, qhull_frame
+from delvol.geometry.engines import engine_frame
+from delvol.geometry.tessellation import Tessellation
 
 _BLOCK = 1 << 20  # query points per block: bounds the (block, 4, 3) transform gather
 
@@ -33,7 +34,7 @@ def density_at(tess: Tessellation, query: np.ndarray) -> np.ndarray:
     tri, vertex_density, centre = tess.locator
     out = np.full(len(q), np.nan)
     for start in range(0, len(q), _BLOCK):
-        x = qhull_frame(q[start : start + _BLOCK], centre)
+        x = engine_frame(q[start : start + _BLOCK], centre)
         simplex = tri.find_simplex(x)
         inside = simplex >= 0
         s = simplex[inside]
