@@ -36,14 +36,14 @@ def oriented_faces(tetrahedra: np.ndarray, hull_candidates: np.ndarray) -> np.nd
     """Every face once, from positively oriented tetrahedra alone.
 
     Engines that report no neighbour table (gmsh) still orient every tetrahedron
-    positively, and two tetrahedra that share a face lie on opposite sides of it. So if
-    each face is written with its vertices in ascending order, exactly one of its two
-    tetrahedra lies on the positive side of that oriented triangle, and emitting a face
+    positively, and the two tetrahedra that share a face induce opposite orientations on
+    it. So if each face is read with its vertices in ascending order, exactly one of its
+    two tetrahedra lies on the positive side of that oriented triangle, and emitting a face
     from the tetrahedron on its positive side emits every interior face once, with no
-    sort and no matching: the side is the parity of the permutation that sorts the
-    tetrahedron's vertices. A hull face has one tetrahedron, so it comes out only when
-    that one lies on its positive side; the hull faces are found by matching the few
-    faces whose vertices are all ``hull_candidates``, and those missing are added.
+    sort and no matching: the side is a parity of vertex-index comparisons. A hull face
+    has one tetrahedron, so it comes out only when that one lies on its positive side; the
+    hull faces are found by matching the few faces whose vertices are all
+    ``hull_candidates``, and those missing are added.
 
     Parameters
     ----------
@@ -55,32 +55,35 @@ def oriented_faces(tetrahedra: np.ndarray, hull_candidates: np.ndarray) -> np.nd
     Returns
     -------
     ndarray, shape (F, 3), int32
-        Vertices in ascending order.
 
     Raises
     ------
     ValueError
         If ``hull_candidates`` missed a hull vertex: the hull faces found leave a hole.
     """
-    tets = np.asarray(tetrahedra, dtype=np.int32)
-    inversions = np.zeros(len(tets), dtype=np.uint8)
-    for i in range(3):
-        for j in range(i + 1, 4):
-            inversions += tets[:, i] > tets[:, j]
-    odd = (inversions & 1).astype(bool)
-    del inversions
-    ordered = np.sort(tets, axis=1)
-    # Moving vertex k of the sorted tetrahedron to the end takes 3 - k transpositions, so
-    # the tetrahedron is on the positive side of its face k when odd == (k + 1) % 2.
-    emits = [odd if k % 2 == 0 else ~odd for k in range(4)]
-    faces = [np.compress(emits[k], ordered[:, OPPOSITE[k]], axis=0) for k in range(4)]
-    on_hull = hull_candidates[ordered]
-    all_in = on_hull.sum(axis=1, dtype=np.uint8)
-    picked, emitted = [], []
+    # Contiguous columns: the comparisons and gathers below then stream through memory,
+    # about 3x faster than strided columns of the (T, 4) table.
+    cols = np.ascontiguousarray(np.asarray(tetrahedra, dtype=np.int32).T)
+    greater = {(i, j): cols[i] > cols[j] for i in range(4) for j in range(i + 1, 4)}
+    on_hull = np.take(hull_candidates, cols)
+    n_on_hull = on_hull.sum(axis=0, dtype=np.uint8)
+    faces, picked, emitted = [], [], []
     for k in range(4):
-        candidate = (all_in - on_hull[:, k]) == 3
-        picked.append(ordered[candidate][:, OPPOSITE[k]])
-        emitted.append(emits[k][candidate])
+        i, j, m = OPPOSITE[k]
+        # Face k, read as (i, j, m), has the tetrahedron on its positive side when k is
+        # odd (moving vertex k to the end takes 3 - k transpositions); sorting the three
+        # indices flips that once per inversion among them.
+        emit = greater[i, j] ^ greater[i, m] ^ greater[j, m]
+        if k % 2 == 0:
+            emit = ~emit
+        rows = np.flatnonzero(emit)  # then np.take: 5x faster than boolean selection here
+        face = np.empty((len(rows), 3), dtype=np.int32)
+        for column, vertex in enumerate((i, j, m)):
+            face[:, column] = np.take(cols[vertex], rows)
+        faces.append(face)
+        candidate = np.flatnonzero((n_on_hull - on_hull[k]) == 3)
+        picked.append(np.sort(np.stack([np.take(cols[v], candidate) for v in (i, j, m)], axis=1), axis=1))
+        emitted.append(emit[candidate])
     picked_all, emitted_all = np.concatenate(picked), np.concatenate(emitted)
     _, inverse, counts = np.unique(picked_all, axis=0, return_inverse=True, return_counts=True)
     single = counts[inverse.reshape(-1)] == 1
@@ -91,8 +94,8 @@ def oriented_faces(tetrahedra: np.ndarray, hull_candidates: np.ndarray) -> np.nd
     edges = np.concatenate([hull_faces[:, [0, 1]], hull_faces[:, [0, 2]], hull_faces[:, [1, 2]]])
     if len(hull_faces) < 4 or not np.all(np.unique(edges, axis=0, return_counts=True)[1] == 2):
         raise ValueError("hull candidates missed a hull vertex")
-    faces.append(picked_all[single & ~emitted_all])
-    return np.concatenate(faces).astype(np.int32, copy=False)
+    faces.append(picked_all[single & ~emitted_all].astype(np.int32))
+    return np.concatenate(faces)
 
 
 def neighbors_from_tetrahedra(tetrahedra: np.ndarray) -> np.ndarray:
