@@ -64,7 +64,7 @@ def own_arrays(result: Any) -> list[np.ndarray]:
     """The NumPy arrays of a build result, without delvol's point locator."""
     if isinstance(result, Delaunay):
         return [getattr(result, key) for key in _DELAUNAY_ARRAYS]
-    return list(result.arrays().values())
+    return list(result.arrays(derive=False).values())
 
 
 def result_arrays(result: Any) -> list[np.ndarray]:
