@@ -50,7 +50,10 @@ def resolve_engine(name: str) -> str:
     if name not in ENGINES:
         raise DelvolError(f"unknown Delaunay engine {name!r}; choose from {', '.join(ENGINE_CHOICES)}")
     if not ENGINES[name].available():
-        raise DelvolError(f"Delaunay engine {name!r} is not installed (pip install 'delvol[fast]')")
+        raise DelvolError(
+            f"Delaunay engine {name!r} is not installed or does not load (pip install 'delvol[fast]'; "
+            "gmsh also needs X11/GL libraries, see the README)"
+        )
     return name
 
 

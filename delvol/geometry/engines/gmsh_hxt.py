@@ -13,7 +13,7 @@ exact predicates); exact duplicates are skipped with a warning and simply left o
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 import inspect
 import threading
 from collections.abc import Callable
@@ -30,9 +30,14 @@ _HXT = 10  # Mesh.Algorithm3D
 _LOCK = threading.Lock()  # one global gmsh model per process
 
 
+@functools.cache
 def available() -> bool:
-    """Whether the optional ``gmsh`` package is installed (its wheel also needs X/GL libraries)."""
-    return importlib.util.find_spec("gmsh") is not None
+    """Whether the optional ``gmsh`` package imports: its wheel also needs X/GL libraries."""
+    try:
+        import gmsh  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
 
 
 def _tetrahedralize_call(gmsh) -> Callable[[np.ndarray], np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 
 import numpy as np
 
@@ -13,9 +13,14 @@ NAME = "shull"
 LICENCE = "GPL-3.0 (shull)"
 
 
+@functools.cache
 def available() -> bool:
-    """Whether the optional ``shull`` package is installed."""
-    return importlib.util.find_spec("shull") is not None
+    """Whether the optional ``shull`` package imports."""
+    try:
+        import shull  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def triangulate(framed: np.ndarray) -> Triangulation:
