@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 
 import numpy as np
 import pytest
@@ -169,15 +170,28 @@ def test_auto_is_the_fastest_installed(monkeypatch):
         resolve_engine("cgal")
 
 
+def ignored_signals() -> int:
+    """The kernel's mask of ignored signals (Python's getsignal misses changes made in C)."""
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("SigIgn:")).split()[1], 16)
+
+
 @pytest.mark.parametrize("engine", [engine_param("gmsh")])
-def test_gmsh_leaves_sigint_and_its_model_alone(engine):
+def test_gmsh_leaves_signals_and_its_model_alone(engine):
     import gmsh
 
     handler = signal.getsignal(signal.SIGINT)
+    ignored = ignored_signals()
     tessellate(np.random.default_rng(0).random((100, 3)), engine=engine)
     assert signal.getsignal(signal.SIGINT) is handler
+    assert ignored_signals() == ignored  # SIGPIPE still ignored: a closed pipe raises, not kills
+    thread = threading.Thread(target=tessellate, args=(np.random.default_rng(1).random((100, 3)),), daemon=True)
+    thread.start()
+    thread.join()
+    assert ignored_signals() == ignored
     assert not gmsh.isInitialized()
     gmsh.initialize([], interruptible=False)  # someone else's session keeps its options
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # which gmsh.initialize reset, see gmsh_hxt
     try:
         gmsh.option.setNumber("Mesh.Algorithm3D", 4)
         tessellate(np.random.default_rng(0).random((100, 3)), engine=engine)

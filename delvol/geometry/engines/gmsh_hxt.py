@@ -2,7 +2,9 @@
 
 gmsh keeps one global model per process and, initialised as it is by default, installs its
 own SIGINT handler, so this module initialises it non-interruptibly, under a lock, only
-when nobody else has, and finalises it again straight after. Only HXT (``Mesh.Algorithm3D
+when nobody else has, and finalises it again straight after. Initialising also resets
+SIGPIPE, which Python ignores so that a closed pipe raises BrokenPipeError, to the default
+that kills the process (the movie writer's ffmpeg pipe did), so that is put back too. Only HXT (``Mesh.Algorithm3D
 = 10``) gives the whole Delaunay tessellation: gmsh's default 3-D Delaunay inserts the
 points into a bounding box and drops every tetrahedron that touched the box, which loses
 a layer of tetrahedra along the hull.
@@ -13,8 +15,10 @@ exact predicates); exact duplicates are skipped with a warning and simply left o
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import inspect
+import signal
 import threading
 from collections.abc import Callable
 
@@ -61,7 +65,16 @@ def _initialize(gmsh) -> None:
     kwargs = {"readConfigFiles": False} if "readConfigFiles" in accepted else {}
     if "interruptible" in accepted:
         kwargs["interruptible"] = False  # leave Ctrl-C to Python
+    sigpipe = getattr(signal, "SIGPIPE", None)
+    before = None if sigpipe is None else signal.getsignal(sigpipe)
     gmsh.initialize([], **kwargs)
+    if before is None:
+        return
+    # Python's own record still says SIG_IGN, so re-apply it at the C level.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(sigpipe, before)
+    elif before is signal.SIG_IGN:
+        ctypes.CDLL(None).signal(sigpipe, ctypes.c_void_p(1))  # SIG_IGN, from any thread
 
 
 def _run_hxt(coordinates: np.ndarray) -> np.ndarray:
