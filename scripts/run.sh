@@ -2,15 +2,16 @@
 # One-step set-up and run for a fresh machine.
 #   bash scripts/run.sh demo   install, then render the bundled sample to delvol-sample.png
 #   bash scripts/run.sh test   install, then run the whole test suite
-# Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool through apt
-# when they are missing (as root, or through sudo), then delvol into ./.venv.
+# Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool and the X/GL
+# libraries that gmsh's wheel links, through apt when they are missing (as root, or through
+# sudo), then delvol into ./.venv (for the tests with the optional fast Delaunay engines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 task=${1:-demo}
 shift || true
 
 need_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)
-[ "$task" = test ] && need_pkgs+=(xvfb xauth xdotool)
+[ "$task" = test ] && need_pkgs+=(xvfb xauth xdotool libglu1-mesa libxcursor1 libxft2 libxinerama1 libgomp1)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
     for pkg in "${need_pkgs[@]}"; do

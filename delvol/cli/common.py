@@ -11,6 +11,7 @@ import numpy as np
 from delvol.atomic import check_destination
 from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
+from delvol.geometry.engines import ENGINE_CHOICES
 from delvol.geometry.fields import FieldSpec
 from delvol.geometry.store import cached_tessellate
 from delvol.io import LoadOptions, PointSet, load_points
@@ -87,6 +88,13 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=5.0,
         help="periodic padding in mean interparticle spacings (default 5, at least 3.4)",
+    )
+    tess.add_argument(
+        "--engine",
+        choices=ENGINE_CHOICES,
+        default="auto",
+        help="Delaunay engine: scipy (Qhull), shull or gmsh (optional, GPL: pip install 'delvol[fast]'); "
+        "auto, the default, is the fastest installed",
     )
     tess.add_argument("--no-cache", action="store_true", help="neither read nor write the tessellation cache")
 
@@ -222,6 +230,7 @@ def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointS
             log=log,
             periodic=periodic,
             padding=args.padding,
+            engine=args.engine,
         )
     except DegenerateInputError as exc:
         raise DelvolError(str(exc), args.file) from exc

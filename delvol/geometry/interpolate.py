@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from delvol.geometry.tessellation import Tessellation, qhull_frame
+from delvol.geometry.engines import engine_frame
+from delvol.geometry.tessellation import Tessellation
 
 _BLOCK = 1 << 20  # query points per block: bounds the (block, 4, 3) transform gather
 
@@ -37,7 +38,7 @@ def locate(tess: Tessellation, query: np.ndarray) -> Iterator[tuple[slice, np.nd
         q = tess.box_lower + np.mod(q - tess.box_lower, tess.box_size)
     tri, _, centre = tess.locator
     for start in range(0, len(q), _BLOCK):
-        x = qhull_frame(q[start : start + _BLOCK], centre)
+        x = engine_frame(q[start : start + _BLOCK], centre)
         simplex = tri.find_simplex(x)
         inside = simplex >= 0
         s = simplex[inside]
