@@ -36,7 +36,8 @@ from benchmarks.timing import interleaved, median, paired_ratios, print_table, v
 from delvol.errors import DegenerateInputError
 from delvol.geometry import Tessellation, tessellate
 from delvol.geometry.dtfe import integrated_mass
-from delvol.geometry.tessellation import QHULL_OPTIONS, qhull_frame
+from delvol.geometry.engines import engine_frame
+from delvol.geometry.tessellation import QHULL_OPTIONS
 
 CANDIDATES = (
     QHULL_OPTIONS,
@@ -61,7 +62,7 @@ def mass_conserved(tess: Tessellation, total: float) -> bool:
 def check_lattice(options: str) -> bool:
     """An exact cubic lattice: positive volumes, exact total, uniform interior density."""
     side = 8
-    tess = tessellate(cubic_lattice(side), qhull_options=options)
+    tess = tessellate(cubic_lattice(side), engine="scipy", qhull_options=options)
     return bool(
         tess.tet_volume.min() > 0
         and np.isclose(tess.tet_volume.sum(), (side - 1) ** 3, rtol=1e-12, atol=0)
@@ -74,10 +75,10 @@ def check_duplicates(options: str) -> bool:
     """Exact copies are reported in ``coplanar`` (all and only them) and their mass merged."""
     base = poisson(2000)
     points = with_duplicates(base, [7, 7, 42])
-    tri = Delaunay(qhull_frame(points, points.mean(axis=0)), qhull_options=options)
+    tri = Delaunay(engine_frame(points, points.mean(axis=0)), qhull_options=options)
     dropped, kept = tri.coplanar[:, 0], tri.coplanar[:, 2]
     masses = np.arange(1.0, len(points) + 1)
-    tess = tessellate(points, masses, qhull_options=options)
+    tess = tessellate(points, masses, engine="scipy", qhull_options=options)
     return bool(
         len(dropped) == 3
         and np.array_equal(points[dropped], points[kept])
@@ -92,7 +93,7 @@ def check_snapshot(options: str) -> bool | None:
     if not SNAPSHOT.is_file():
         return None
     points = np.load(SNAPSHOT)
-    tess = tessellate(points, qhull_options=options)
+    tess = tessellate(points, engine="scipy", qhull_options=options)
     return bool(
         tess.info["n_duplicates"] == SNAPSHOT_DUPLICATES
         and np.isfinite(tess.density).all()
@@ -118,7 +119,7 @@ def run_check(check: Callable[[str], bool | None], options: str) -> str:
 
 def time_options(points: np.ndarray, candidates: list[str], repeat: int) -> dict[str, list[float]]:
     """Interleaved CPU times of Qhull with each option string, on delvol's frame."""
-    framed = qhull_frame(points, points.mean(axis=0))
+    framed = engine_frame(points, points.mean(axis=0))
 
     def build(options: str) -> Callable[[], Delaunay]:
         return lambda: Delaunay(framed, qhull_options=options)

@@ -50,7 +50,7 @@ from delvol.progress import StageLog
 TIME_GOAL = 1.10
 PEAK_GOAL = 1.3
 CACHE_GOAL = 20.0
-QHULL_STAGE = "Delaunay (Qhull)"
+QHULL_STAGE = "Delaunay (scipy)"
 OUTSIDE = "outside Qhull"
 _BIG = 1_000_000  # from here on, only clustered data by default
 _ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,7 @@ def time_builds(points: np.ndarray, repeat: int) -> tuple[Times, dict[str, float
 
     def delvol() -> None:
         logs.append(StageLog(verbose=False))
-        tessellate(points, log=logs[-1])
+        tessellate(points, engine="scipy", log=logs[-1])
 
     times = interleaved({"scipy": lambda: Delaunay(points), "delvol": delvol}, repeat)
     stages = {name: median([log.timings[name] for log in logs]) for name in logs[0].timings}
@@ -99,10 +99,10 @@ def time_cache(points: np.ndarray, repeat: int, folder: Path) -> Times:
 
     def cold() -> None:
         clear_cache()
-        cached_tessellate(points)
+        cached_tessellate(points, engine="scipy")
 
     # "cold" runs first in round one, so "warm" always finds an entry.
-    times = interleaved({"cold": cold, "warm": lambda: cached_tessellate(points)}, repeat)
+    times = interleaved({"cold": cold, "warm": lambda: cached_tessellate(points, engine="scipy")}, repeat)
     clear_cache()
     return times
 

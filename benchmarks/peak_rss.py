@@ -1,9 +1,9 @@
 """Peak memory of one build, in a fresh process: ``python -m benchmarks.peak_rss MODE POINTS.npy``.
 
 MODE is ``scipy`` (bare :class:`scipy.spatial.Delaunay`) or ``delvol``
-(:func:`delvol.geometry.tessellate`). After the imports and the points are loaded, the
-kernel's high-water mark is reset (``/proc/self/clear_refs``), so the peak counts only
-what the build itself added. Prints one JSON object:
+(:func:`delvol.geometry.tessellate`, with the engine given by ``--engine``, default
+``scipy``). After the imports and the points are loaded, the kernel's high-water mark is reset
+(``/proc/self/clear_refs``), so the peak counts only what the build itself added. Prints one JSON object:
 
 ``base_kb``
     Resident set size before the build.
@@ -64,7 +64,7 @@ def own_arrays(result: Any) -> list[np.ndarray]:
     """The NumPy arrays of a build result, without delvol's point locator."""
     if isinstance(result, Delaunay):
         return [getattr(result, key) for key in _DELAUNAY_ARRAYS]
-    return list(result.arrays().values())
+    return list(result.arrays(derive=False).values())
 
 
 def result_arrays(result: Any) -> list[np.ndarray]:
@@ -75,9 +75,12 @@ def result_arrays(result: Any) -> list[np.ndarray]:
     return [*own_arrays(result), *own_arrays(locator.tri), locator.origin]
 
 
-def measure(mode: str, points: np.ndarray) -> dict[str, Any]:
+def measure(mode: str, points: np.ndarray, engine: str = "scipy") -> dict[str, Any]:
     """Build in this process and report its memory (see the module docstring)."""
-    build = {"scipy": lambda: Delaunay(points, qhull_options=QHULL_OPTIONS), "delvol": lambda: tessellate(points)}[mode]
+    build = {
+        "scipy": lambda: Delaunay(points, qhull_options=QHULL_OPTIONS),
+        "delvol": lambda: tessellate(points, engine=engine),
+    }[mode]
     reset = _reset_peak()
     base = _status_kb("VmRSS")
     result = build()
@@ -96,8 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mode", choices=["scipy", "delvol"])
     parser.add_argument("points", type=Path, help=".npy file of (N, 3) float64 points")
+    parser.add_argument("--engine", default="scipy", help="Delaunay engine of the delvol mode (default scipy)")
     args = parser.parse_args()
-    print(json.dumps(measure(args.mode, np.load(args.points))))
+    print(json.dumps(measure(args.mode, np.load(args.points), args.engine)))
 
 
 if __name__ == "__main__":

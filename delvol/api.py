@@ -68,7 +68,8 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
     **options
         Fields of :class:`~delvol.io.LoadOptions` (for a file) and of
         :class:`~delvol.geometry.options.TessellationOptions`: ``periodic`` (a box side,
-        or True for the one the file states), ``padding``, ``cache``.
+        or True for the one the file states), ``padding``, ``engine`` (``"scipy"``,
+        ``"shull"``, ``"gmsh"`` or ``"auto"``), ``cache``.
 
     Returns
     -------

@@ -1,13 +1,14 @@
 """Stage timing and progress messages.
 
-Long steps (Qhull on 1e6 points takes over a minute) announce themselves on stderr with
-their elapsed time when stderr is a terminal, and stay silent otherwise. The timings are
-always recorded so that ``delvol info`` can report them.
+On a terminal, every stage that runs longer than a second gets a tqdm status line, its
+elapsed time ticking in place, and ends on the stage's total; quicker stages print nothing.
+Output that is not a terminal stays quiet unless asked for (``verbose=True``), and then
+gets plain lines: the start of each stage, its elapsed time every few seconds, its end. The
+timings are always recorded so that ``delvol info`` can report them.
 
-A stage that runs longer than a few seconds shows its elapsed time ticking, from a
-background thread. That thread can only run while the main thread releases the GIL, which
-SciPy does for the whole Qhull call (``tests/test_progress.py`` checks it), so the
-minute-long silence of a large tessellation is covered.
+The ticking comes from a background thread, which can only run while the main thread
+releases the GIL; SciPy does for the whole Qhull call, ctypes for gmsh's, and shull for
+its own (``tests/test_progress.py`` checks them), so a minute-long tessellation shows.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -35,16 +37,20 @@ class StageLog:
 
     def __init__(self, verbose: bool | None = None, tick_seconds: float = 5.0) -> None:
         self.verbose = sys.stderr.isatty() if verbose is None else verbose
+        self.quiet = verbose is False
         self.tick_seconds = tick_seconds
         self.timings: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         """Time the enclosed block under ``name`` (repeated names accumulate)."""
-        if self.verbose:
+        terminal = self.verbose and sys.stderr.isatty()
+        if self.verbose and not terminal:
             print(f"delvol: {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        ticker = _Ticker(name, start, self.tick_seconds) if self.verbose else None
+        ticker = None
+        if self.verbose:
+            ticker = _StatusLine(name, start) if terminal else _Ticker(name, start, self.tick_seconds)
         try:
             yield
         finally:
@@ -52,7 +58,20 @@ class StageLog:
             self.timings[name] = self.timings.get(name, 0.0) + elapsed
             if ticker is not None:
                 ticker.stop()
-                print(f"{ticker.line_start}delvol: {name} done in {elapsed:.2f} s", file=sys.stderr, flush=True)
+                if not terminal:
+                    print(f"delvol: {name} done in {elapsed:.2f} s", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        """Tell the user something they should know, in one line on stderr (unless ``verbose=False``)."""
+        if not self.quiet:
+            print(f"delvol: note: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        """Warn the user: one line on stderr, or a Python warning when the log is silent (``verbose=False``)."""
+        if self.quiet:
+            warnings.warn(message, ResourceWarning, stacklevel=3)
+        else:
+            print(f"delvol: warning: {' '.join(message.split())}", file=sys.stderr, flush=True)
 
     def bar(self, items: Iterable[T], desc: str, total: int | None = None, unit: str = "it") -> Iterable[T]:
         """Wrap ``items`` in a tqdm progress bar that is shown only when verbose."""
@@ -62,39 +81,62 @@ class StageLog:
 
 
 class _Ticker:
-    """Reprint a stage's elapsed time every ``interval`` seconds until stopped.
-
-    On a terminal each tick overwrites the last one, so a long stage shows one changing
-    line; in a log file each tick is a line of its own.
-    """
+    """Print a stage's elapsed time every ``interval`` seconds, a line each, until stopped."""
 
     def __init__(self, name: str, start: float, interval: float) -> None:
         self.name = name
         self.start = start
         self.interval = interval
-        self.in_place = sys.stderr.isatty()
-        self.ticked = False
         self._stopped = threading.Event()
         # A daemon thread: an exception that skips stop() must not keep the process alive.
         self._thread = threading.Thread(target=self._run, name=f"delvol tick: {name}", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        prefix, end = ("\r", "") if self.in_place else ("", "\n")
         while not self._stopped.wait(self.interval):
-            elapsed = time.perf_counter() - self.start
-            print(f"{prefix}delvol: {self.name} ... {elapsed:.0f} s", end=end, file=sys.stderr, flush=True)
-            self.ticked = True
+            self.tick(time.perf_counter() - self.start)
 
-    @property
-    def line_start(self) -> str:
-        """What the closing message must start with: clear an in-place tick line."""
-        return "\r\x1b[K" if self.in_place and self.ticked else ""
+    def tick(self, elapsed: float) -> None:
+        print(f"delvol: {self.name} ... {elapsed:.0f} s", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         """Stop ticking; returns once the thread has printed its last tick."""
         self._stopped.set()
         self._thread.join()
+
+
+class _StatusLine(_Ticker):
+    """A tqdm status line for a stage on a terminal, shown once it has run for a second.
+
+    It redraws in place a few times a second, and on :meth:`stop` ends on the total, or
+    never appears for a quicker stage.
+    """
+
+    DELAY = 1.0
+    REFRESH = 0.2
+
+    def __init__(self, name: str, start: float) -> None:
+        self._bar: Any = None  # a tqdm bar once the first tick shows
+        super().__init__(name, start, self.REFRESH)
+
+    def _run(self) -> None:
+        if not self._stopped.wait(self.DELAY):
+            super()._run()
+
+    def tick(self, elapsed: float) -> None:
+        from tqdm.auto import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(bar_format="{desc}", file=sys.stderr)
+        # The stage's own clock, in tqdm's format: the bar itself started a second late.
+        self._bar.set_description_str(f"delvol: {self.name} [{tqdm.format_interval(elapsed)}]")
+
+    def stop(self) -> None:
+        super().stop()
+        if self._bar is not None:
+            elapsed = time.perf_counter() - self.start
+            self._bar.set_description_str(f"delvol: {self.name} done in {elapsed:.2f} s", refresh=False)
+            self._bar.close()
 
 
 QUIET = StageLog(verbose=False)

@@ -2,16 +2,17 @@
 # One-step set-up and run for a fresh machine.
 #   bash scripts/run.sh demo   install, then render the bundled sample to delvol-sample.png
 #   bash scripts/run.sh test   install, then run the whole test suite
-# Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool through apt
-# when they are missing (as root, or through sudo), then delvol into ./.venv. The tests also
-# try Debian's chromium and chromium-driver for the JupyterLab test, which is skipped without them.
+# Installs Mesa's EGL (headless OpenGL) and, for the tests, Xvfb/xauth/xdotool and the X/GL
+# libraries that gmsh's wheel links, through apt when they are missing (as root, or through
+# sudo), then delvol into ./.venv (for the tests with the optional fast Delaunay engines). The
+# tests also try Debian's chromium and chromium-driver for the JupyterLab test, skipped without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 task=${1:-demo}
 shift || true
 
 need_pkgs=(libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)
-[ "$task" = test ] && need_pkgs+=(xvfb xauth xdotool)
+[ "$task" = test ] && need_pkgs+=(xvfb xauth xdotool libglu1-mesa libxcursor1 libxft2 libxinerama1 libgomp1)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
     for pkg in "${need_pkgs[@]}"; do
@@ -35,7 +36,7 @@ fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extra=""
-[ "$task" = test ] && extra="[test,browser]"
+[ "$task" = test ] && extra="[all,test,browser]"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extra"
 
 case "$task" in

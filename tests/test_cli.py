@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import SAMPLE
@@ -9,6 +11,7 @@ from conftest import SAMPLE
 from delvol.cli import main
 from delvol.geometry import ARRAY_KEYS
 from delvol.geometry.cache import cache_dir
+from delvol.geometry.engines import resolve_engine
 
 
 def run_cli(capsys, *args):
@@ -40,6 +43,26 @@ def test_tessellate_exports_documented_keys(tmp_path, capsys):
         assert data["neighbors"].shape == (t, 4) and data["faces"].shape[1] == 3
         assert len(data["density"]) == len(data["hull"]) == n
         np.testing.assert_array_equal(data["points"], np.load(SAMPLE).astype(np.float64))
+
+
+@pytest.mark.parametrize("engine", ["scipy", "auto"])
+def test_tessellate_records_the_engine(tmp_path, capsys, engine):
+    out = tmp_path / "t.npz"
+    options = ["--no-cache", "--engine", engine, "--max-points", "2000"]
+    code, _, _ = run_cli(capsys, "tessellate", SAMPLE, "-o", out, *options)
+    assert code == 0
+    with np.load(out, allow_pickle=False) as data:
+        info = json.loads(str(data["info"]))
+        assert info["engine"] == resolve_engine(engine)
+        assert data["neighbors"].shape == data["tetrahedra"].shape  # derived when the engine gives none
+    code, out, _ = run_cli(capsys, "info", SAMPLE, *options)
+    assert code == 0 and f"engine        {resolve_engine(engine)}" in out
+
+
+def test_unknown_engine_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["info", str(SAMPLE), "--engine", "cgal"])
+    assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
 def test_grid_writes_field(tmp_path, capsys):

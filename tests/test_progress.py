@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 import pytest
-from scipy.spatial import Delaunay
 
+from delvol.geometry.engines import ENGINES
 from delvol.progress import StageLog
 
 TICK = re.compile(r"^delvol: slow \.\.\. \d+ s$")
@@ -52,16 +52,18 @@ def test_short_stage_does_not_tick_or_wait(capsys):
     assert len(lines) == 2
 
 
-def test_ticks_overwrite_each_other_on_a_terminal(monkeypatch):
+def test_terminal_shows_a_status_line_only_for_stages_over_a_second(monkeypatch):
     terminal = FakeTerminal()
     monkeypatch.setattr("sys.stderr", terminal)
-    log = StageLog(tick_seconds=0.05)  # verbose because stderr is a terminal
+    log = StageLog()  # verbose because stderr is a terminal
+    with log.stage("quick"):
+        time.sleep(0.3)
+    assert terminal.getvalue() == ""
     with log.stage("slow"):
-        time.sleep(0.2)
+        time.sleep(1.5)
     out = terminal.getvalue()
-    assert out.startswith("delvol: slow ...\n\rdelvol: slow ... ")
-    assert out.count("\rdelvol: slow ... ") >= 2 and out.count("\n") == 2  # ticks share one line
-    assert re.search(r"\r\x1b\[Kdelvol: slow done in \d+\.\d\d s\n$", out)
+    assert "\rdelvol: slow [00:01]" in out and "quick" not in out
+    assert re.search(r"\rdelvol: slow done in \d+\.\d\d s\n$", out) and out.count("\n") == 1  # one line, redrawn
 
 
 def test_ticker_stops_when_the_stage_fails(capsys):
@@ -75,12 +77,15 @@ def test_ticker_stops_when_the_stage_fails(capsys):
     assert capsys.readouterr().err.splitlines()[-1].startswith("delvol: failing done in")
 
 
-def test_ticks_during_qhull(capsys):
-    """SciPy releases the GIL during Qhull, so the ticker keeps time through a tessellation."""
-    points = np.random.default_rng(0).random((30_000, 3))
+@pytest.mark.parametrize("engine", ["scipy", "shull", "gmsh"])
+def test_ticks_during_every_engine(capsys, engine):
+    """The engines release the GIL, so the ticker keeps time through a tessellation."""
+    if not ENGINES[engine].available():
+        pytest.skip(f"{engine} is not installed")
+    points = np.random.default_rng(0).random((60_000 if engine == "scipy" else 200_000, 3))
     log = StageLog(verbose=True, tick_seconds=0.05)
     with log.stage("slow"):
-        Delaunay(points)
+        ENGINES[engine].triangulate(points)
     ticks = sum(bool(TICK.match(line)) for line in capsys.readouterr().err.splitlines())
-    # Not every interval: SciPy holds the GIL while it copies Qhull's output into arrays.
+    # Not every interval: the engines hold the GIL while they copy their output into arrays.
     assert ticks >= max(3, 0.5 * log.timings["slow"] / 0.05)

@@ -224,7 +224,7 @@ def test_corrupt_images_are_skipped_and_listed(small, tmp_path, capsys):
     assert main(["store", "ingest", str(catalog), "-o", str(db), "--images", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "unreadable    2 images skipped:" in out
-    assert f"{folder / '103.jpg'}: cannot identify image file" in out
+    assert f"{folder / '103.jpg'}: not an image Pillow can identify" in out
     assert f"{folder / '104.jpg'}: truncated JPEG" in out
     with GalaxyStore(db) as store:
         assert len(store) == 30 and image_count(store) == 28

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,6 +145,44 @@ def test_keyframes_save_and_play(viewer):
     np.testing.assert_allclose(viewer.camera.position, end["position"], atol=1e-9)
 
 
+def test_mode_keys_cycle_the_volume_and_opacity_refines_to_the_exact_composite(viewer):
+    v = viewer
+    v.key("z", True)
+    assert v.settings.mode == "integral"
+    v.frame(v.target.fbo, 0.0)
+    while v.progress.done < 1.0:
+        v.frame(v.target.fbo, 0.0)
+    assert image(v).std() > 0.01
+    v.key("z", True)
+    assert v.settings.mode == "opacity"
+    v.key("w", True)
+    v.frame(v.target.fbo, 0.05)  # moving: a sorted subset, scaled up
+    moving = image(v)
+    v.key("w", False)
+    v.frame(v.target.fbo, 0.0)
+    v.frame(v.target.fbo, 0.0)  # at rest: the whole exact composite in one frame
+    assert v.progress.done == 1.0
+    assert moving.std() > 0.01 and image(v).std() > 0.01
+    kappa = v.settings.opacity
+    v.key("b", True)
+    v.key("b", True, shift=True)
+    v.key("b", True, shift=True)
+    assert v.settings.opacity == pytest.approx(kappa / 2)
+    assert v.progress.dirty
+    v.key("z", True)
+    assert v.settings.mode == "faces"
+
+
+def test_iso_key_cycles_the_levels(viewer):
+    v = viewer
+    v.key("n", True)
+    assert "--iso" in v.lines[-1]
+    v.settings.iso_levels = (1000.0, 2000.0)
+    for expected in (0, 1, -1, 0):
+        v.key("n", True)
+        assert v.settings.iso_shown == expected
+
+
 def test_keys_cycle_the_colour_field_and_move_its_colour_limits(ctx, tmp_path):
     from delvol.geometry.fields import FieldCache, FieldSpec
 
@@ -207,3 +247,11 @@ def test_every_bound_command_is_in_the_dispatch_table(ctx):
         assert {command for _, command, _ in COMMANDS} == set(viewer.commands)
     finally:
         renderer.release()
+
+
+def test_saving_onto_a_device_is_reported_not_fatal(viewer):
+    viewer.path_out = Path(os.devnull)
+    viewer.key("k", True)
+    viewer.key("s", True, ctrl=True)
+    assert viewer.lines[-1].startswith("saving the path failed") and "not a regular file" in viewer.lines[-1]
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)

@@ -8,6 +8,11 @@ Progressive detail keeps a CPU-only machine interactive: while the view changes,
 frame draws only a random subset of the faces sized to the frame budget (scaled up to
 the full brightness); once it stops, further frames add the remaining faces chunk by
 chunk into the same accumulation, so the full image builds up without freezing input.
+The ``integral`` mode does the same with tetrahedra. The ``opacity`` mode cannot add up
+chunks, so while the view moves it composites a random subset of the tetrahedra sized to
+the budget, sorted exactly among themselves, with emission and extinction scaled up for
+the fraction drawn (cheap, and unlike weighted blended transparency it keeps the front of
+the cloud in front); once the view rests, one frame sorts and composites them all.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache, FieldSpec
 from delvol.gl.build import build_renderer
@@ -36,7 +42,7 @@ from delvol.scene.colormaps import COLORMAPS
 from delvol.scene.controller import CameraController
 from delvol.scene.description import Scene
 from delvol.scene.paths import CameraPath, save_path
-from delvol.scene.settings import CUT_MODES, STRETCHES, WEIGHTINGS, check_clim, cycle
+from delvol.scene.settings import CUT_MODES, MODES, STRETCHES, WEIGHTINGS, check_clim, cycle
 
 # Seconds of face drawing per frame. While the view changes the budget leaves room for
 # the tone map and swap within 50 ms (20 fps); once it stops, larger chunks spend less of
@@ -133,6 +139,10 @@ class Viewer:
             "cycle_stretch": self._cmd_cycle_stretch,
             "cycle_colormap": self._cmd_cycle_colormap,
             "cycle_colormap_back": self._cmd_cycle_colormap_back,
+            "cycle_render_mode": self._cmd_cycle_render_mode,
+            "opacity_up": self._cmd_opacity_up,
+            "opacity_down": self._cmd_opacity_down,
+            "cycle_iso": self._cmd_cycle_iso,
             "cycle_weighting": self._cmd_cycle_weighting,
             "clim_floor_down": self._cmd_clim_floor_down,
             "clim_floor_up": self._cmd_clim_floor_up,
@@ -237,20 +247,29 @@ class Viewer:
             self.invalidate()
         vp = self.view_projection
         progress = self.progress
-        n_faces = max(self.renderer.volume.n_faces, 1)
+        mode = self.settings.mode
+        n_items = max(self.renderer.n_items, 1)
         budget = MOVING_BUDGET if progress.dirty else REFINE_BUDGET
-        step = min(1.0, budget * progress.rate / n_faces)
+        step = min(1.0, budget * progress.rate / n_items)
+        moving = progress.dirty
         if progress.dirty:
             self.renderer.clear()
             progress.done, progress.dirty = 0.0, False
         if progress.done < 1.0:
             start = time.perf_counter()
             stop = min(1.0, progress.done + step)
-            self.renderer.accumulate(vp, progress.done, stop)
+            if mode == "opacity":
+                # A sorted subset while moving; at rest, the whole exact composite at once.
+                self.renderer.clear()
+                stop = step if moving else 1.0
+                self.renderer.accumulate(vp, 0.0, stop)
+                progress.done = 0.0
+            else:
+                self.renderer.accumulate(vp, progress.done, stop)
             self.renderer.ctx.finish()  # so that the clock measures the drawing, not its queueing
             elapsed = time.perf_counter() - start
             if elapsed > 0:
-                progress.rate = 0.5 * progress.rate + 0.5 * (stop - progress.done) * n_faces / elapsed
+                progress.rate = 0.5 * progress.rate + 0.5 * (stop - progress.done) * n_items / elapsed
             progress.done = stop
             # The automatic colour limits comes from the first chunk, then once more from the
             # first complete frame.
@@ -264,12 +283,13 @@ class Viewer:
     @property
     def title(self) -> str:
         mode = "ortho" if self.camera.projection == "orthographic" else self.camera.mode
-        detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} faces"
+        unit = "faces" if self.settings.mode == "faces" else "tetrahedra"
+        detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} {unit}"
         sprites = self.renderer.sprites
         if sprites is not None and sprites.n_pending:
             detail += f" - {sprites.n_pending} thumbnails loading"
         return (
-            f"delvol - N={self.n_points:,} - {self.fps:.1f} fps - {self.settings.stretch}/"
+            f"delvol - N={self.n_points:,} - {self.fps:.1f} fps - {self.settings.mode} - {self.settings.stretch}/"
             f"{self.settings.colormap} - {mode}{detail}"
         )
 
@@ -335,6 +355,33 @@ class Viewer:
         self.renderer.auto_clim = None  # weights change the scale of the sums
         self.invalidate()
         self.echo(f"weighting: {self.settings.weighting}")
+
+    def _cmd_cycle_render_mode(self) -> None:
+        self.settings.mode = cycle(self.settings.mode, MODES)
+        self.renderer.auto_clim = None  # each mode accumulates a different quantity
+        self.invalidate()
+        self.echo(f"volume: {self.settings.mode}")
+
+    def _opacity(self, factor: float) -> None:
+        self.settings.opacity *= factor
+        if self.settings.mode == "opacity":
+            self.invalidate()
+        self.echo(f"opacity: {self.settings.opacity:.3g} per mean spacing at the top of the window")
+
+    def _cmd_opacity_up(self) -> None:
+        self._opacity(2.0)
+
+    def _cmd_opacity_down(self) -> None:
+        self._opacity(0.5)
+
+    def _cmd_cycle_iso(self) -> None:
+        levels = self.settings.iso_levels
+        if not levels:
+            self.echo("no isosurfaces: start with --iso LEVEL[,LEVEL...]")
+            return
+        self.settings.iso_shown = (self.settings.iso_shown + 2) % (len(levels) + 1) - 1
+        shown = self.settings.iso_shown
+        self.echo("isosurfaces: all" if shown < 0 else f"isosurface: density {levels[shown]:g}")
 
     def _move_clim(self, floor: float, top: float) -> None:
         lo, hi = self.renderer.clim
@@ -485,7 +532,7 @@ class Viewer:
     def _cmd_screenshot(self) -> None:
         try:
             self.screenshot()
-        except OSError as exc:  # a full disk or a read-only folder must not end the session
+        except (OSError, DelvolError) as exc:  # a full disk, a read-only folder, a device: not the end
             self.echo(f"screenshot failed: {exc}")
 
     # -- keyframes and playback --------------------------------------------------------
@@ -527,7 +574,7 @@ class Viewer:
             return
         try:
             save_path(self.path_out, self._path())
-        except OSError as exc:
+        except (OSError, DelvolError) as exc:
             self.echo(f"saving the path failed: {exc}")
             return
         self.echo(f"path: {self.path_out.resolve()} ({len(self.keyframes)} keyframes)")

@@ -12,9 +12,41 @@ from delvol.errors import DelvolError
 
 
 def require_display() -> None:
-    """Fail with one line, pointing at ``delvol render``, when no display can be opened."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    """Fail with one line, pointing at ``delvol render``, when no display can be opened.
+
+    On X11 this connects to the server named by ``DISPLAY`` and lets go at once, so that a
+    stale ``DISPLAY`` (a closed ssh tunnel, ``:77``, an unknown host) is reported plainly
+    instead of as a traceback from inside pyglet.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    display = os.environ.get("DISPLAY")
+    if not (display or os.environ.get("WAYLAND_DISPLAY")):
         raise DelvolError("no display (DISPLAY is not set); use `delvol render FILE -o out.png` to render offscreen")
+    if display and not _x_server_answers(display):
+        raise DelvolError(
+            f"no display: cannot connect to the X server DISPLAY={display}; "
+            "use `delvol render FILE -o out.png` to render offscreen"
+        )
+
+
+def _x_server_answers(display: str) -> bool:
+    """Whether Xlib can open ``display`` (True when Xlib itself is missing: pyglet will say)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if name is None:
+        return True
+    xlib = ctypes.CDLL(name)
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    handle = xlib.XOpenDisplay(display.encode())
+    if not handle:
+        return False
+    xlib.XCloseDisplay(handle)
+    return True
 
 
 def key_names(keys: type) -> dict[object, str]:
@@ -32,9 +64,9 @@ def key_names(keys: type) -> dict[object, str]:
 def open_window(size: tuple[int, int], title: str, vsync: bool = True):
     """A resizable pyglet window with an OpenGL 3.3 core context."""
     require_display()
-    from moderngl_window.context.pyglet.window import Window
-
     try:
+        from moderngl_window.context.pyglet.window import Window
+
         return Window(title=title, size=size, resizable=True, vsync=vsync, gl_version=(3, 3))
     except Exception as exc:  # pyglet raises NoSuchDisplayException, GL errors, ...
         raise DelvolError(f"cannot open a window ({exc}); use `delvol render` to render offscreen") from exc

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
+from delvol.atomic import check_destination
 from delvol.cli.dataclass_args import add_options, argument_type, from_args
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec
@@ -17,6 +20,9 @@ FIELD_HELP = (
     "NAME:divergence (vorticity-magnitude, shear-magnitude) per point"
 )
 """What ``--field`` takes, for the help of every command that has it."""
+
+BOX_FROM_FILE = object()
+"""``--periodic`` without a value: the box size the file states (not a string, which argparse would parse)."""
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,3 +56,18 @@ def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointS
     """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
     scene = Scene(args.file, load=load_options(args), tessellation=from_args(TessellationOptions, args))
     return scene.read(log)
+
+
+def check_output(path: str | os.PathLike) -> None:
+    """Check an output name before any work, and say when its folder will be created.
+
+    ``-o`` into a missing folder creates it (as ``mkdir -p`` would) and says so on stderr,
+    so that a typo in a folder name does not go unnoticed.
+
+    Raises
+    ------
+    DelvolError
+        The output is a folder, a device, a FIFO or a socket, or lies under a file.
+    """
+    if check_destination(path):
+        print(f"delvol: note: creating folder {os.path.dirname(os.path.abspath(path))}", file=sys.stderr)

@@ -7,11 +7,16 @@ import sys
 
 import numpy as np
 
+from delvol.cli.common import check_output
 from delvol.cli.render_options import add_frame_arguments, add_scene_arguments, scene_from_args
 from delvol.errors import DelvolError
+from delvol.memory import require_frame_memory
 from delvol.progress import StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.paths import DEFAULT_EASE, PathBase, dolly_path, load_path, orbit_path
+
+MAX_FRAMES = 1_000_000
+"""Most frames a fly-through may have; every camera state is computed before the first frame."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,14 +76,19 @@ def run(args: argparse.Namespace) -> int:
     from delvol.gl.offscreen import render_image
     from delvol.io.movie import movie_format, write_movie
 
-    movie_format(args.output)  # a bad output name fails now, not after the render
+    # A bad output name fails now, not after the render.
+    kind = movie_format(args.output)
     for name, value in (("--fps", args.fps), ("--duration", args.duration)):
         if not (np.isfinite(value) and value > 0):
             raise DelvolError(f"{name} must be a positive number, got {value:g}")
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
+    if n_frames > MAX_FRAMES:
+        raise DelvolError(f"--fps × --duration gives {n_frames:,} frames; at most {MAX_FRAMES:,} (9 hours at 30 fps)")
+    check_output(args.output if kind == "video" else args.output % 0)
     scene = scene_from_args(args)
+    require_frame_memory(args.size, args.supersample)
     log = StageLog()
     points, tess = scene.read(log)
     width, height = args.size

@@ -8,12 +8,13 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_input_arguments, check_output, load_and_tessellate
 from delvol.cli.dataclass_args import argument_type
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
 from delvol.geometry.interpolate import density_grid
+from delvol.memory import require_memory
 from delvol.progress import StageLog
 
 
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     if spec is None and args.weighting != "volume":
         raise DelvolError("--weighting applies to --field; the density has no weighting")
     args.field = [spec] if spec is not None else []
+    # The float64 field, plus as much again for the interpolation's per-cell work arrays.
+    require_memory(2 * 8 * float(np.prod(shape, dtype=np.float64)), f"a {'x'.join(map(str, shape))} grid")
+    check_output(args.output)
     log = StageLog()
     points, tess = load_and_tessellate(args, log)
     lower, upper = tess.bounds

@@ -74,6 +74,7 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
         periodic = f"periodic box {tess.box_size:g}, {tess.info.get('n_images', 0):,} image vertices"
     lines += [
         f"periodic      {periodic}",
+        f"engine        {tess.info.get('engine', 'scipy')}",
         f"tetrahedra    {len(tess.tetrahedra):,}  ({len(tess.tetrahedra) / n:.2f} per point)",
         f"faces         {len(tess.faces):,}  ({len(tess.faces) / n:.2f} per point)",
         f"duplicates    {tess.info.get('n_duplicates', 0):,} (merged into their kept twin)",

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from delvol.cli.common import check_output
 from delvol.cli.render_options import add_frame_arguments, add_scene_arguments, scene_from_args
 from delvol.errors import DelvolError
 from delvol.progress import StageLog
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() != ".png":
         raise DelvolError("the output must be a .png file", args.output)
+    check_output(args.output)
     scene = scene_from_args(args)
     picture = render_scene(scene, args.size, args.supersample, StageLog(), debug=args.debug)
     if picture.warning:

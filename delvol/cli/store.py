@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from delvol.atomic import atomic_path
+from delvol.cli.common import check_output
 from delvol.io.galaxy_store.database import GalaxyStore
 from delvol.io.galaxy_store.export import CATALOG_NAME, export_store
 from delvol.io.galaxy_store.images import image_file_name
@@ -25,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ing.add_argument("-o", "--output", required=True, metavar="DB", help="store to create or add to")
     ing.add_argument("--images", type=Path, metavar="DIR", help="folder with one image file per galaxy")
     ing.add_argument(
-        "--pattern", default="{objid}.jpg", help="image file name, {objid} standing for the id (default {objid}.jpg)"
+        "--pattern",
+        default="{objid}.*",
+        help="image file name, {objid} standing for the id; .* matches any image extension (default {objid}.*)",
     )
     ing.add_argument(
         "--id",
@@ -75,7 +79,14 @@ def run_ingest(args: argparse.Namespace) -> int:
     )
     report = ingest(args.catalog, args.output, options, StageLog())
     print("\n".join(report.lines()))
-    return 2 if args.strict and report.bad_images else 0
+    if args.strict and report.bad_images:
+        print(
+            f"delvol: error: {args.catalog}: {len(report.bad_images):,} unreadable images (--strict); "
+            f"the first is {report.bad_images[0][0]}: {report.bad_images[0][1]}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -111,7 +122,8 @@ def _info_lines(store: GalaxyStore, check: bool) -> list[str]:
 def run_get(args: argparse.Namespace) -> int:
     with GalaxyStore(args.db) as store:
         record = store.image_record(args.objid)
-    out = Path(args.output) if args.output else Path(image_file_name(record.objid, record.format))
+    out = Path(args.output) if args.output else Path(image_file_name(record.objid, record.format, store.path))
+    check_output(out)
     with atomic_path(out) as tmp:
         tmp.write_bytes(record.data)
     print(f"wrote {out} ({len(record.data):,} bytes, {record.format} {record.width}x{record.height})")

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, check_output, load_and_tessellate
 from delvol.errors import DelvolError
 from delvol.geometry.cache import save_tessellation
 from delvol.geometry.fields import point_field
@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.output)
     log = StageLog()
     points, tess = load_and_tessellate(args, log)
     extra: dict[str, np.ndarray] = {}

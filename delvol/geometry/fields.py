@@ -36,8 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from delvol.geometry.engines.base import SHEAR
 from delvol.geometry.interpolate import grid_centres, grid_shape, interpolate, locate
-from delvol.geometry.tessellation import SHEAR, Tessellation
+from delvol.geometry.tessellation import Tessellation
 
 WEIGHTINGS = ("volume", "mass")
 """Interpolation variants; ``volume`` is the default (see the module notes)."""

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from delvol.geometry.tessellation import Tessellation, qhull_frame
+from delvol.geometry.engines import engine_frame
+from delvol.geometry.tessellation import Tessellation
 
 _BLOCK = 1 << 20  # query points per block: bounds the (block, 4, 3) transform gather
 
@@ -38,7 +39,7 @@ def locate(tess: Tessellation, query: np.ndarray) -> Iterator[tuple[slice, np.nd
         q = tess.box_lower + np.mod(q - tess.box_lower, tess.box_size)
     tri, _, centre = tess.locator
     for start in range(0, len(q), _BLOCK):
-        x = qhull_frame(q[start : start + _BLOCK], centre)
+        x = engine_frame(q[start : start + _BLOCK], centre)
         # The first search computes Qhull's barycentric transform of every tetrahedron, one
         # 3x3 LAPACK call each: with a threaded BLAS on a busy machine that took 27 s for
         # 216k tetrahedra, against 1.3 s on one thread.

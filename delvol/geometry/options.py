@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from delvol.errors import DelvolError
+from delvol.geometry.engines import ENGINE_CHOICES
 from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING
 from delvol.options import option
 
 
 def box_side(text: str) -> float:
-    """Parse a periodic box side (``--periodic L``)."""
+    """Parse a periodic box side (``--periodic L``): a positive, finite number."""
     try:
-        return float(text)
+        side = float(text)
     except ValueError:
-        raise ValueError(f"expected a box side such as 100, got {text!r}") from None
+        raise ValueError(f"expected a box side such as 500, got {text!r}") from None
+    if not (math.isfinite(side) and side > 0):
+        raise ValueError(f"the box side must be positive and finite, got {text!r}")
+    return side
 
 
 @dataclass
@@ -30,6 +35,9 @@ class TessellationOptions:
         (``metadata["box_size"]``); None or False: not periodic.
     padding : float
         Periodic padding in mean interparticle spacings.
+    engine : {"auto", "scipy", "shull", "gmsh"}
+        The Delaunay engine (:mod:`delvol.geometry.engines`); ``auto`` is the fastest
+        one installed. Every engine gives the same result.
     cache : bool
         Read and write the tessellation cache (:mod:`delvol.geometry.cache`).
     """
@@ -44,6 +52,12 @@ class TessellationOptions:
     )
     padding: float = option(
         f"periodic padding in mean interparticle spacings, at least {MIN_PADDING:g}", DEFAULT_PADDING
+    )
+    engine: str = option(
+        "Delaunay engine: scipy (Qhull), shull or gmsh (optional, GPL: pip install 'delvol[fast]'); "
+        "auto is the fastest installed",
+        "auto",
+        choices=ENGINE_CHOICES,
     )
     cache: bool = option("neither read nor write the tessellation cache", True, flag="--no-cache", action="store_false")
 

@@ -7,59 +7,26 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
-from scipy.spatial import Delaunay, QhullError
+from scipy.spatial import ConvexHull, QhullError
 
 from delvol.errors import DegenerateInputError
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
-from delvol.geometry.faces import hull_vertices, unique_faces
+from delvol.geometry.engines import ENGINES, Triangulation, engine_frame, locating_engine, resolve_engine
+from delvol.geometry.engines.failure import check_count
+from delvol.geometry.engines.scipy_qhull import QHULL_OPTIONS
+from delvol.geometry.faces import neighbors_from_tetrahedra, oriented_faces, unique_faces
 from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
 from delvol.progress import QUIET, StageLog
-
-QHULL_OPTIONS = "Qbb Qc Qz Q12 Qt"
-"""SciPy's default for 3-D Delaunay, kept because no alternative was reliably faster.
-
-``Qc`` is required: it reports the duplicate points that Qhull leaves out, so that their
-masses can be merged. ``python -m benchmarks.bench_qhull_options`` measured CPU time
-relative to this string, interleaved, median over rounds (1e5: 5 rounds; 1e6: 3):
-
-===================  ===============  =============  ===============
-options              1e5 clustered    1e5 Poisson    1e6 clustered
-===================  ===============  =============  ===============
-Qbb Qc Q12 Qt        1.03             0.99           1.01
-Qc Qz Q12 Qt         1.00             0.97           1.54
-Qbb Qc Qz Qt         1.00             0.97           1.01
-Qbb Qc Qz Q12 Qt Qx  1.01             1.05           1.03
-Qt Qc                1.00             0.98           0.99
-===================  ===============  =============  ===============
-
-Rounds scattered by up to ±10%, and every candidate passed the exact-lattice, duplicate and
-real-snapshot checks. Adding Q3, Q5, Q8, Q10 or Q14 changed nothing (0.998–1.036, 1e5
-Poisson). Single large outliers like the 1.54 say little about the options: Qhull's time on
-one input swings that much with a mere shift of the coordinates (the 1e6 clustered set took
-55 s as generated, 35 s shifted by 1e-3 or centred), so only gains on every data set count.
-"""
-
-# Exact lattices are co-spherical everywhere, and Qhull then splits each cube of eight
-# points into tetrahedra by arbitrary tie-breaking, which gives neighbouring lattice points
-# different cell volumes (27% scatter on a cubic lattice). Triangulating a slightly sheared
-# copy breaks every tie the same way in every cell, because a linear map keeps a lattice a
-# lattice, so the triangulation is translation invariant and a lattice gets exactly uniform
-# density. Volumes are always measured on the unsheared points. For points in general
-# position the shear changes nothing, except for configurations within 1e-6 (relative) of
-# co-sphericity, where either triangulation is equally Delaunay.
-SHEAR = np.eye(3) + 1e-6 * np.array(
-    [[0.0, 0.3183098862, 0.1414213562], [0.2718281828, 0.0, 0.1732050808], [0.1154700538, 0.2236067977, 0.0]]
-)
 
 ARRAY_KEYS = ("points", "masses", "tetrahedra", "neighbors", "faces", "tet_volume", "cell_volume", "density", "hull")
 """The arrays of a tessellation, under the names used by ``delvol tessellate`` exports."""
 
 
 class Locator(NamedTuple):
-    """A triangulation for point location: Qhull's result, the input point each of its
+    """A triangulation for point location: the engine's locator (Qhull's or shull's), the input point each of its
     vertices stands for (periodic images map to their originals), and the frame centre."""
 
-    tri: Delaunay
+    tri: Any
     origin: np.ndarray
     centre: np.ndarray
 
@@ -78,7 +45,8 @@ class Tessellation:
         Mass of each input point (images repeat their original's mass).
     tetrahedra, neighbors : ndarray, shape (T, 4), int32
         Vertex indices, and the tetrahedron opposite each vertex: -1 on the hull, and, with
-        periodic boundaries, where that neighbour's kept copy lies across the box.
+        periodic boundaries, where that neighbour's kept copy lies across the box. Engines
+        that report no neighbours (gmsh) leave them to be derived on first access.
     faces : ndarray, shape (F, 3), int32
         Every triangle once. With periodic boundaries: every face of the periodic
         tessellation that reaches into the box, once, for drawing clipped to the box.
@@ -104,7 +72,7 @@ class Tessellation:
     points: np.ndarray
     masses: np.ndarray
     tetrahedra: np.ndarray
-    neighbors: np.ndarray
+    neighbors: np.ndarray | None = field(repr=False)  # a property below: derived on first use if None
     faces: np.ndarray
     tet_volume: np.ndarray
     cell_volume: np.ndarray
@@ -114,12 +82,13 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    # tessellate() keeps its Qhull result here, for density_at() and field_at(). benchmarks/bench_tessellate.py
-    # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
-    # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
-    # per point sets; dropping it would make the first interpolation rerun Qhull, ~95% of a
-    # build, on top of the held tessellation.
+    # tessellate() keeps the engine's result here when it can locate points (Qhull's or
+    # shull's), for density_at() and field_at(). benchmarks/bench_tessellate.py puts Qhull's at ~295 bytes
+    # per point held (its equations and sheared points) next to ~480 for the arrays above,
+    # and at nothing in peak memory, which Qhull's own ~2.4 kB per point sets; dropping it
+    # would make the first interpolation rerun Qhull, ~95% of a build.
     _locator: Locator | None = field(default=None, repr=False)
+    _neighbors: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def n_primary(self) -> int:
@@ -147,50 +116,49 @@ class Tessellation:
         padded again so that the triangulation covers the whole box.
         """
         if self._locator is None:
-            options = self.info.get("qhull_options", QHULL_OPTIONS)
             if self.box_size is None:
-                self._locator = Locator(
-                    _delaunay(self.points, options), np.arange(len(self.points)), self.points.mean(axis=0)
-                )
+                points, origin = self.points, np.arange(len(self.points))
             else:
                 images = pad_periodic(self.points[: self.n_primary], self.box_size, MIN_PADDING)
-                self._locator = Locator(_delaunay(images.points, options), images.origin, images.points.mean(axis=0))
+                points, origin = images.points, images.origin
+            centre = points.mean(axis=0)
+            name = locating_engine(self.info.get("engine", "scipy"))
+            options = {"qhull_options": self.info.get("qhull_options", QHULL_OPTIONS)} if name == "scipy" else {}
+            tri = ENGINES[name].triangulate(engine_frame(points, centre), **options)
+            self._locator = Locator(tri.locator, origin, centre)
         return self._locator
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The export arrays under :data:`ARRAY_KEYS`, plus ``origin``."""
-        out = {key: getattr(self, key) for key in ARRAY_KEYS}
+    def arrays(self, *, derive: bool = True) -> dict[str, np.ndarray]:
+        """The export arrays under :data:`ARRAY_KEYS`, plus ``origin``.
+
+        With ``derive=False``, neighbours that were never computed are left out instead.
+        """
+        keys = [key for key in ARRAY_KEYS if derive or key != "neighbors" or self._neighbors is not None]
+        out = {key: getattr(self, key) for key in keys}
         out["origin"] = self.origin
         return out
 
 
-def qhull_frame(points: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """Map points into the centred, sheared frame that Qhull triangulates."""
-    return (points - centre) @ SHEAR.T
+MAX_COORDINATE = 1e150
+"""Largest coordinate magnitude tessellated: Qhull squares coordinates, and 1e154 squared overflows."""
 
 
-def _delaunay(points: np.ndarray, options: str) -> Delaunay:
-    if len(points) < 4:
-        raise DegenerateInputError(f"DTFE needs at least 4 points, got {len(points)}")
-    try:
-        tri = Delaunay(qhull_frame(points, points.mean(axis=0)), qhull_options=options)
-    except QhullError as exc:
-        raise _explain_failure(points, exc) from exc
-    if len(tri.simplices) == 0:
-        raise _explain_failure(points, None)
-    return tri
+def _get_neighbors(self: Tessellation) -> np.ndarray:
+    if self._neighbors is None:
+        self._neighbors = neighbors_from_tetrahedra(self.tetrahedra)
+    return self._neighbors
 
 
-def _explain_failure(points: np.ndarray, exc: Exception | None) -> DegenerateInputError:
-    distinct = len(np.unique(points, axis=0))
-    if distinct < 4:
-        return DegenerateInputError(f"only {distinct} distinct points; DTFE needs at least 4")
-    centred = points - points.mean(axis=0)
-    sv = np.linalg.svd(centred[:: max(1, len(points) // 100_000)], compute_uv=False)
-    if sv[-1] <= 1e-9 * sv[0]:
-        return DegenerateInputError("all points lie in a plane or on a line; DTFE needs 3-D extent")
-    first = str(exc).strip().splitlines()[0] if exc is not None else "no tetrahedra"
-    return DegenerateInputError(f"Qhull could not tessellate the points ({first})")
+def _set_neighbors(self: Tessellation, value: np.ndarray | None) -> None:
+    self._neighbors = value
+
+
+# Set after the dataclass is made, so that its __init__ still takes ``neighbors`` (or None)
+# and stores it through the setter, while reading it derives the table when it is missing:
+# matching faces costs more than gmsh's whole run, and drawing never needs it.
+Tessellation.neighbors = property(  # type: ignore[assignment]  # mypy cannot see a property set after the class
+    _get_neighbors, _set_neighbors, doc="The neighbour table, derived if needed."
+)
 
 
 def _validate(points: np.ndarray, masses: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +170,12 @@ def _validate(points: np.ndarray, masses: np.ndarray | None) -> tuple[np.ndarray
         raise DegenerateInputError(
             f"{int(bad.sum())} of {len(pts)} points have NaN or inf coordinates (first at row {int(np.argmax(bad))})"
         )
+    largest = float(np.abs(pts).max(initial=0.0))
+    if largest > MAX_COORDINATE:
+        raise DegenerateInputError(
+            f"coordinates reach {largest:.3g}; beyond ±{MAX_COORDINATE:g} the squared distances Qhull forms "
+            "overflow float64, so rescale them"
+        )
     if masses is None:
         return pts, np.ones(len(pts))
     m = np.ascontiguousarray(masses, dtype=np.float64).reshape(-1)
@@ -212,11 +186,10 @@ def _validate(points: np.ndarray, masses: np.ndarray | None) -> tuple[np.ndarray
     return pts, m
 
 
-def _representatives(tri: Delaunay, n_points: int) -> np.ndarray:
-    """For every point, the vertex whose cell stands for it (itself unless Qhull dropped it)."""
+def _representatives(tri: Triangulation, n_points: int) -> np.ndarray:
+    """For every point, the vertex whose cell stands for it (itself unless the engine dropped it)."""
     rep = np.arange(n_points)
-    if len(tri.coplanar):
-        rep[tri.coplanar[:, 0]] = tri.coplanar[:, 2]
+    rep[tri.dropped[:, 0]] = tri.dropped[:, 1]
     return rep
 
 
@@ -226,6 +199,7 @@ def tessellate(
     *,
     periodic: float | None = None,
     padding: float = DEFAULT_PADDING,
+    engine: str = "auto",
     qhull_options: str = QHULL_OPTIONS,
     log: StageLog = QUIET,
 ) -> Tessellation:
@@ -242,8 +216,11 @@ def tessellate(
         tetrahedron of the resulting periodic tessellation is kept, so no point is on a hull.
     padding : float
         Shell thickness in mean interparticle spacings (at least 3.4).
+    engine : {"auto", "scipy", "shull", "gmsh"}
+        The Delaunay engine (see :mod:`delvol.geometry.engines`); ``auto`` is the fastest
+        one installed. Every engine gives the same result; ``info["engine"]`` says which ran.
     qhull_options : str
-        Passed to :class:`scipy.spatial.Delaunay`; must include ``Qc``.
+        Passed to :class:`scipy.spatial.Delaunay` by the ``scipy`` engine; must include ``Qc``.
     log : StageLog
         Receives stage timings (and prints them when verbose).
 
@@ -255,7 +232,10 @@ def tessellate(
     ------
     DegenerateInputError
         NaN or inf coordinates, fewer than 4 distinct points, or points with no 3-D extent.
+    DelvolError
+        An unknown engine, or one that is not installed.
     """
+    name = resolve_engine(engine)
     pts, m = _validate(points, masses)
     n = len(pts)
     images = None
@@ -266,10 +246,13 @@ def tessellate(
         work = images.points
     else:
         work = pts
-    with log.stage("Delaunay (Qhull)"):
-        tri = _delaunay(work, qhull_options)
+    check_count(work)
+    centre = work.mean(axis=0)
+    framed = engine_frame(work, centre)
+    with log.stage(f"Delaunay ({name})"):
+        tri = ENGINES[name].triangulate(framed, **({"qhull_options": qhull_options} if name == "scipy" else {}))
     with log.stage("DTFE densities"):
-        tets = tri.simplices.astype(np.int32, copy=False)
+        tets = tri.tetrahedra
         volumes = tetrahedron_volumes(work, tets)
         cells = contiguous_voronoi_volumes(tets, volumes, len(work))
         origin = np.arange(len(work)) if images is None else images.origin
@@ -279,24 +262,31 @@ def tessellate(
         merged = np.bincount(rep, weights=m, minlength=n)
         rho = dtfe_density(merged, cells[:n])[rep]
         w = cells[:n][rep]
+        del cells
     with log.stage("faces"):
+        on_hull = _on_hull(framed)
+        del framed
+        faces = _unique_faces(tri, on_hull)
         if images is None:
-            nbrs = tri.neighbors.astype(np.int32, copy=False)
-            hull = hull_vertices(tets, nbrs, n)[rep]
-            faces = unique_faces(tets, nbrs)
+            hull = on_hull[rep]
+            nbrs = tri.neighbors
             used = np.arange(n)
         else:
-            tets, nbrs, volumes, faces, used = _keep_owned(tets, tri.neighbors, volumes, images)
+            tets, nbrs, volumes, faces, used = _keep_owned(tri, faces, volumes, images)
             hull = np.zeros(len(used), dtype=bool)
     origin = origin[used]  # per-vertex arrays: inputs first, then images repeating their originals
     info = {
         "n_input": n,
-        "qhull_options": qhull_options,
+        "engine": name,
+        **({"qhull_options": qhull_options} if name == "scipy" else {}),
         "periodic": periodic,
         "padding": padding if periodic is not None else None,
         "n_duplicates": int(np.count_nonzero(rep != np.arange(n))),
         "n_images": int(len(used) - n),
     }
+    locator = None
+    if tri.locator is not None:
+        locator = Locator(tri.locator, np.arange(n) if images is None else images.origin, centre)
     return Tessellation(
         points=work[used],
         masses=m[origin],
@@ -311,32 +301,65 @@ def tessellate(
         box_size=None if images is None else images.box_size,
         box_lower=None if images is None else images.lower,
         info=info,
-        _locator=Locator(tri, np.arange(n) if images is None else images.origin, work.mean(axis=0)),
+        _locator=locator,
     )
 
 
+def _unique_faces(tri: Triangulation, on_hull: np.ndarray) -> np.ndarray:
+    """Every face once, from the engine's neighbour table or else from orientation."""
+    if tri.neighbors is not None:
+        return unique_faces(tri.tetrahedra, tri.neighbors)
+    try:
+        return oriented_faces(tri.tetrahedra, on_hull)
+    except ValueError:  # a hull vertex that Qhull's hull missed: match every face instead
+        return oriented_faces(tri.tetrahedra, np.ones(len(on_hull), dtype=bool))
+
+
+def _on_hull(framed: np.ndarray) -> np.ndarray:
+    """Points on the convex hull to within rounding: its vertices and Qhull's coplanar points.
+
+    The hull flags of every engine, so that they agree: engines with exact predicates see
+    the faces of a sheared lattice, flat to within rounding, as slightly dented and leave
+    most of their points off the hull, although their cells are as truncated as the rest.
+    Qhull's convex hull (not its Delaunay) takes a fraction of a second at 1e6 points, and
+    includes every vertex of a hull face of the exact tessellation.
+    """
+    try:
+        hull = ConvexHull(framed, qhull_options="Qc")
+    except QhullError:
+        return np.ones(len(framed), dtype=bool)
+    mask = np.zeros(len(framed), dtype=bool)
+    mask[hull.vertices] = True
+    mask[hull.coplanar[:, 0]] = True
+    return mask
+
+
 def _keep_owned(
-    tets: np.ndarray, neighbors: np.ndarray, volumes: np.ndarray, images: PeriodicImages
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    tri: Triangulation, faces: np.ndarray, volumes: np.ndarray, images: PeriodicImages
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
     """Keep one copy of each periodic tetrahedron, pick the faces in the box, renumber.
 
-    Returns the kept tetrahedra and neighbours (a neighbour that was dropped becomes -1),
-    their volumes, the faces, and the padded-point index of each new vertex: all input
-    points first, then the images that kept tetrahedra or the faces use.
+    Returns the kept tetrahedra and neighbours (a neighbour that was dropped becomes -1;
+    None when the engine gave none, to be derived from the kept tetrahedra, which gives
+    the same table), their volumes, the faces, and the padded-point index of each new
+    vertex: all input points first, then the images that kept tetrahedra or the faces use.
 
     The faces are those of the padded triangulation that reach into the box, not those
     of the kept tetrahedra: the kept set tiles one period with a ragged outline, while
     these faces, clipped to the box when drawn, show every face of the periodic
     tessellation inside the box exactly once.
     """
+    tets = tri.tetrahedra
     keep = owned_tetrahedra(tets, images)
-    new_tet = np.cumsum(keep, dtype=np.int64) - 1
-    nbrs = neighbors[keep]
-    valid = nbrs >= 0
-    valid[valid] = keep[nbrs[valid]]
-    nbrs = np.where(valid, new_tet[np.maximum(nbrs, 0)], -1).astype(np.int32)
+    nbrs = None
+    if tri.neighbors is not None:
+        new_tet = np.cumsum(keep, dtype=np.int64) - 1
+        nbrs = tri.neighbors[keep]
+        valid = nbrs >= 0
+        valid[valid] = keep[nbrs[valid]]
+        nbrs = np.where(valid, new_tet[np.maximum(nbrs, 0)], -1).astype(np.int32)
     kept = tets[keep]
-    faces = _faces_in_box(unique_faces(tets, neighbors), images)
+    faces = _faces_in_box(faces, images)
     n = images.n_primary
     used_images = np.unique(np.concatenate([kept[kept >= n], faces[faces >= n]]))
     used = np.concatenate([np.arange(n), used_images])

@@ -17,6 +17,7 @@ from delvol.gl.offscreen import render_image
 from delvol.gl.renderer import Renderer
 from delvol.io import PointSet
 from delvol.io.galaxy_store import GalaxyStore
+from delvol.memory import require_frame_memory
 from delvol.progress import QUIET, StageLog
 from delvol.scene.description import Scene
 
@@ -120,6 +121,7 @@ def render_scene(
     """
     width, height = size
     scene.check()
+    require_frame_memory(size, supersample)
     points, tess = data if data is not None else scene.read(log)
     camera = scene.camera.fit(*tess.bounds, width / height)
     with offscreen_renderer(scene, points, tess, log, debug) as renderer:

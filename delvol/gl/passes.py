@@ -13,7 +13,7 @@ _STRETCH_CODE = {"linear": 0, "log": 1, "asinh": 2}  # as numbered in shaders/to
 
 
 class FloatTarget:
-    """An RGBA32F colour texture with its framebuffer.
+    """An RGBA32F colour texture and a depth buffer (for the isosurfaces) with their framebuffer.
 
     Float because an 8-bit target saturates, and RGBA16F stops accumulating near 32
     when each fragment adds little (its 11-bit mantissa swallows small increments).
@@ -24,7 +24,8 @@ class FloatTarget:
         self.size = size
         self.texture = ctx.texture(size, 4, dtype="f4")
         self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
-        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
+        self.depth = ctx.depth_renderbuffer(size)
+        self.fbo = ctx.framebuffer(color_attachments=[self.texture], depth_attachment=self.depth)
 
     def clear(self) -> None:
         self.fbo.clear(0.0, 0.0, 0.0, 0.0)
@@ -41,6 +42,7 @@ class FloatTarget:
             (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
         self.fbo.release()
         self.texture.release()
+        self.depth.release()
 
 
 class ToneMapPass:

@@ -6,12 +6,15 @@ import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
+from delvol.geometry.isosurface import isosurface
 from delvol.gl.context import check_gl
 from delvol.gl.passes import FloatTarget, ToneMapPass
 from delvol.gl.visuals.inset import InsetVisual, LegendVisual
+from delvol.gl.visuals.iso import IsoVisual
 from delvol.gl.visuals.mesh import PALETTE, MeshVisual
 from delvol.gl.visuals.points import PointsVisual
 from delvol.gl.visuals.sprites import SpriteVisual
+from delvol.gl.visuals.tetra import TetraVisual
 from delvol.gl.visuals.volume import VolumeVisual
 from delvol.scene.camera import Camera
 from delvol.scene.legend import legend_image, legend_scale
@@ -32,6 +35,11 @@ def translation(offset: np.ndarray) -> np.ndarray:
 
 class Renderer:
     """Draws a tessellation, its dense points, galaxy sprites and overlays into any framebuffer.
+
+    The volume is drawn in the settings' :attr:`~RenderSettings.mode`: the additive faces,
+    or, through :class:`TetraVisual` (uploaded on first use), the exact line integral or
+    the exact sorted emission-absorption. Isosurfaces of ``settings.iso_levels`` are drawn
+    lit and depth-tested over the tone-mapped volume.
 
     A frame is two steps, so that a window can spread the faces over several frames:
     :meth:`accumulate` adds a fraction of the faces into a float target, and
@@ -55,6 +63,11 @@ class Renderer:
         self.settings = settings or RenderSettings()
         self.tonemap = ToneMapPass(ctx)
         self.volume = VolumeVisual(ctx)
+        self.tetra = TetraVisual(ctx)
+        self._tess: Tessellation | None = None
+        self._tetra_ready = False
+        self.isos: list[IsoVisual] = []
+        self._iso_levels: tuple[float, ...] = ()
         self.points = PointsVisual(ctx)
         self.overlays: list[MeshVisual] = []
         self.path: MeshVisual | None = None
@@ -80,10 +93,39 @@ class Renderer:
         self.settings.fit_cut(lower, upper)
         self.centre = (lower + upper) / 2
         self.volume.set_data(tess, self.centre)
+        self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.centre)
         self.auto_clim = None
         self.field_label = None
         self._check("uploading the tessellation")
+
+    def _tetra(self) -> TetraVisual:
+        """The exact modes' visual, with the tessellation uploaded."""
+        if not self._tetra_ready and self._tess is not None:
+            self.tetra.set_data(self._tess, self.centre)
+            self._tetra_ready = True
+            self._check("uploading the tetrahedra")
+        return self.tetra
+
+    @property
+    def n_items(self) -> int:
+        """What the volume's mode draws: faces, or tetrahedra (uploading them on first use)."""
+        return self.volume.n_faces if self.settings.mode == "faces" else self._tetra().n_tets
+
+    def _update_isos(self) -> None:
+        """Extract the isosurfaces when the levels have changed."""
+        levels = tuple(self.settings.iso_levels)
+        if levels == self._iso_levels or self._tess is None:
+            return
+        for visual in self.isos:
+            visual.release()
+        self.isos = []
+        tess = self._tess
+        for k, level in enumerate(levels):
+            visual = IsoVisual(self.ctx, PALETTE[k % len(PALETTE)])
+            visual.set_data(isosurface(tess.points, tess.tetrahedra, tess.density, level), self.centre)
+            self.isos.append(visual)
+        self._iso_levels = levels
 
     def set_field(self, values: np.ndarray | None, label: str = "field") -> None:
         """Colour by a field: hue from its density-weighted mean along each ray (``--color-by``).
@@ -177,18 +219,37 @@ class Renderer:
         self.drawn = 0.0
 
     def accumulate(self, view_proj: np.ndarray, start: float = 0.0, stop: float = 1.0) -> None:
-        """Add the faces in the fraction ``[start, stop)`` to the accumulation target."""
+        """Add the faces (or tetrahedra) in the fraction ``[start, stop)`` to the accumulation.
+
+        In ``opacity`` mode the fraction is composited as a whole, sorted, with emission
+        and extinction scaled by ``1 / (stop - start)``: call it on a cleared target, with
+        ``(0, 1)`` for the exact image.
+        """
         if not self.settings.show_faces or stop <= start:
             return
         ctx = self.ctx
+        mode = self.settings.mode
         self.target.fbo.use()
         ctx.disable(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         ctx.enable(moderngl.BLEND)
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.ONE, moderngl.ONE
-        self.volume.draw(self.with_centre(view_proj), self.settings, start, stop)
-        self.drawn += stop - start
-        self._check("accumulating faces")
+        vp = self.with_centre(view_proj)
+        if mode == "faces":
+            self.volume.draw(vp, self.settings, start, stop)
+        else:
+            # Back faces only: a convex tetrahedron's cover each of its rays exactly once.
+            ctx.enable(moderngl.CULL_FACE)
+            ctx.cull_face = "front"
+            if mode == "integral":
+                self._tetra().draw_integral(vp, self.settings, start, stop)
+            else:
+                ctx.blend_func = moderngl.ONE, moderngl.ONE_MINUS_SRC_ALPHA  # premultiplied "over"
+                self._tetra().draw_opacity(vp, self.settings, start, stop)
+            ctx.disable(moderngl.CULL_FACE)
+        # An opacity subset is scaled up in the shader: its image is already whole.
+        self.drawn = 1.0 if mode == "opacity" else self.drawn + stop - start
+        self._check("accumulating faces" if mode == "faces" else f"accumulating tetrahedra ({mode})")
 
     def update_auto_clim(self) -> tuple[float, float]:
         """Set the automatic colour limits (the field's too) from percentiles of the accumulated image."""
@@ -201,8 +262,12 @@ class Renderer:
 
     @property
     def color_clim(self) -> tuple[float, float] | None:
-        """The field colour limits in use (the user's, else the automatic ones), or None without a field."""
-        if self.field_label is None:
+        """The field colour limits in use (the user's, else the automatic ones), or None without a field.
+
+        Only the faces mode carries the field (the exact modes leave the field channel at
+        0), so the other modes colour by density alone.
+        """
+        if self.field_label is None or self.settings.mode != "faces":
             return None
         return self.settings.color_clim or self.auto_color_clim or (-1.0, 1.0)
 
@@ -237,6 +302,20 @@ class Renderer:
         ctx.blend_equation = moderngl.FUNC_ADD
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         vp = self.with_centre(view_proj)
+        self._update_isos()
+        shown = self.isos if self.settings.iso_shown < 0 else self.isos[self.settings.iso_shown :][:1]
+        if shown:
+            # Depth only among the surfaces: clear the depth buffer, not the colours.
+            fbo.color_mask = (False, False, False, False)
+            fbo.clear(depth=1.0)
+            fbo.color_mask = (True, True, True, True)
+            fbo.use()  # moderngl applies a framebuffer's masks when it is bound
+            ctx.disable(moderngl.BLEND)
+            ctx.enable(moderngl.DEPTH_TEST)
+            for iso in shown:
+                iso.draw(vp)
+            ctx.disable(moderngl.DEPTH_TEST)
+            ctx.enable(moderngl.BLEND)
         if self.settings.show_points:
             self.tonemap.use_colormap(self.settings.colormap, COLORMAP_UNIT)
             self.points.draw(vp, self.settings, COLORMAP_UNIT, pixel_scale)
@@ -282,9 +361,20 @@ class Renderer:
 
     def release(self) -> None:
         """Free every GL object of the renderer and its visuals."""
-        layers = (self.volume, self.points, *self.overlays, self.path, self.sprites, self.inset, self.legend_visual)
+        layers = (
+            self.volume,
+            self.tetra,
+            *self.isos,
+            self.points,
+            *self.overlays,
+            self.path,
+            self.sprites,
+            self.inset,
+            self.legend_visual,
+        )
         for obj in (*layers, self.tonemap, self.accum):
             if obj is not None:
                 obj.release()
         self.overlays, self.path, self.sprites, self.inset, self.accum = [], None, None, None, None
+        self.isos, self._iso_levels, self._tetra_ready = [], (), False
         self.legend_visual, self._legend_key = None, None

@@ -69,7 +69,7 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
         try:
             ra, dec, redshift = sky.T
             positions = sky_to_cartesian(ra, dec, redshift, cosmology=cosmology, units=options.units)
-        except ValueError as exc:  # an unknown cosmology or unit
+        except ValueError as exc:  # a Dec beyond a pole, an unknown cosmology or unit
             raise DelvolError(str(exc), path) from exc
         metadata = {"units": options.units, "cosmology": cosmology, "frame": "equatorial comoving"}
     else:
@@ -151,6 +151,8 @@ def points_from_array(array: Any, path: Path, options: LoadOptions) -> PointSet:
         return points_from_columns({name: array[name] for name in array.dtype.names}, path, options)
     if array.ndim != 2 or array.shape[1] != 3:
         raise DelvolError(f"expected an N×3 array or one with x, y, z fields, got shape {array.shape}", path)
+    if options.columns:
+        raise DelvolError("--columns names fields, but this array is a plain N×3 one (x, y, z)", path)
     if array.dtype.kind not in "biuf":
         raise DelvolError(f"expected numbers, got an array of {array.dtype}", path)
     if options.fields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.snapshot import CODE_UNITS, cubic_box, gas_only, length_units, merge_types, select_types
 from delvol.io.tables import find_column
+from delvol.memory import require_memory
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
@@ -52,21 +54,29 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
 
     with h5py.File(path, "r") as f:
         if options.dataset is not None:
-            dataset = f.get(options.dataset)
+            try:
+                dataset = f.get(options.dataset)
+            except (KeyError, RuntimeError):  # a dangling or looping link on the way
+                dataset = None
             if not isinstance(dataset, h5py.Dataset):
                 raise DelvolError(f"no dataset {options.dataset!r}; datasets: {', '.join(_datasets(f))}", path)
-            return points_from_array(dataset[()], path, options)
+            return points_from_array(read_dataset(dataset, path), path, options)
+        members = dict(_members(f))
         groups = {
-            int(m.group(1)): f[name]
-            for name in f
-            if (m := PARTICLE_GROUP.fullmatch(name)) and isinstance(f[name], h5py.Group) and "Coordinates" in f[name]
+            int(m.group(1)): item
+            for name, item in members.items()
+            if (m := PARTICLE_GROUP.fullmatch(name)) and isinstance(item, h5py.Group) and "Coordinates" in item
         }
         if groups:
             return _snapshot(f, groups, path, options)
         if options.ptypes is not None:
             raise DelvolError("particle types apply to snapshots; this HDF5 file has no PartTypeN groups", path)
         # A shapeless (h5py.Empty) dataset holds nothing to read.
-        arrays = {name: item for name, item in f.items() if isinstance(item, h5py.Dataset) and item.shape is not None}
+        arrays = {
+            name: _Guarded(item, path)
+            for name, item in members.items()
+            if isinstance(item, h5py.Dataset) and item.shape is not None
+        }
         points = points_from_container(arrays, path, options)
         units = {name: _stated_units(f, arrays, name) for name in points.fields}
         points.metadata["field_units"] = {name: unit for name, unit in units.items() if unit is not None}
@@ -97,12 +107,12 @@ def _snapshot(f: Any, groups: dict[int, Any], path: Path, options: LoadOptions) 
         group = groups[t]
         n = len(group["Coordinates"])
         if "Masses" in group:
-            masses = group["Masses"][()]
+            masses = read_dataset(group["Masses"], path)
         elif t < len(mass_table) and mass_table[t] > 0:
             masses = np.full(n, float(mass_table[t]))
         else:
             masses = None
-        ids = group["ParticleIDs"][()] if "ParticleIDs" in group else None
+        ids = read_dataset(group["ParticleIDs"], path) if "ParticleIDs" in group else None
         fields = {}
         for name in options.fields:
             if name in derived:
@@ -111,12 +121,39 @@ def _snapshot(f: Any, groups: dict[int, Any], path: Path, options: LoadOptions) 
                 fields[name] = field_from_columns(group, name, path)
                 if canonical(name) == "vel":
                     fields[name] *= factor
-        parts[t] = (group["Coordinates"][()], masses, ids, fields)
+        parts[t] = (read_dataset(group["Coordinates"], path), masses, ids, fields)
     # A temperature dataset's units are its own; a derived one's are snapshot_units'.
     field_units = {n: snapshot_units(n, options.mean_molecular_weight) for n in options.fields}
     field_units.update({n: "as stored" for n in options.fields if canonical(n) == "temperature" and n not in derived})
     points = merge_types(parts, {"units": _snapshot_units(f), "field_units": field_units})
     return _with_header(points, header)
+
+
+def read_dataset(dataset: Any, path: Path) -> np.ndarray:
+    """A whole dataset, after checking that it fits in memory (its shape may be anything)."""
+    require_memory(dataset.nbytes, f"dataset {dataset.name} of shape {dataset.shape}", path)
+    return dataset[()]
+
+
+class _Guarded:
+    """A dataset that :func:`numpy.asarray` reads through :func:`read_dataset`."""
+
+    def __init__(self, dataset: Any, path: Path) -> None:
+        self.dataset, self.path = dataset, path
+        self.shape, self.dtype = dataset.shape, dataset.dtype
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = read_dataset(self.dataset, self.path)
+        return values if dtype is None else values.astype(dtype)
+
+
+def _members(f: Any) -> Iterator[tuple[str, Any]]:
+    """The top-level objects of a file, skipping links that dangle or loop (h5py raises on those)."""
+    for name in f:
+        try:
+            yield name, f[name]
+        except (KeyError, RuntimeError):
+            continue
 
 
 def _with_header(points: PointSet, attrs: Any) -> PointSet:

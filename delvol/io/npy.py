@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import zipfile
 from pathlib import Path
+from tokenize import TokenError
+from typing import IO
 
 import numpy as np
 
@@ -11,6 +15,7 @@ from delvol.io.columns import points_from_array, points_from_container
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.tables import find_column
+from delvol.memory import format_bytes, require_memory
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -19,9 +24,56 @@ ZIP_MAGIC = b"PK\x03\x04"
 def read_npy(path: Path, options: LoadOptions) -> PointSet:
     """An N×3 array, or a structured array with x, y, z (or ra, dec, redshift) fields.
 
-    Never unpickles: an object array raises instead.
+    Never unpickles: an object array raises instead. The header is checked against the
+    file's length and the available memory before anything is allocated.
     """
+    with open(path, "rb") as fh:
+        check_npy_header(fh, path.stat().st_size, path)
     return points_from_array(np.load(path, allow_pickle=False), path, options)
+
+
+def check_npy_header(fh: IO[bytes], length: int, path: Path, member: str | None = None) -> None:
+    """Refuse an array whose header promises more data than there is, or than memory holds.
+
+    Parameters
+    ----------
+    fh : file
+        Positioned at the start of the ``.npy`` data (its magic string).
+    length : int
+        Bytes the array's file (or ``.npz`` member) really holds.
+    path : Path
+        The file, for the message.
+    member : str, optional
+        The ``.npz`` member being checked, for the message.
+
+    Raises
+    ------
+    DelvolError
+    """
+    from numpy.lib import format as npy_format
+
+    where = f"array {member!r}" if member else "the array"
+    try:
+        version = npy_format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = npy_format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, dtype = npy_format.read_array_header_2_0(fh)
+        else:
+            return  # version 3 (UTF-8 field names) is left to np.load
+    except (ValueError, SyntaxError, EOFError, TokenError) as exc:  # what a damaged header makes NumPy raise
+        raise DelvolError(f"damaged .npy header of {where} ({' '.join(str(exc).split())[:100]})", path) from exc
+    if dtype.hasobject:
+        return  # np.load refuses it: it would need unpickling
+    nbytes = math.prod(shape) * dtype.itemsize
+    held = length - fh.tell()
+    if nbytes > held:
+        raise DelvolError(
+            f"truncated: the header of {where} declares shape {shape} of {dtype} ({format_bytes(nbytes)}) "
+            f"but the file holds {format_bytes(max(held, 0))} of data",
+            path,
+        )
+    require_memory(nbytes, f"{where} of shape {shape}", path)
 
 
 def read_npz(path: Path, options: LoadOptions) -> PointSet:
@@ -32,6 +84,11 @@ def read_npz(path: Path, options: LoadOptions) -> PointSet:
     Arrays called ``mass``/``masses`` and ``id``/``ids`` give masses and ids, and a
     scalar ``box_size`` the periodic box.
     """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.endswith(".npy"):
+                with archive.open(info) as fh:
+                    check_npy_header(fh, info.file_size, path, info.filename.removesuffix(".npy"))
     with np.load(path, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in archive.files}
     # NpzFile hands back the raw bytes of zip members that are not .npy files.

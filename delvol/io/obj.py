@@ -114,7 +114,16 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
     for number, tokens in _statements(_read_text(p)):
         builder.add(number, tokens)
     mesh = builder.finish()
-    return replace(mesh, vertices=mesh.vertices * float(scale) + shift)
+    vertices = mesh.vertices * float(scale) + shift
+    # OpenGL draws in float32: a larger coordinate would become infinite there.
+    beyond = np.flatnonzero(np.abs(vertices).max(axis=1, initial=0.0) > np.finfo(np.float32).max)
+    if beyond.size:
+        raise DelvolError(
+            f"vertex {beyond[0] + 1} lies beyond ±3.4e38 (after --obj-scale and --obj-offset), "
+            "which OpenGL cannot draw",
+            p,
+        )
+    return replace(mesh, vertices=vertices)
 
 
 def _check_transform(scale: float, offset: Sequence[float]) -> np.ndarray:
@@ -256,3 +265,26 @@ class _MeshBuilder:
             lines=np.array(self.segments, dtype=np.int32).reshape(-1, 2),
             path=self.path,
         )
+
+
+def save_obj(
+    path: str | os.PathLike,
+    vertices: np.ndarray,
+    triangles: np.ndarray,
+    normals: np.ndarray | None = None,
+    comment: str = "",
+) -> None:
+    """Write a triangle mesh (with per-vertex normals when given) as a Wavefront .obj, atomically."""
+    from delvol.atomic import atomic_path
+
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
+    f = np.asarray(triangles, dtype=np.int64).reshape(-1, 3) + 1
+    with atomic_path(path, suffix=".obj") as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for line in comment.splitlines():
+            out.write(f"# {line}\n")
+        np.savetxt(out, v, fmt="v %.9g %.9g %.9g")
+        if normals is not None:
+            np.savetxt(out, np.asarray(normals, dtype=np.float64).reshape(-1, 3), fmt="vn %.6g %.6g %.6g")
+            np.savetxt(out, np.repeat(f, 2, axis=1), fmt="f %d//%d %d//%d %d//%d")
+        else:
+            np.savetxt(out, f, fmt="f %d %d %d")

@@ -62,6 +62,26 @@ def comoving_distance(redshift: np.ndarray, cosmology: str = DEFAULT_COSMOLOGY, 
     return dist * cosmo.h if units == "Mpc/h" else dist
 
 
+def valid_declination(dec_deg: np.ndarray) -> np.ndarray:
+    """Where a declination lies in [-90, 90] degrees (False for NaN)."""
+    return np.abs(np.asarray(dec_deg, dtype=np.float64)) <= 90.0
+
+
+def check_declination(dec_deg: np.ndarray) -> None:
+    """Raise a ValueError naming the first row (counted from 0) whose Dec is outside [-90, 90].
+
+    A Dec of 95 is not a point 5 degrees beyond the pole: it is a wrong column or unit, and
+    converting it anyway puts the galaxy on the wrong side of the sky.
+    """
+    bad = np.flatnonzero(~valid_declination(dec_deg))
+    if bad.size:
+        row = int(bad[0])
+        more = f" (and {bad.size - 1:,} more rows)" if bad.size > 1 else ""
+        raise ValueError(
+            f"dec = {np.ravel(dec_deg)[row]:g} at row {row} (counting from 0) is outside [-90, 90] degrees{more}"
+        )
+
+
 def sky_to_cartesian(
     ra_deg: np.ndarray,
     dec_deg: np.ndarray,
@@ -71,12 +91,20 @@ def sky_to_cartesian(
 ) -> np.ndarray:
     """Comoving (x, y, z), with x towards RA = Dec = 0 and z towards the north pole.
 
+    RA may take any value (it is periodic: 370 is 10); Dec must lie in [-90, 90].
+
     Returns
     -------
     ndarray, shape (N, 3), float64
+
+    Raises
+    ------
+    ValueError
+        A Dec outside [-90, 90] (naming its row), or as :func:`comoving_distance`.
     """
+    check_declination(dec_deg)
     d = comoving_distance(redshift, cosmology, units)
-    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
+    ra = np.radians(np.mod(np.asarray(ra_deg, dtype=np.float64), 360.0))
     dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
     cos_dec = np.cos(dec)
     return np.column_stack([d * cos_dec * np.cos(ra), d * cos_dec * np.sin(ra), d * np.sin(dec)])

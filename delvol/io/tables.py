@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from astropy.table import Table
 
 FITS_MAGIC = b"SIMPLE  ="
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def is_fits(path: Path) -> bool:
@@ -57,13 +58,16 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
 
     p = Path(path)
     fmt = format or detect_table_format(p)
+    # A byte-order mark (Excel writes one) would stick to the first column name. Astropy's
+    # fast C reader knows no encodings, so such files take the slower Python reader.
+    text_options = {"encoding": "utf-8-sig"} if _has_bom(p) else {}
     try:
         if fmt == "fits":
-            table = Table.read(p, format="fits", hdu=hdu)
+            table = _read_fits(p, hdu)
         elif fmt == "csv":
-            table = Table.read(p, format="ascii.csv", comment="#")
+            table = Table.read(p, format="ascii.csv", comment="#", **text_options)
         elif fmt == "text":
-            table = _read_text(p)
+            table = _read_text(p, text_options)
         else:
             raise DelvolError(f"unknown table format {fmt!r} (expected csv, text or fits)", p)
     except DelvolError:
@@ -75,34 +79,52 @@ def read_table(path: str | os.PathLike, format: str | None = None, hdu: int | st
     return {name: _plain(table[name]) for name in table.colnames}
 
 
+def _has_bom(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(UTF8_BOM)) == UTF8_BOM
+
+
+def _read_fits(path: Path, hdu: int | str) -> Table:
+    """A FITS binary table; a truncated file is an error, not a warning and a short table."""
+    import warnings
+
+    from astropy.table import Table
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*may have been truncated")
+        warnings.simplefilter("ignore", category=UserWarning)  # astropy's VerifyWarning is one
+        return Table.read(path, format="fits", hdu=hdu)
+
+
 def detect_table_format(path: Path) -> str:
     """``"fits"``, ``"csv"`` or ``"text"``, from the file's content."""
     if is_fits(path):
         return "fits"
     with open(path, "rb") as fh:
         for raw in fh:
-            line = raw.strip()
+            line = raw.removeprefix(UTF8_BOM).strip()
             if line and not line.startswith(b"#"):
                 return "csv" if b"," in line else "text"
     raise DelvolError("the file holds only comments and blank lines", path)
 
 
-def _read_text(path: Path) -> Table:
+def _read_text(path: Path, text_options: dict[str, str]) -> Table:
     """A whitespace-separated table, its layout decided from the first lines.
 
     Data starting with a row of numbers has no header line; its names come from the
     comment line just above it when that has one word per column (astropy's guessing
     looks only at the first comment line, which in files with a descriptive comment
     block is prose). Otherwise the first line that is not a comment names the columns.
+    Columns are separated by any run of spaces and tabs.
     """
     from astropy.io.ascii import InconsistentTableError
     from astropy.table import Table
 
-    read_options = {"format": "ascii.basic", "guess": False}
+    read_options = {"format": "ascii.basic", "guess": False, **text_options}
     with open(path, "rb") as fh:
         comment: list[str] = []
         for raw in fh:
-            line = raw.decode("utf-8", errors="replace").strip()
+            line = raw.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").strip()
             if line.startswith("#"):
                 comment = line.lstrip("#").split()
             elif line:
@@ -111,13 +133,15 @@ def _read_text(path: Path) -> Table:
                     read_options["format"] = "ascii.no_header"
                     if len(comment) == len(words):
                         read_options["names"] = comment
+                if "\t" in line:
+                    read_options["delimiter"] = r"\s"
                 break
     try:
         return Table.read(path, **read_options)
     except InconsistentTableError:
         # The fast reader splits on spaces only. Splitting on any whitespace is slower, but
         # takes tabs too and names the offending line of a truly ragged file.
-        return Table.read(path, **read_options, delimiter=r"\s")
+        return Table.read(path, **{**read_options, "delimiter": r"\s"})
 
 
 def _is_number(word: str) -> bool:

@@ -28,6 +28,7 @@ from delvol.io.galaxy_store import GalaxyStore
 from delvol.io.readers import detect_format
 from delvol.io.sky import get_cosmology
 from delvol.io.units import length_in, parse_length
+from delvol.memory import available_memory, tessellation_warning
 from delvol.options import option, split_options
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import AXIS_VIEWS, Camera
@@ -374,14 +375,19 @@ class Scene:
                 points = load_points(source, self.load_options())
         else:
             points = PointSet(np.asarray(source))
+        periodic = self.tessellation.box_size(points.metadata, self.path)
+        warning = tessellation_warning(len(points), periodic is not None, available_memory())
+        if warning:
+            log.warn(warning)
         try:
             tess = cached_tessellate(
                 points.positions,
                 points.masses,
                 use_cache=self.tessellation.cache,
                 log=log,
-                periodic=self.tessellation.box_size(points.metadata, self.path),
+                periodic=periodic,
                 padding=self.tessellation.padding,
+                engine=self.tessellation.engine,
             )
         except DegenerateInputError as exc:
             raise DelvolError(str(exc), self.path) from exc

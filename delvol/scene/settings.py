@@ -13,6 +13,10 @@ from delvol.scene.colormaps import COLORMAPS, DIVERGING
 STRETCHES = ("log", "asinh", "linear")
 WEIGHTINGS = ("sum", "length", "area")
 CUT_MODES = ("off", "half", "slab")
+MODES = ("faces", "integral", "opacity")
+"""What a pixel accumulates (:attr:`RenderSettings.mode`)."""
+OPACITY_PERCENTILES = (75.0, 99.9)
+"""Percentiles of the vertex densities that set the default opacity window."""
 CUT = "cut plane"  # the help section of the cut options
 COLOR = "colour by a field"  # the help section of the field colour options
 
@@ -21,12 +25,42 @@ def _field_clim(values: list[float]) -> tuple[float, float]:
     return float(values[0]), float(values[1])
 
 
+def parse_levels(text: str) -> tuple[float, ...]:
+    """``"1e3,1e4"`` -> (1000.0, 10000.0): positive densities (``--iso``, ``delvol iso --level``)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValueError(f"levels must be positive densities such as 1e3,1e4, got {text!r}")
+    return values
+
+
 @dataclass
 class RenderSettings:
     """Look of the Delaunay volume and its layers.
 
     Attributes
     ----------
+    mode : {"faces", "integral", "opacity"}
+        What a pixel accumulates. ``faces``: the interpolated density of every face its ray
+        crosses, additively (fast, no physical unit). ``integral``: the exact line
+        integral of the DTFE density along the ray, a column density. ``opacity``: exact
+        emission-absorption, composited back to front in the exact visibility order of the
+        tetrahedra: the density emits (so with zero opacity it is the line integral) and
+        absorbs with the extinction of :attr:`opacity`.
+    opacity : float
+        Extinction at the top of the opacity window, in optical depth per mean
+        interparticle spacing ``l``. The curve: ``sigma(rho) = opacity / l * t**2`` with
+        ``t = clip(log(rho / rho_lo) / log(rho_hi / rho_lo), 0, 1)``: voids below the window
+        are transparent, and halos at its top hide what lies behind them.
+    opacity_window : (float, float) or None
+        ``(log10 rho_lo, log10 rho_hi)``; None takes the percentiles
+        :data:`OPACITY_PERCENTILES` of the vertex densities.
+    iso_levels : tuple of float
+        Densities of the isosurfaces drawn over the volume.
+    iso_shown : int
+        Which of them is shown: -1 all, else an index into :attr:`iso_levels`.
     stretch : {"log", "asinh", "linear"}
         Mapping from accumulated density to colormap position. ``asinh`` (Lupton et al.
         2004) is linear near the lower colour limit and logarithmic above it.
@@ -89,6 +123,35 @@ class RenderSettings:
         Draw a colour bar for the field with its colour limits in the image.
     """
 
+    mode: str = option(
+        "faces: additive face sum (fastest); integral: the exact line integral of the density; "
+        "opacity: exact emission-absorption, sorted back to front",
+        "faces",
+        choices=MODES,
+    )
+    opacity: float = option(
+        "opacity mode: optical depth per mean interparticle spacing at the top of the opacity window "
+        "(0 gives the integral)",
+        10.0,
+    )
+    opacity_window: tuple[float, float] | None = option(
+        "opacity mode: log10 densities where the extinction starts and peaks "
+        "(default: the 75th and 99.9th percentiles of the point densities)",
+        None,
+        parse=float,
+        nargs=2,
+        metavar=("LO", "HI"),
+        convert=tuple,
+    )
+    iso_levels: tuple[float, ...] = option(
+        "draw isodensity surfaces at these densities over the volume",
+        (),
+        flag="--iso",
+        parse=parse_levels,
+        metavar="L[,L...]",
+        show_default=False,
+    )
+    iso_shown: int = -1
     stretch: str = option("density stretch", "log", choices=STRETCHES)
     colormap: str = option("colormap", "magma", choices=COLORMAPS)
     exposure: float = option("brightness in stops", 0.0)
@@ -177,7 +240,8 @@ class RenderSettings:
         self.percentiles = (float(self.percentiles[0]), float(self.percentiles[1]))
         if self.clim is not None:
             self.clim = (float(self.clim[0]), float(self.clim[1]))
-        for name, allowed in (("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES)):
+        choices = (("mode", MODES), ("stretch", STRETCHES), ("weighting", WEIGHTINGS), ("cut_mode", CUT_MODES))
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if not (np.isfinite(self.gamma) and self.gamma > 0):
@@ -186,6 +250,14 @@ class RenderSettings:
             raise ValueError(f"exposure must be a finite number of stops, got {self.exposure}")
         if self.clim is not None:
             check_clim(self.clim)
+        if self.opacity_window is not None:
+            self.opacity_window = (float(self.opacity_window[0]), float(self.opacity_window[1]))
+            check_clim(self.opacity_window, "opacity_window")
+        if not (np.isfinite(self.opacity) and self.opacity >= 0):
+            raise ValueError(f"opacity must be a non-negative number, got {self.opacity:g}")
+        self.iso_levels = tuple(float(v) for v in np.atleast_1d(self.iso_levels))
+        if not all(np.isfinite(v) and v > 0 for v in self.iso_levels):
+            raise ValueError(f"iso_levels must be positive densities, got {list(self.iso_levels)}")
         lo, hi = self.percentiles
         if not 0 <= lo < hi <= 100:
             raise ValueError(f"percentiles must satisfy 0 <= LO < HI <= 100, got {lo:g} {hi:g}")
@@ -243,12 +315,12 @@ CLIM_LIMIT = 37.0
 """The colour limits are powers of ten handed to float32 uniforms, which end near 1e38."""
 
 
-def check_clim(clim: tuple[float, float]) -> None:
-    """Raise ValueError unless ``clim`` is (LO, HI) with -37 <= LO < HI <= 37 (log10)."""
+def check_clim(clim: tuple[float, float], what: str = "the colour limits") -> None:
+    """Raise ValueError unless ``clim`` is (LO, HI) with -37 <= LO < HI <= 37 (log10); ``what`` names it."""
     lo, hi = clim
     if not (np.isfinite(lo) and np.isfinite(hi) and -CLIM_LIMIT <= lo < hi <= CLIM_LIMIT):
         limit = f"{-CLIM_LIMIT:g} <= LO < HI <= {CLIM_LIMIT:g}"
-        raise ValueError(f"the colour limits must satisfy {limit} (log10), got {lo:g} {hi:g}")
+        raise ValueError(f"{what} must satisfy {limit} (log10), got {lo:g} {hi:g}")
 
 
 def cycle(value: str, choices: tuple[str, ...], step: int = 1) -> str:
@@ -264,6 +336,11 @@ def auto_clim(accum: np.ndarray, percentiles: tuple[float, float]) -> tuple[floa
     lo, hi = np.percentile(values, percentiles)
     lo, hi = np.log10(max(lo, values.min())), np.log10(max(hi, values.min()))
     return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
+
+
+def density_window(density: np.ndarray, percentiles: tuple[float, float] = OPACITY_PERCENTILES) -> tuple[float, float]:
+    """log10 window from percentiles of the positive, finite vertex densities."""
+    return auto_clim(np.nan_to_num(density, nan=0.0, posinf=0.0), percentiles)
 
 
 def field_image(accum: np.ndarray, log: bool) -> np.ndarray:

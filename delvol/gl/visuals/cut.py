@@ -7,7 +7,7 @@ import numpy as np
 
 from delvol.scene.settings import CUT_MODES, RenderSettings
 
-NO_CLIP = (np.full(3, -1e30), np.full(3, 1e30))
+NO_CLIP: tuple[np.ndarray, np.ndarray] = (np.full(3, -1e30), np.full(3, 1e30))
 
 
 def set_cut_uniforms(

@@ -30,6 +30,17 @@ def face_weights(areas: np.ndarray, weighting: str) -> np.ndarray:
     return (np.sqrt(rel) if weighting == "length" else rel).astype(np.float32)
 
 
+def fraction_ranges(start: float, stop: float, n_inner: int, n_hull: int) -> list[tuple[int, int]]:
+    """(first, count) ranges covering the fraction ``[start, stop)`` of the inner items
+    (stored first) and of the ``n_hull`` items touching the hull (stored after them)."""
+    ranges = []
+    for base, n in ((0, n_inner), (n_inner, n_hull)):
+        a, b = round(start * n), round(stop * n)
+        if b > a:
+            ranges.append((base + a, b - a))
+    return ranges
+
+
 class VolumeVisual:
     """GPU buffers for one tessellation and the program that accumulates it.
 
@@ -126,13 +137,7 @@ class VolumeVisual:
 
     def face_ranges(self, start: float, stop: float, include_hull: bool) -> list[tuple[int, int]]:
         """(first, count) face ranges covering the fraction ``[start, stop)`` of each group."""
-        groups = [(0, self.n_inner)] + ([(self.n_inner, self.n_hull)] if include_hull else [])
-        ranges = []
-        for base, n in groups:
-            a, b = round(start * n), round(stop * n)
-            if b > a:
-                ranges.append((base + a, b - a))
-        return ranges
+        return fraction_ranges(start, stop, self.n_inner, self.n_hull if include_hull else 0)
 
     def draw(self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0) -> None:
         """Add the faces in the fraction ``[start, stop)`` to the bound float framebuffer.

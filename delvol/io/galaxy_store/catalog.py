@@ -25,6 +25,7 @@ import numpy as np
 from delvol.errors import DelvolError
 from delvol.io.columns import DEFAULT_NAMES, SKY
 from delvol.io.galaxy_store.schema import CORE_COLUMNS, RESERVED_NAMES, quote_identifier, sql_type
+from delvol.io.sky import valid_declination
 from delvol.io.tables import find_column
 
 EXAMPLES = 5
@@ -53,7 +54,8 @@ class CatalogRows:
     n_selected : int
         Rows that passed ``--where``.
     bad_coordinates : list
-        Ids of selected rows dropped for a missing or non-finite ra, dec or redshift.
+        Ids of selected rows dropped for a missing or non-finite ra, dec or redshift, or a
+        dec outside [-90, 90].
     renamed : dict
         Catalogue column name to stored name, for extras that clashed with another name
         (SQLite column names ignore case).
@@ -115,7 +117,10 @@ def plan_catalog(
     objids, objid_type = _make_ids(table, id_columns, selected, path)
     _check_unique(objids, id_columns, path)
 
+    # RA is periodic and is stored in [0, 360); a Dec beyond a pole is as unusable as a NaN.
+    sky["ra"] = np.mod(sky["ra"], 360.0)
     finite = np.logical_and.reduce([np.isfinite(sky[role][selected]) for role in ROLE_CANDIDATES])
+    finite &= valid_declination(sky["dec"][selected])
     bad = [objid for objid, ok in zip(objids, finite, strict=True) if not ok]
     keep = selected[finite]
     objids = [objid for objid, ok in zip(objids, finite, strict=True) if ok]

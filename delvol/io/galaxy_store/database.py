@@ -9,7 +9,6 @@ catalogue and an image folder is :func:`delvol.io.galaxy_store.ingest.ingest`.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -23,6 +22,7 @@ from delvol.io.fields import field_from_columns
 from delvol.io.galaxy_store.schema import (
     connect,
     create_tables,
+    fold_wal,
     quote_identifier,
     read_meta,
     sqlite_errors,
@@ -88,20 +88,28 @@ class GalaxyStore:
             raise
 
     def close(self) -> None:
-        """Close the connection; a writer leaves the store as one self-contained file.
+        """Close the connection; a writer first folds its write-ahead log into the file (:meth:`fold`).
 
-        The write-ahead log is only needed while readers and a writer overlap. Going back
-        to a rollback journal when writing ends means no ``-wal``/``-shm`` files beside the
-        store, and a file that opens read-only even on read-only media. When a reader still
-        has the store open, the switch is skipped rather than waited for.
+        A fold that fails (a full disk, say) is left for the next writer or the last
+        connection to finish; it must not hide the error that ended the writing.
         """
-        if self.mode == "a":
-            try:
-                self._conn.execute("PRAGMA busy_timeout = 0")
-                self._conn.execute("PRAGMA journal_mode = DELETE")
-            except sqlite3.OperationalError:
-                pass
-        self._conn.close()
+        try:
+            if self.mode == "a":
+                self.fold()
+        except DelvolError:
+            pass
+        finally:
+            self._conn.close()
+
+    def fold(self) -> bool:
+        """Fold the write-ahead log into the ``.db`` file, so that the file alone is the store.
+
+        Returns False when a reader's open snapshot kept that from finishing in time; see
+        :func:`~delvol.io.galaxy_store.schema.fold_wal`.
+        """
+        self._require_append()
+        with sqlite_errors(self.path):
+            return fold_wal(self._conn)
 
     def __enter__(self) -> GalaxyStore:
         return self
@@ -244,17 +252,34 @@ class GalaxyStore:
         values = [row[0] for row in self._query("SELECT objid FROM images ORDER BY rowid")]
         return _column_array(values, self.objid_type)
 
-    def iter_images(self, batch: int = 256) -> Iterator[list[StoredImage]]:
-        """Every stored image, ``batch`` at a time, all from one consistent snapshot."""
+    def iter_images(self, batch: int = 256, last: int | None = None) -> Iterator[list[StoredImage]]:
+        """Every stored image in ``rowid`` order, ``batch`` at a time.
+
+        Each batch is one short read of its own, so iterating slowly never holds a read
+        transaction open (which would keep a concurrent ingest from folding its write-ahead
+        log back into the file). An image replaced meanwhile comes back as the new one.
+
+        Parameters
+        ----------
+        batch : int
+        last : int, optional
+            Stop after this ``rowid`` (see :meth:`last_image_row`); default: all there are.
+        """
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
-        with sqlite_errors(self.path):
-            cursor = self._conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images ORDER BY rowid")
-            try:
-                while rows := cursor.fetchmany(batch):
-                    yield [StoredImage(*row) for row in rows]
-            finally:
-                cursor.close()
+        after = None  # rowids may be zero or negative: integer ids are the rowids
+        bound = (1 << 63) - 1 if last is None else last
+        while rows := self._query(
+            f"SELECT rowid, {_IMAGE_COLUMNS} FROM images WHERE (?1 IS NULL OR rowid > ?1) AND rowid <= ?2 "
+            "ORDER BY rowid LIMIT ?3",
+            (after, bound, batch),
+        ):
+            after = rows[-1][0]
+            yield [StoredImage(*row[1:]) for row in rows]
+
+    def last_image_row(self) -> int:
+        """The largest ``rowid`` of the ``images`` table (the smallest possible when it is empty)."""
+        return self._query("SELECT coalesce(max(rowid), -9223372036854775808) FROM images")[0][0]
 
     def image_summary(self) -> list[tuple[str, int, int, int, int, int, int]]:
         """Per image format: count, total bytes, min/max width, min/max height."""

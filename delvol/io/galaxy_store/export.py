@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from delvol.atomic import atomic_path
+from delvol.errors import DelvolError
 from delvol.io.galaxy_store.database import GalaxyStore
-from delvol.io.galaxy_store.images import file_stem, image_file_name
+from delvol.io.galaxy_store.images import check_format, file_stem, image_file_name
 from delvol.progress import QUIET, StageLog
 
 CATALOG_NAME = "catalog.csv"
@@ -37,16 +38,24 @@ def export_store(store_path: str | os.PathLike, folder: str | os.PathLike, log: 
         The store is unreadable, or an id cannot be a file name (checked before writing).
     """
     folder = Path(folder)
-    with GalaxyStore(store_path) as store, store.snapshot():
-        image_ids = store.image_objids()
-        for objid in image_ids.tolist():
-            file_stem(objid)
-        catalog = store.catalog()
+    if folder.exists() and not folder.is_dir():
+        raise DelvolError("not a folder; store export writes one file per image into a folder", folder)
+    with GalaxyStore(store_path) as store:
+        # One short read transaction for what must agree; the images then come in batches,
+        # each read on its own, so a long export never keeps an ingest from checkpointing.
+        with store.snapshot():
+            image_ids = store.image_objids()
+            for objid in image_ids.tolist():
+                file_stem(objid)
+            for fmt, *_ in store.image_summary():
+                check_format(fmt, store.path)
+            catalog = store.catalog()
+            last = store.last_image_row()
         folder.mkdir(parents=True, exist_ok=True)
-        batches = store.iter_images(EXPORT_BATCH)
+        batches = store.iter_images(EXPORT_BATCH, last)
         for batch in log.bar(batches, desc="export", total=math.ceil(len(image_ids) / EXPORT_BATCH), unit="batch"):
             for record in batch:
-                with atomic_path(folder / image_file_name(record.objid, record.format)) as tmp:
+                with atomic_path(folder / image_file_name(record.objid, record.format, store.path)) as tmp:
                     tmp.write_bytes(record.data)
     write_catalog_csv(catalog, folder / CATALOG_NAME)
     return len(image_ids), len(catalog["objid"])

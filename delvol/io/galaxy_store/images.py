@@ -8,7 +8,15 @@ from pathlib import Path
 
 from delvol.errors import DelvolError
 
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "GIF": "gif", "WEBP": "webp"}
+EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "TIFF": "tif", "GIF": "gif", "WEBP": "webp", "BMP": "bmp"}
+"""The image formats a store holds (Pillow's names), with the file extension each is written with.
+
+An allow-list: a format read back from a store names files, so nothing else may reach a path.
+"""
+ANY_IMAGE = ".*"
+"""A pattern ending ``{objid}.*`` matches a file with any image extension, such as 12.jpg or 12.png."""
+IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "tif", "tiff", "gif", "webp", "bmp")
+"""Extensions ``{objid}.*`` matches (any letter case), the first preferred when an id has two files."""
 JPEG_END = b"\xff\xd9"
 
 
@@ -55,12 +63,22 @@ def match_images(folder: Path, pattern: str, objids: list) -> tuple[list[Path | 
     if not folder.is_dir():
         raise DelvolError("the image folder does not exist" if not folder.exists() else "not a folder", folder)
     prefix, suffix = pattern_parts(pattern)
+    any_image = suffix == ANY_IMAGE
     shortest = len(prefix) + len(suffix) + 1
     by_id: dict[str, Path] = {}
+    rank: dict[str, int] = {}
     with os.scandir(folder) as entries:
         for entry in entries:
             name = entry.name
-            if len(name) >= shortest and name.startswith(prefix) and name.endswith(suffix) and entry.is_file():
+            if any_image:
+                stem, _, ext = name.rpartition(".")
+                order = IMAGE_SUFFIXES.index(ext.lower()) if ext.lower() in IMAGE_SUFFIXES else -1
+                objid = stem[len(prefix) :]
+                if order < 0 or not objid or not stem.startswith(prefix) or not entry.is_file():
+                    continue
+                if rank.get(objid, len(IMAGE_SUFFIXES)) > order:
+                    by_id[objid], rank[objid] = Path(entry.path), order
+            elif len(name) >= shortest and name.startswith(prefix) and name.endswith(suffix) and entry.is_file():
                 by_id[name[len(prefix) : len(name) - len(suffix)]] = Path(entry.path)
     paths = [by_id.pop(str(objid), None) for objid in objids]
     return paths, sorted(by_id)
@@ -137,8 +155,12 @@ def probe_image(data: bytes, verify: bool = False) -> tuple[str, int, int]:
             fmt, (width, height) = img.format, img.size
             if verify:
                 img.load()
+    except Image.UnidentifiedImageError as exc:
+        raise ValueError("not an image Pillow can identify") from exc
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(" ".join(str(exc).split()) or type(exc).__name__) from exc
+    if fmt not in EXTENSIONS:
+        raise ValueError(f"{fmt} images are not stored (only {', '.join(sorted(set(EXTENSIONS)))})")
     if fmt == "JPEG" and data.rfind(JPEG_END) < 0:
         raise ValueError("truncated JPEG (no end-of-image marker)")
     return fmt, width, height
@@ -159,6 +181,26 @@ def file_stem(objid: int | str) -> str:
     return text
 
 
-def image_file_name(objid: int | str, fmt: str) -> str:
-    """``{objid}.{ext}`` for an image of Pillow format ``fmt``."""
-    return f"{file_stem(objid)}.{EXTENSIONS.get(fmt, fmt.lower())}"
+def image_file_name(objid: int | str, fmt: str, store: Path | None = None) -> str:
+    """``{objid}.{ext}`` for an image of Pillow format ``fmt``.
+
+    Raises
+    ------
+    DelvolError
+        ``fmt`` is not in :data:`EXTENSIONS` (a crafted or damaged store), or the id is not
+        a plain file name (:func:`file_stem`).
+    """
+    check_format(fmt, store)
+    return f"{file_stem(objid)}.{EXTENSIONS[fmt]}"
+
+
+def check_format(fmt: str, store: Path | None = None) -> None:
+    """Refuse an image format read from a store that is not in :data:`EXTENSIONS`.
+
+    Raises
+    ------
+    DelvolError
+        Naming ``store``: a crafted or damaged row (``"/../../x"``) must never name a file.
+    """
+    if fmt not in EXTENSIONS:
+        raise DelvolError(f"an image has the unknown format {str(fmt)[:40]!r}, so it cannot name a file", store)

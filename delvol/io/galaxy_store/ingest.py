@@ -37,7 +37,9 @@ class IngestOptions:
     images : Path, optional
         Folder of image files, one per galaxy.
     pattern : str
-        File name of a galaxy's image, with ``{objid}`` standing for its id.
+        File name of a galaxy's image, with ``{objid}`` standing for its id; ending in
+        ``.*``, any image extension (the default ``{objid}.*`` reads back what
+        :func:`~delvol.io.galaxy_store.export.export_store` writes).
     id_columns : list of str, optional
         Catalogue columns making the id (see :mod:`delvol.io.galaxy_store.catalog`).
     where : list of str
@@ -53,7 +55,7 @@ class IngestOptions:
     """
 
     images: Path | None = None
-    pattern: str = "{objid}.jpg"
+    pattern: str = "{objid}.*"
     id_columns: list[str] | None = None
     where: list[str] = field(default_factory=list)
     batch: int = 500
@@ -79,6 +81,7 @@ class IngestReport:
     bad_coordinates: list = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
     skipped_columns: list[str] = field(default_factory=list)
+    folded: bool = True
 
     def lines(self) -> list[str]:
         """The human-readable summary."""
@@ -98,6 +101,11 @@ class IngestReport:
         out += [f"renamed       column {old!r} stored as {new!r}" for old, new in self.renamed.items()]
         if self.skipped_columns:
             out.append(f"not stored    array-valued columns {', '.join(map(repr, self.skipped_columns))}")
+        if not self.folded:
+            out.append(
+                f"note          a reader holds the store open, so the last rows are still in {self.store.name}-wal; "
+                "they move into the .db file when it closes (copy both files until then)"
+            )
         if self.bad_images:
             out.append(f"unreadable    {len(self.bad_images):,} images skipped:")
             out += [f"  {path}: {reason}" for path, reason in self.bad_images[:LISTED_BAD_IMAGES]]
@@ -173,6 +181,7 @@ def ingest(
             report.n_galaxies += len(plan.rows[start:stop])
             report.n_images += len(images)
         store.set_meta(ingest_finished=utc_now())
+        report.folded = store.fold()
     return report
 
 

@@ -33,6 +33,9 @@ CORE_COLUMNS = ("objid", "ra", "dec", "redshift")
 # rowid, which a real column of that name would shadow in ``ORDER BY rowid``.
 RESERVED_NAMES = frozenset({*CORE_COLUMNS, "rowid", "oid", "_rowid_"})
 BUSY_TIMEOUT_S = 30.0
+FOLD_TIMEOUT_S = 10.0
+"""How long the end of an ingest waits for readers before leaving rows in the ``-wal`` file."""
+SQLITE_FULL = 13
 PAGE_SIZE = 8192
 """Bytes per database page. A row lives whole on one page when it fits, so 4 KiB pages
 hold a single 2.5 kB thumbnail each (1.65x the image bytes); 8 KiB pages hold three
@@ -98,6 +101,11 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL or "disk is full" in str(exc):
+            raise DelvolError(
+                "disk full; every batch committed before is kept, and running the same ingest again resumes",
+                path,
+            ) from exc
         raise DelvolError(f"SQLite: {exc}", path) from exc
     except sqlite3.DatabaseError as exc:
         # The base class is what SQLite's CORRUPT and NOTADB codes arrive as.
@@ -139,16 +147,44 @@ def check_file(path: Path, mode: str) -> None:
 
 
 def connect(path: Path, mode: str) -> sqlite3.Connection:
-    """An autocommit connection, read-only through a ``mode=ro`` URI for ``"r"``."""
+    """An autocommit connection; for ``"r"`` one that cannot change the store.
+
+    A reader opens read-write with ``query_only`` on where it may, because then the last
+    connection to close folds the write-ahead log into the file and removes it (a
+    ``mode=ro`` connection cannot). Failing that it opens ``mode=ro``, and on read-only
+    media, where SQLite cannot create the ``-shm`` file a WAL store needs, as immutable.
+    """
     check_file(path, mode)
+    if mode != "r":
+        with sqlite_errors(path):
+            return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    uri = path.resolve().as_uri()
+    for query, setup in (("?mode=rw", "PRAGMA query_only = ON"), ("?mode=ro", None), ("?mode=ro&immutable=1", None)):
+        if query.endswith("immutable=1") and _wal_pending(path):
+            break  # immutable would silently ignore committed rows still in the log
+        conn = None
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            if setup:
+                conn.execute(setup)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            if conn is not None:
+                conn.close()
+            last = exc
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            with sqlite_errors(path):
+                raise exc from None
     with sqlite_errors(path):
-        if mode == "r":
-            conn = sqlite3.connect(
-                path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S
-            )
-        else:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-    return conn
+        raise last
+
+
+def _wal_pending(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 def start_writing(conn: sqlite3.Connection, path: Path, new: bool) -> None:
@@ -196,11 +232,46 @@ def read_meta(conn: sqlite3.Connection, path: Path, mode: str) -> dict[str, str]
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taking the write lock at the start so it cannot fail halfway."""
+    """One write transaction, taking the write lock at the start so it cannot fail halfway.
+
+    When SQLite has already rolled back by itself (it does on a full disk), no ROLLBACK is
+    issued, and a failing ROLLBACK never hides the error that caused it.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the error being raised says why
         raise
-    conn.execute("COMMIT")
+
+
+def fold_wal(conn: sqlite3.Connection, timeout_s: float | None = None) -> bool:
+    """Copy every committed page from the write-ahead log into the database file, and empty the log.
+
+    Afterwards the ``.db`` file alone is the whole store: it can be copied on its own, and
+    opens from read-only media. The checkpoint waits up to ``timeout_s`` (default
+    :data:`FOLD_TIMEOUT_S`) for readers to finish the read transactions they hold
+    (delvol's own readers hold only short ones).
+
+    Returns
+    -------
+    bool
+        Whether the log is now empty; False when a reader kept a snapshot open throughout
+        (its pages are folded in when the last connection to the store closes).
+    """
+    if not (conn.execute("PRAGMA journal_mode").fetchone()[0] or "").lower() == "wal":
+        return True
+    timeout_s = FOLD_TIMEOUT_S if timeout_s is None else timeout_s
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {round(timeout_s * 1000)}")
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
+    return busy == 0

@@ -1,0 +1,126 @@
+"""Exact surface-density maps: the DTFE line integral along a coordinate axis, per pixel.
+
+:func:`surface_density` renders one tessellation into a float64 image of
+``Sigma = integral of rho dz`` (the ``integral`` mode, orthographic), so maps of separate
+tessellations of disjoint regions add up pixel by pixel.
+"""
+
+from __future__ import annotations
+
+import moderngl
+import numpy as np
+
+from delvol.geometry import Tessellation
+from delvol.gl.offscreen import tile_matrix
+from delvol.gl.renderer import Renderer
+from delvol.scene.settings import RenderSettings
+
+AXES = "xyz"
+
+
+def map_axes(axis: str) -> tuple[int, int, int]:
+    """(column axis, row axis, line-of-sight axis) of a projection along ``axis``.
+
+    The two remaining axes keep their order: along x the columns run along y and the rows
+    along z, along y columns x and rows z, along z columns x and rows y.
+    """
+    k = AXES.index(axis)
+    u, v = (a for a in range(3) if a != k)
+    return u, v, k
+
+
+def default_extent(tess: Tessellation, axis: str) -> tuple[float, float, float, float]:
+    """The data bounds in the two projected axes, exactly: the periodic box, or the points' box."""
+    u, v, _ = map_axes(axis)
+    lower, upper = tess.bounds
+    return float(lower[u]), float(upper[u]), float(lower[v]), float(upper[v])
+
+
+def projection_matrix(axis: str, extent: tuple[float, float, float, float], depth: tuple[float, float]) -> np.ndarray:
+    """World-to-clip matrix of the orthographic view along ``axis`` onto ``extent``.
+
+    The view looks along ``-(e_u x e_v)``, so that the map's axes are a proper (unmirrored)
+    camera and outward faces keep their winding; ``depth`` is the world range along the
+    axis that the clip volume spans.
+    """
+    u, v, k = map_axes(axis)
+    u0, u1, v0, v1 = extent
+    sign = -float(np.cross(np.eye(3)[u], np.eye(3)[v])[k])  # view direction along axis k
+    d0, d1 = depth
+    m = np.zeros((4, 4))
+    m[0, u], m[0, 3] = 2 / (u1 - u0), -(u1 + u0) / (u1 - u0)
+    m[1, v], m[1, 3] = 2 / (v1 - v0), -(v1 + v0) / (v1 - v0)
+    # NDC depth rises along the view: -1 at the near end of [d0, d1], +1 at the far end.
+    m[2, k] = sign * 2 / (d1 - d0)
+    m[2, 3] = -1 - m[2, k] * (d0 if sign > 0 else d1)
+    m[3, 3] = 1.0
+    return m
+
+
+def surface_density(
+    ctx: moderngl.Context,
+    tess: Tessellation,
+    axis: str,
+    size: tuple[int, int],
+    extent: tuple[float, float, float, float] | None = None,
+    supersample: int = 1,
+    max_tile: int = 4096,
+) -> np.ndarray:
+    """The exact projected density of ``tess`` along ``axis``, averaged over each pixel.
+
+    Parameters
+    ----------
+    ctx : moderngl.Context
+    tess : Tessellation
+        A periodic tessellation wraps: its box projects onto a seamless tile that holds
+        the total mass.
+    axis : {"x", "y", "z"}
+    size : (int, int)
+        Columns and rows.
+    extent : (u0, u1, v0, v1), optional
+        World range of the columns and the rows (see :func:`map_axes`); default
+        :func:`default_extent`.
+    supersample : int
+        Integrate at this many points per pixel side and average: a pixel average of
+        Sigma rather than its value at the pixel centre.
+    max_tile : int
+        Largest side rendered at once.
+
+    Returns
+    -------
+    ndarray, shape (rows, columns), float64
+        ``Sigma`` in mass per unit area; row 0 is the lowest row coordinate (as FITS
+        stores images), column 0 the lowest column coordinate. Outside the hull: 0.
+    """
+    if extent is None:
+        extent = default_extent(tess, axis)
+    x0, x1, y0, y1 = (float(e) for e in extent)
+    extent = (x0, x1, y0, y1)
+    if not (extent[0] < extent[1] and extent[2] < extent[3]):
+        raise ValueError(f"the extent needs X0 < X1 and Y0 < Y1, got {' '.join(f'{e:g}' for e in extent)}")
+    _, _, k = map_axes(axis)
+    lower, upper = tess.points.min(axis=0), tess.points.max(axis=0)
+    span = upper[k] - lower[k]
+    if tess.box_size is not None:  # the copies that wrap into the box reach one side further
+        lower, upper = lower - tess.box_size, upper + tess.box_size
+    depth = (lower[k] - span, upper[k] + span)
+    view_proj = projection_matrix(axis, extent, depth)
+    width, height = size[0] * supersample, size[1] * supersample
+    renderer = Renderer(ctx, RenderSettings(mode="integral", hide_hull=False, show_overlays=False))
+    image = np.empty((height, width), dtype=np.float64)
+    limit = min(max_tile, ctx.info["GL_MAX_TEXTURE_SIZE"], *ctx.info["GL_MAX_VIEWPORT_DIMS"])
+    try:
+        renderer.set_tessellation(tess)
+        for y0 in range(0, height, limit):
+            for x0 in range(0, width, limit):
+                x1, y1 = min(x0 + limit, width), min(y0 + limit, height)
+                renderer.resize((x1 - x0, y1 - y0))
+                renderer.clear()
+                renderer.accumulate(tile_matrix(x0, y0, x1, y1, width, height) @ view_proj)
+                image[y0:y1, x0:x1] = renderer.target.read(1)[..., 0]
+    finally:
+        renderer.release()
+    image = image[::-1]  # read() puts the top row first; FITS stores the lowest row first
+    if supersample > 1:
+        image = image.reshape(size[1], supersample, size[0], supersample).mean(axis=(1, 3))
+    return image
