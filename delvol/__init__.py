@@ -1,10 +1,10 @@
 """delvol: Delaunay-volume rendering of sparse 3-D point sets.
 
-The Python API is four functions, :func:`load`, :func:`tessellate`, :func:`render` and
-:func:`show` (see :mod:`delvol.api`), the notebook widget :class:`delvol.notebook.Viewer`,
-and the DTFE interpolation of a tessellation's density and of any per-point field:
-:func:`density_at`, :func:`density_grid`, :func:`field_at`, :func:`field_grid` and
-:func:`gradient_at` (from :mod:`delvol.geometry`).
+The Python API is six functions, :func:`load`, :func:`tessellate`, :func:`render`,
+:func:`show`, :func:`isosurface` and :func:`project` (see :mod:`delvol.api`), the notebook
+widget :class:`delvol.notebook.Viewer`, and the DTFE interpolation of a tessellation's
+density and of any per-point field: :func:`density_at`, :func:`density_grid`,
+:func:`field_at`, :func:`field_grid` and :func:`gradient_at` (from :mod:`delvol.geometry`).
 
 The layers import one way only: ``io`` -> ``geometry`` -> ``scene`` -> ``gl`` -> ``app``
 -> ``cli``. Importing the top-level package stays cheap (no NumPy, no GL): the API is
@@ -22,7 +22,9 @@ __all__ = [
     "field_at",
     "field_grid",
     "gradient_at",
+    "isosurface",
     "load",
+    "project",
     "render",
     "show",
     "tessellate",
@@ -33,6 +35,8 @@ _LAZY = {
     "tessellate": "delvol.api",
     "render": "delvol.api",
     "show": "delvol.api",
+    "isosurface": "delvol.api",
+    "project": "delvol.api",
     "density_at": "delvol.geometry.interpolate",
     "density_grid": "delvol.geometry.interpolate",
     "field_at": "delvol.geometry.fields",

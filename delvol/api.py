@@ -1,6 +1,7 @@
 """The Python API: read, tessellate, render and show point sets in a few calls.
 
-Every keyword option is a field of one of the scene's dataclasses, the same options as
+:func:`isosurface` and :func:`project` give the isodensity surfaces and the exact surface
+density. Every keyword option is a field of one of the scene's dataclasses, the same options as
 the command line's without the dashes (``--cut-normal 1 0 0`` is ``cut_normal=(1, 0, 0)``):
 :class:`~delvol.io.LoadOptions`, :class:`~delvol.geometry.options.TessellationOptions`,
 :class:`~delvol.scene.settings.RenderSettings`, :class:`~delvol.scene.description.CameraOptions`,
@@ -8,7 +9,7 @@ the command line's without the dashes (``--cut-normal 1 0 0`` is ``cut_normal=(1
 :class:`~delvol.scene.description.SpriteOptions`.
 
 >>> import delvol
->>> image = delvol.render("data/sample.npy", size=(640, 360), periodic=True, view="+z", ortho=True)
+>>> image = delvol.render("data/sample.npy", size=(640, 360), periodic=100, view="+z", ortho=True)
 >>> image.shape
 (360, 640, 3)
 """
@@ -17,15 +18,19 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from delvol.geometry import Tessellation
+from delvol.geometry.isosurface import Surface, density_isosurfaces, merge_surfaces
 from delvol.geometry.options import TessellationOptions
 from delvol.io import LoadOptions, PointSet, load_points
+from delvol.io.maps import SurfaceDensityMap
 from delvol.options import split_options
 from delvol.scene.description import DEFAULT_SIZE, Scene, Source
+from delvol.scene.projection import ProjectionOptions
 
 SHOW_SIZE = (960, 540)
 """Width and height of :func:`show`'s viewer or image."""
@@ -77,13 +82,70 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
 
     Examples
     --------
-    >>> tess = delvol.tessellate("data/sample.npy", periodic=True)
+    >>> tess = delvol.tessellate("data/sample.npy", periodic=100)
     >>> tess.density.shape == (tess.n_primary,)
     True
     """
-    load_options, tess_options = split_options([LoadOptions, TessellationOptions], options)
-    scene = Scene(source, load=LoadOptions(**load_options), tessellation=TessellationOptions(**tess_options))
-    return scene.read()[1]
+    return _input_scene(source, options).read()[1]
+
+
+def _input_scene(source: Source, options: dict[str, Any], *extra: type) -> Scene:
+    """A scene of ``source`` with its reading and tessellation ``options``; the rest go to the ``extra`` classes."""
+    load_options, tess_options, *_ = split_options([LoadOptions, TessellationOptions, *extra], options)
+    return Scene(source, load=LoadOptions(**load_options), tessellation=TessellationOptions(**tess_options))
+
+
+def isosurface(source: Source, levels: float | Sequence[float], **options: Any) -> Surface:
+    """Isodensity surfaces of the DTFE density, exact for its piecewise-linear field (marching tetrahedra).
+
+    Parameters
+    ----------
+    source : path, ndarray (N, 3), PointSet or Tessellation
+    levels : float or sequence of float
+        Densities of the surfaces, in the density's units (mass per unit volume).
+    **options
+        Fields of :class:`~delvol.io.LoadOptions` and
+        :class:`~delvol.geometry.options.TessellationOptions`, as for :func:`tessellate`.
+
+    Returns
+    -------
+    Surface
+        One triangle mesh for every level (``vertices``, ``triangles``, ``normals`` pointing
+        down the density gradient); :func:`delvol.io.obj.save_obj` writes it.
+
+    Examples
+    --------
+    >>> halo = delvol.isosurface("data/sample.npy", 1e3, periodic=100)
+    """
+    return merge_surfaces(density_isosurfaces(tessellate(source, **options), levels))
+
+
+def project(source: Source, **options: Any) -> SurfaceDensityMap:
+    """The exact surface density along a coordinate axis (the DTFE line integral per pixel), offscreen.
+
+    Parameters
+    ----------
+    source : path, ndarray (N, 3), PointSet or Tessellation
+    **options
+        Fields of :class:`~delvol.scene.projection.ProjectionOptions` (``axis``, ``size``,
+        ``extent``, ``supersample``) and those :func:`tessellate` takes.
+
+    Returns
+    -------
+    SurfaceDensityMap
+        ``.image`` (rows, columns) in mass per unit area, row 0 the lowest, with its
+        ``extent`` and ``pixel``; ``.save("map.fits")`` writes it with a FITS header.
+
+    Examples
+    --------
+    >>> sigma = delvol.project("data/sample.npy", axis="z", size=256, periodic=100)
+    >>> sigma.image.shape
+    (256, 256)
+    """
+    from delvol.gl.projection import project_scene
+
+    *_, map_options = split_options([LoadOptions, TessellationOptions, ProjectionOptions], options)
+    return project_scene(_input_scene(source, options, ProjectionOptions), ProjectionOptions(**map_options))
 
 
 def render(source: Source, *, size: tuple[int, int] = DEFAULT_SIZE, supersample: int = 1, **options: Any) -> np.ndarray:

@@ -90,3 +90,22 @@ def test_render_modes_and_iso(tmp_path, capsys, box_file):
             pictures[mode] = np.asarray(im).astype(int)
         assert pictures[mode].std() > 10
     assert np.abs(pictures["integral"] - pictures["opacity"]).max() > 20
+
+
+def test_api_project_and_isosurface_match_the_commands(tmp_path, capsys, box_file):
+    import delvol
+
+    out = tmp_path / "map.npy"
+    args = ("--periodic", "8", "--size", "20x16", "--engine", "scipy")
+    code, err = run_cli(capsys, "project", box_file, *args, "-o", out)
+    assert code == 0, err
+    sigma = delvol.project(box_file, periodic=8.0, size=(20, 16), engine="scipy")
+    assert sigma.extent == (0.0, 8.0, 0.0, 8.0) and sigma.pixel == pytest.approx((0.4, 0.5))
+    np.testing.assert_array_equal(sigma.image, np.load(out))
+    assert sigma.mass == pytest.approx(1200, rel=1e-3)
+    with pytest.raises(ValueError, match="extent needs X0 < X1"):
+        delvol.project(box_file, extent=(1, 0, 0, 1))
+    obj = tmp_path / "halo.obj"
+    assert run_cli(capsys, "iso", box_file, "--level", "20,60", "-o", obj)[0] == 0
+    surface = delvol.isosurface(box_file, (20, 60))
+    assert len(surface.triangles) == len(load_obj(obj).triangles)

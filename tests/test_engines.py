@@ -221,3 +221,13 @@ def test_interpolation_with_every_engine(engine):
     pts = np.random.default_rng(4).random((800, 3))
     tess = tessellate(pts, engine=engine)
     np.testing.assert_allclose(density_at(tess, pts[:50]), tess.density[:50], rtol=1e-9)
+
+
+def test_the_python_api_takes_the_engine():
+    import delvol
+    from delvol.errors import DelvolError
+
+    points = np.random.default_rng(3).random((60, 3))
+    assert delvol.tessellate(points, engine="scipy", cache=False).info["engine"] == "scipy"
+    with pytest.raises(DelvolError, match="unknown Delaunay engine"):
+        delvol.tessellate(points, engine="nope", cache=False)

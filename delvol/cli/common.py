@@ -52,10 +52,14 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
     return from_args(LoadOptions, args, fields=tuple(dict.fromkeys(spec.name for spec in specs)))
 
 
+def input_scene(args: argparse.Namespace) -> Scene:
+    """The scene of FILE with the reading and tessellation options (its look and camera the defaults)."""
+    return Scene(args.file, load=load_options(args), tessellation=from_args(TessellationOptions, args))
+
+
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
     """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
-    scene = Scene(args.file, load=load_options(args), tessellation=from_args(TessellationOptions, args))
-    return scene.read(log)
+    return input_scene(args).read(log)
 
 
 def check_output(path: str | os.PathLike) -> None:

@@ -6,12 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from delvol.cli.common import add_input_arguments, check_output, load_and_tessellate
 from delvol.cli.dataclass_args import argument_type
 from delvol.errors import DelvolError
-from delvol.geometry.isosurface import Surface, boundary_edges, isosurface
+from delvol.geometry.isosurface import boundary_edges, density_isosurfaces, merge_surfaces
 from delvol.io.obj import save_obj
 from delvol.progress import StageLog
 from delvol.scene.settings import parse_levels
@@ -34,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
     log = StageLog()
     _, tess = load_and_tessellate(args, log)
     with log.stage("marching tetrahedra"):
-        surfaces = [isosurface(tess.points, tess.tetrahedra, tess.density, level) for level in args.level]
-    merged = _merge(surfaces)
+        surfaces = density_isosurfaces(tess, args.level)
+    merged = merge_surfaces(surfaces)
     note = "\n".join(f"level {lv:g}: {len(s.triangles)} triangles" for lv, s in zip(args.level, surfaces, strict=True))
     save_obj(args.output, merged.vertices, merged.triangles, merged.normals, f"delvol iso {args.file}\n{note}")
     open_edges = len(boundary_edges(merged.triangles)) if len(merged.triangles) else 0
@@ -45,12 +43,3 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _merge(surfaces: list[Surface]) -> Surface:
-    offsets = np.cumsum([0] + [len(s.vertices) for s in surfaces])
-    return Surface(
-        np.concatenate([s.vertices for s in surfaces]),
-        np.concatenate([s.triangles + o for s, o in zip(surfaces, offsets, strict=False)]),
-        np.concatenate([s.normals for s in surfaces]),
-    )

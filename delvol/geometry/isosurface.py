@@ -8,10 +8,12 @@ shared by edge, so the surface is watertight wherever it stays inside the hull.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from delvol.geometry.tessellation import Tessellation
 from delvol.geometry.tetrahedra import linear_field
 
 _EDGES = np.array([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]])
@@ -130,3 +132,27 @@ def boundary_edges(triangles: np.ndarray) -> np.ndarray:
     edges = np.sort(triangles[:, [[0, 1], [1, 2], [2, 0]]].reshape(-1, 2), axis=1)
     unique, counts = np.unique(edges, axis=0, return_counts=True)
     return unique[counts == 1]
+
+
+def density_isosurfaces(tess: Tessellation, levels: float | Sequence[float]) -> list[Surface]:
+    """The isodensity surfaces of a tessellation's DTFE density, one per level.
+
+    Raises
+    ------
+    ValueError
+        A level that is not a positive, finite density.
+    """
+    values = [float(level) for level in np.atleast_1d(levels)]
+    if not values or not all(np.isfinite(level) and level > 0 for level in values):
+        raise ValueError(f"levels must be positive densities, got {values}")
+    return [isosurface(tess.points, tess.tetrahedra, tess.density, level) for level in values]
+
+
+def merge_surfaces(surfaces: list[Surface]) -> Surface:
+    """One mesh holding every surface of ``surfaces`` (their vertex indices shifted)."""
+    offsets = np.cumsum([0] + [len(s.vertices) for s in surfaces])
+    return Surface(
+        np.concatenate([s.vertices for s in surfaces]),
+        np.concatenate([s.triangles + o for s, o in zip(surfaces, offsets, strict=False)]),
+        np.concatenate([s.normals for s in surfaces]),
+    )

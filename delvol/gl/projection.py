@@ -2,7 +2,9 @@
 
 :func:`surface_density` renders one tessellation into a float64 image of
 ``Sigma = integral of rho dz`` (the ``integral`` mode, orthographic), so maps of separate
-tessellations of disjoint regions add up pixel by pixel.
+tessellations of disjoint regions add up pixel by pixel. :func:`project_scene` reads a
+scene and returns its map with what a FITS file of it needs (``delvol project``,
+:func:`delvol.project`).
 """
 
 from __future__ import annotations
@@ -13,27 +15,11 @@ import numpy as np
 from delvol.geometry import Tessellation
 from delvol.gl.offscreen import tile_matrix
 from delvol.gl.renderer import Renderer
+from delvol.io.maps import SurfaceDensityMap
+from delvol.progress import QUIET, StageLog
+from delvol.scene.description import Scene
+from delvol.scene.projection import ProjectionOptions, default_extent, map_axes
 from delvol.scene.settings import RenderSettings
-
-AXES = "xyz"
-
-
-def map_axes(axis: str) -> tuple[int, int, int]:
-    """(column axis, row axis, line-of-sight axis) of a projection along ``axis``.
-
-    The two remaining axes keep their order: along x the columns run along y and the rows
-    along z, along y columns x and rows z, along z columns x and rows y.
-    """
-    k = AXES.index(axis)
-    u, v = (a for a in range(3) if a != k)
-    return u, v, k
-
-
-def default_extent(tess: Tessellation, axis: str) -> tuple[float, float, float, float]:
-    """The data bounds in the two projected axes, exactly: the periodic box, or the points' box."""
-    u, v, _ = map_axes(axis)
-    lower, upper = tess.bounds
-    return float(lower[u]), float(upper[u]), float(lower[v]), float(upper[v])
 
 
 def projection_matrix(axis: str, extent: tuple[float, float, float, float], depth: tuple[float, float]) -> np.ndarray:
@@ -124,3 +110,34 @@ def surface_density(
     if supersample > 1:
         image = image.reshape(size[1], supersample, size[0], supersample).mean(axis=(1, 3))
     return image
+
+
+def project_scene(scene: Scene, options: ProjectionOptions | None = None, log: StageLog = QUIET) -> SurfaceDensityMap:
+    """Read and tessellate a scene's points and map their exact surface density.
+
+    The map (:class:`~delvol.scene.projection.ProjectionOptions`: axis, size, extent,
+    supersampling) renders in an offscreen context of its own.
+    """
+    from delvol.gl.context import create_offscreen_context
+
+    options = options or ProjectionOptions()
+    points, tess = scene.read(log)
+    extent = options.extent or default_extent(tess, options.axis)
+    ctx = create_offscreen_context()
+    try:
+        with log.stage("project"):
+            image = surface_density(ctx, tess, options.axis, options.size, extent, options.supersample)
+    finally:
+        ctx.release()
+    u, v, _ = map_axes(options.axis)
+    return SurfaceDensityMap(
+        image,
+        options.axis,
+        (u, v),
+        extent,
+        options.supersample,
+        units=str(points.metadata.get("units", "") or ""),
+        has_masses=points.masses is not None,
+        box_size=tess.box_size,
+        points_mass=float(tess.masses[: tess.n_primary].sum()),
+    )

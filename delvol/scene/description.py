@@ -129,6 +129,8 @@ class CameraOptions:
             except ValueError as exc:
                 raise DelvolError(f"not a camera state ({exc})", where) from exc
         try:
+            if not isinstance(state, dict):
+                raise TypeError(f"expected a JSON object, got a {type(state).__name__}")
             Camera().set_state(state)
         except (ValueError, TypeError, AttributeError) as exc:
             raise DelvolError(f"not a camera state ({exc})", where) from exc
