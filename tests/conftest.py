@@ -52,7 +52,13 @@ def _egl_context():
 
 @pytest.fixture
 def ctx(_egl_context):
-    """A headless OpenGL context; the test fails if it leaves a GL error behind."""
-    _ = _egl_context.error  # reading the error flag clears what an earlier test left
-    yield _egl_context
-    assert _egl_context.error == "GL_NO_ERROR"
+    """A headless OpenGL context, current during the test; the test fails if it leaves a GL error behind.
+
+    Made current for every test: another context (a notebook widget's, one that
+    ``delvol.render`` made) may have been current since, and leaving a ``with`` block of
+    a glcontext EGL context leaves none current.
+    """
+    with _egl_context:
+        _ = _egl_context.error  # reading the error flag clears what an earlier test left
+        yield _egl_context
+        assert _egl_context.error == "GL_NO_ERROR"
