@@ -26,7 +26,9 @@ ENGINES: dict[str, ModuleType] = {module.NAME: module for module in (scipy_qhull
 """Engine modules by name; each has ``NAME``, ``LICENCE``, ``available()``, ``triangulate(framed)``."""
 
 AUTO_ORDER = ("gmsh", "shull", "scipy")
-"""``auto``'s preference, fastest full build first (``benchmarks/bench_engines.py``)."""
+"""``auto``'s preference, fastest full build first. ``benchmarks/bench_engines.py``, CPU time of
+the full build against bare SciPy: gmsh 7.2-9.2x, shull 6.1-9.1x at 1e6 and 4e6 points
+(uniform and clustered), gmsh ahead or level in every case, and well ahead on uniform points."""
 
 ENGINE_CHOICES = ("auto", *ENGINES)
 """What ``--engine`` and ``engine=`` accept."""
