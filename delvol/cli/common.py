@@ -47,6 +47,14 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "--units", choices=UNITS, default=UNITS[0], help=f"length unit for sky catalogues (default {UNITS[0]})"
     )
+    load.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COL<OP>VALUE",
+        help="keep only rows where the column compares so with the value: = != < <= > >= "
+        "(repeatable, all must hold; for example class=GALAXY, redshift>0.01)",
+    )
     load.add_argument("--max-points", type=int, metavar="N", help="keep a seeded random subsample of N points")
     load.add_argument("--seed", type=int, default=0, help="seed of the subsample (default 0)")
     load.add_argument(
@@ -87,6 +95,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         ptypes=args.ptypes,
         cosmology=args.cosmology,
         units=args.units,
+        where=tuple(args.where),
     )
 
 

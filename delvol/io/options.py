@@ -37,6 +37,10 @@ class LoadOptions:
     dataset : str, optional
         The HDF5 dataset or ``.npz`` key holding the points; :func:`~delvol.io.load_points`
         also takes it from a ``FILE:DATASET`` path.
+    where : tuple of str
+        Row filters (:mod:`delvol.io.where`), all of which a point must pass. Catalogues
+        filter on their own columns before sky coordinates are converted; other files on
+        ``x``, ``y``, ``z`` and, where present, ``mass`` and ``id``.
     """
 
     format: str | None = None
@@ -48,3 +52,4 @@ class LoadOptions:
     cosmology: str | None = None
     units: str = "Mpc/h"
     dataset: str | None = None
+    where: tuple[str, ...] = ()

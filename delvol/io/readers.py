@@ -26,6 +26,7 @@ from delvol.io.pointset import PointSet
 from delvol.io.store import read_store
 from delvol.io.store_schema import SQLITE_MAGIC
 from delvol.io.tables import FITS_MAGIC, detect_table_format
+from delvol.io.where import where_mask
 
 __all__ = ["FORMATS", "LoadOptions", "detect_format", "load_points"]
 
@@ -151,8 +152,26 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     require_finite(points.positions, "coordinates", p)
     if points.masses is not None:
         require_finite(points.masses, "masses", p)
-    points.metadata.update(source=os.fspath(path), format=name, n_total=len(points))
+    n_total = points.metadata.pop("n_read", len(points))
+    if options.where and "where" not in points.metadata:
+        points = _filter(points, options.where, p)
+    points.metadata.update(source=os.fspath(path), format=name, n_total=n_total)
     return _cut(points, options, p)
+
+
+def _filter(points: PointSet, where: tuple[str, ...], path: Path) -> PointSet:
+    """Apply ``--where`` to a file without named columns, on x, y, z, mass and id."""
+    columns = dict(zip(("x", "y", "z"), points.positions.T, strict=True))
+    if points.masses is not None:
+        columns["mass"] = points.masses
+    if points.ids is not None:
+        columns["id"] = points.ids
+    keep = where_mask(columns, where, path)
+    if not keep.any():
+        raise DelvolError(f"no point passes --where {' '.join(where)}", path)
+    points = points.subset(keep)
+    points.metadata["where"] = list(where)
+    return points
 
 
 def _cut(points: PointSet, options: LoadOptions, path: Path) -> PointSet:

@@ -32,6 +32,7 @@ from delvol.io.store_schema import (
     transaction,
     write_meta,
 )
+from delvol.io.where import where_mask
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
 
@@ -379,18 +380,18 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
     Positions are in ``options.cosmology``, else in the cosmology the store was ingested
     with; ``metadata["cosmology"]`` says which.
     """
+    metadata = {"source": str(path), "format": "store", "units": options.units}
     with GalaxyStore(path) as store, store.snapshot():
         cosmology = options.cosmology or store.cosmology
         positions = store.positions(cosmology, options.units)
         ids = store.objids()
-    return PointSet(
-        positions,
-        ids=ids,
-        metadata={
-            "source": str(path),
-            "format": "store",
-            "units": options.units,
-            "cosmology": cosmology,
-            "n_total": len(ids),
-        },
-    )
+        keep = where_mask(store.catalog(), options.where, path) if options.where else None
+    metadata.update(cosmology=cosmology, n_total=len(ids))
+    points = PointSet(positions, ids=ids, metadata=metadata)
+    if keep is None:
+        return points
+    if not keep.any():
+        raise DelvolError(f"no galaxy passes --where {' '.join(options.where)}", path)
+    points = points.subset(keep)
+    points.metadata.update(where=list(options.where), n_read=len(keep))
+    return points
