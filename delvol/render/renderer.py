@@ -66,12 +66,17 @@ class Renderer:
 
     # -- scene -----------------------------------------------------------------------
 
-    def set_tessellation(self, tess: Tessellation) -> None:
-        """Upload a tessellation; positions are stored relative to its centre."""
+    def set_tessellation(self, tess: Tessellation, hidden: np.ndarray | None = None) -> None:
+        """Upload a tessellation; positions are stored relative to its centre.
+
+        Faces touching a vertex marked in ``hidden`` (shape (N,), bool), and those vertices
+        as dense points, are not drawn; nor are buffer points and their faces.
+        """
         lower, upper = tess.bounds
         self.origin = (lower + upper) / 2
-        self.volume.set_data(tess, self.origin)
-        self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
+        self.volume.set_data(tess, self.origin, hidden=hidden)
+        shown = slice(None) if hidden is None else ~hidden[: tess.n_primary]
+        self.points.set_data(tess.points[: tess.n_primary][shown], tess.density[: tess.n_primary][shown], self.origin)
         self.auto_window = None
         self._check("uploading the tessellation")
 

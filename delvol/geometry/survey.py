@@ -1,0 +1,244 @@
+"""Survey geometry: the volume a redshift survey observed, and buffer points round it.
+
+A survey sees a cone of the sky (its angular footprint, :class:`~delvol.io.mask.Footprint`)
+between two distances (its redshift limits), with the observer at the origin. Delaunay
+cells of galaxies at the edges of that volume reach out into what was not observed, so
+their DTFE densities come out too low. The textbook remedy surrounds the volume with
+random buffer points at the survey's mean density; on clustered data that is not enough
+(a galaxy in a filament at the edge then sees a void-like neighbourhood beyond it).
+
+:func:`boundary_buffer` instead *reflects* the galaxies near each boundary across it, so
+the buffer carries the local clustering of the galaxies it borders:
+
+- **Angular**: a galaxy within ``width`` (comoving) of the footprint's edge is mirrored
+  across the nearest edge point ``b`` on the sky (``u' = 2 (u·b) b - u``, same distance
+  from the observer). An image is kept only when it lands outside the footprint and no
+  other part of the footprint is nearer to it than ``b``, so images from the two sides of
+  a hole or a gap meet in its middle instead of piling up.
+- **Radial**: galaxies (and angular images) within ``width`` of a distance limit are
+  mirrored across it at equal enclosed volume (``r'^3 = 2 r_lim^3 - r^3``), which keeps a
+  uniform density uniform.
+
+``treatment="random"`` gives the textbook buffer instead, for comparison
+(``benchmarks/bench_survey_boundary.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from delvol.io.mask import Footprint
+
+TREATMENTS = ("reflect", "random")
+DEFAULT_WIDTH = 3.0
+"""Buffer thickness in mean galaxy spacings: enough to close every edge galaxy's cell."""
+_MAX_SAMPLE_NSIDE = 512
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The observed volume: a footprint between comoving distances ``r_min`` and ``r_max``."""
+
+    footprint: Footprint
+    r_min: float
+    r_max: float
+
+    def contains(self, positions: np.ndarray) -> np.ndarray:
+        """Whether each point (observer at the origin) lies in the observed volume."""
+        r, ra, dec = to_sky(positions)
+        return (r >= self.r_min) & (r <= self.r_max) & self.footprint.contains(ra, dec)
+
+    @property
+    def volume(self) -> float:
+        return self.footprint.area_sr / 3 * (self.r_max**3 - self.r_min**3)
+
+
+@dataclass
+class Buffer:
+    """Buffer points round a survey and how they were made.
+
+    Attributes
+    ----------
+    points : ndarray, shape (M, 3)
+    treatment : str
+        One of :data:`TREATMENTS`.
+    width : float
+        Thickness of the buffer layer (comoving, the points' units).
+    spacing : float
+        The survey's mean galaxy spacing, (volume / N)^(1/3).
+    counts : dict
+        Buffer points by origin (``angular``, ``far``, ``near`` for reflections; ``random``).
+    """
+
+    points: np.ndarray
+    treatment: str
+    width: float
+    spacing: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for ``delvol info``."""
+        parts = ", ".join(f"{k} {v:,}" for k, v in self.counts.items())
+        how = "galaxies reflected across the edges" if self.treatment == "reflect" else "random at the mean density"
+        return (
+            f"{len(self.points):,} buffer points ({how}: {parts}), {self.width:.3g} thick "
+            f"({self.width / self.spacing:.3g} mean spacings of {self.spacing:.3g})"
+        )
+
+
+def to_sky(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distance, RA and Dec (degrees) of Cartesian positions, x towards RA = Dec = 0, z north."""
+    p = np.asarray(positions, dtype=np.float64)
+    r = np.linalg.norm(p, axis=1)
+    ra = np.degrees(np.arctan2(p[:, 1], p[:, 0])) % 360.0
+    dec = np.degrees(np.arcsin(np.clip(p[:, 2] / np.where(r > 0, r, 1.0), -1.0, 1.0)))
+    return r, ra, dec
+
+
+def unit_vectors(ra_deg: np.ndarray, dec_deg: np.ndarray) -> np.ndarray:
+    """Unit vectors towards (RA, Dec) in degrees."""
+    ra, dec = np.radians(ra_deg), np.radians(dec_deg)
+    return np.column_stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)])
+
+
+def boundary_buffer(
+    positions: np.ndarray,
+    survey: Survey,
+    treatment: str = "reflect",
+    width: float = DEFAULT_WIDTH,
+    seed: int = 0,
+) -> Buffer:
+    """Buffer points outside ``survey`` that close the cells of its edge galaxies.
+
+    Parameters
+    ----------
+    positions : ndarray, shape (N, 3)
+        The galaxies, all inside the survey volume, observer at the origin.
+    survey : Survey
+    treatment : {"reflect", "random"}
+        Mirror images of the edge galaxies (the default), or Poisson points at the mean
+        density.
+    width : float
+        Buffer thickness in mean galaxy spacings.
+    seed : int
+        Seed of the random treatment.
+    """
+    if treatment not in TREATMENTS:
+        raise ValueError(f"treatment must be one of {', '.join(TREATMENTS)}, got {treatment!r}")
+    pos = np.asarray(positions, dtype=np.float64)
+    spacing = float(np.cbrt(survey.volume / len(pos)))
+    thickness = width * spacing
+    edge = _SkyEdge(survey.footprint)
+    if treatment == "random":
+        points = _random_buffer(survey, edge, len(pos) / survey.volume, thickness, seed)
+        return Buffer(points, treatment, thickness, spacing, {"random": len(points)})
+    angular = _reflect_across_edges(pos, edge, thickness)
+    both = np.concatenate([pos, angular])
+    r = np.linalg.norm(both, axis=1)
+    far = _reflect_radially(both, r, survey.r_max, thickness)
+    near = _reflect_radially(both, r, survey.r_min, thickness) if survey.r_min > 0 else np.zeros((0, 3))
+    counts = {"angular": len(angular), "far": len(far), "near": len(near)}
+    return Buffer(np.concatenate([angular, far, near]), treatment, thickness, spacing, counts)
+
+
+class _SkyEdge:
+    """The footprint's edge, sampled on a HEALPix grid finer than the mask.
+
+    ``edge`` holds unit vectors halfway between each observed sample and its unobserved
+    neighbours; ``inside`` the observed samples. Both are k-d trees of unit vectors.
+    """
+
+    def __init__(self, footprint: Footprint) -> None:
+        from astropy_healpix import HEALPix
+
+        self.footprint = footprint
+        nside = 1
+        while (
+            nside < _MAX_SAMPLE_NSIDE
+            and np.degrees(np.sqrt(4 * np.pi / (12 * nside**2))) > footprint.resolution_deg / 4
+        ):
+            nside *= 2
+        hp = HEALPix(nside, "nested")
+        lon, lat = hp.healpix_to_lonlat(np.arange(hp.npix))
+        ra, dec = lon.deg, lat.deg
+        observed = footprint.contains(ra, dec)
+        inner = np.flatnonzero(observed)
+        neighbours = np.asarray(hp.neighbours(inner))  # (8, n); -1 where a pixel has only 7
+        valid = neighbours >= 0
+        outside = valid & ~observed[np.maximum(neighbours, 0)]
+        a = np.broadcast_to(inner, neighbours.shape)[outside]
+        b = neighbours[outside]
+        units = unit_vectors(ra, dec)
+        mid = units[a] + units[b]
+        self.pixel = float(np.sqrt(4 * np.pi / hp.npix))  # radians
+        self.edge = cKDTree(mid / np.linalg.norm(mid, axis=1)[:, None]) if len(mid) else None
+        self.inside = cKDTree(units[inner])
+
+    def contains(self, units: np.ndarray) -> np.ndarray:
+        _, ra, dec = to_sky(units)
+        return self.footprint.contains(ra, dec)
+
+
+def edge_depth(positions: np.ndarray, footprint: Footprint) -> np.ndarray:
+    """Comoving distance from each point inside the footprint's cone to the cone's side."""
+    edge = _SkyEdge(footprint)
+    pos = np.asarray(positions, dtype=np.float64)
+    r = np.linalg.norm(pos, axis=1)
+    if edge.edge is None:
+        return np.full(len(pos), np.inf)
+    chord, _ = edge.edge.query(pos / np.where(r > 0, r, 1.0)[:, None])
+    theta = _angle(chord)
+    return np.where(theta < np.pi / 2, r * np.sin(theta), r)
+
+
+def _angle(chord: np.ndarray) -> np.ndarray:
+    return 2 * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
+
+
+def _reflect_across_edges(pos: np.ndarray, edge: _SkyEdge, thickness: float) -> np.ndarray:
+    if edge.edge is None:  # the whole sky
+        return np.zeros((0, 3))
+    r = np.linalg.norm(pos, axis=1)
+    u = pos / np.where(r > 0, r, 1.0)[:, None]
+    chord, nearest = edge.edge.query(u)
+    theta = _angle(chord)
+    depth = np.where(theta < np.pi / 2, r * np.sin(theta), r)  # distance to the edge's cone
+    near = np.flatnonzero((depth < thickness) & (r > 0))
+    b = edge.edge.data[nearest[near]]
+    image = 2 * np.sum(u[near] * b, axis=1)[:, None] * b - u[near]
+    keep = ~edge.contains(image)
+    # Keep an image only when the footprint is nowhere nearer to it than the edge it was
+    # mirrored across: in a gap narrower than two buffer widths, each side fills its half.
+    gap_chord, _ = edge.inside.query(image)
+    keep &= _angle(gap_chord) >= theta[near] - 0.5 * edge.pixel
+    return image[keep] * r[near][keep, None]
+
+
+def _reflect_radially(points: np.ndarray, r: np.ndarray, limit: float, thickness: float) -> np.ndarray:
+    """Mirror the points within ``thickness`` of the sphere of radius ``limit`` across it."""
+    near = np.abs(r - limit) < thickness
+    mirrored = 2 * limit**3 - r[near] ** 3
+    ok = mirrored > 0
+    scale = np.cbrt(mirrored[ok]) / r[near][ok]
+    return points[near][ok] * scale[:, None]
+
+
+def _random_buffer(survey: Survey, edge: _SkyEdge, density: float, thickness: float, seed: int) -> np.ndarray:
+    """Poisson points at ``density`` within ``thickness`` outside the survey volume."""
+    rng = np.random.default_rng(seed)
+    r_out = survey.r_max + thickness
+    r_in = max(survey.r_min - thickness, 0.0)
+    n = rng.poisson(density * 4 / 3 * np.pi * (r_out**3 - r_in**3))
+    r = np.cbrt(rng.uniform(r_in**3, r_out**3, n))
+    u = rng.normal(size=(n, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    observed = edge.contains(u)
+    chord, _ = edge.inside.query(u)
+    theta = _angle(chord)
+    depth = np.where(observed, 0.0, np.where(theta < np.pi / 2, r * np.sin(theta), r))
+    in_range = (r >= survey.r_min) & (r <= survey.r_max)
+    keep = (depth < thickness) & ~(observed & in_range)
+    return u[keep] * r[keep, None]
