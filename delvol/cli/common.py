@@ -9,10 +9,12 @@ import numpy as np
 from delvol.errors import DelvolError
 from delvol.geometry import DegenerateInputError, Tessellation
 from delvol.geometry.store import cached_tessellate
+from delvol.geometry.survey import TREATMENTS, Survey, boundary_buffer
 from delvol.io import LoadOptions, PointSet, load_points
 from delvol.io.columns import ROLES
+from delvol.io.mask import read_mask
 from delvol.io.readers import FORMATS
-from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
+from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, comoving_distance, get_cosmology
 from delvol.progress import StageLog
 
 
@@ -79,6 +81,22 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         help="periodic padding in mean interparticle spacings (default 5, at least 3.4)",
     )
     tess.add_argument("--no-cache", action="store_true", help="neither read nor write the tessellation cache")
+    survey = parser.add_argument_group("survey geometry (sky catalogues)")
+    survey.add_argument(
+        "--mask",
+        metavar="FILE",
+        help="angular footprint: a HEALPix FITS map (any nside, RING or NESTED) or an RA/Dec cell list; "
+        "galaxies outside it are dropped and buffer points close the survey's edges",
+    )
+    survey.add_argument("--zmin", type=float, help="lower redshift limit (default: the data's lowest)")
+    survey.add_argument("--zmax", type=float, help="upper redshift limit (default: the data's highest)")
+    survey.add_argument(
+        "--buffer",
+        choices=TREATMENTS,
+        default=TREATMENTS[0],
+        help="buffer points with --mask: the edge galaxies reflected across the boundaries (default), "
+        "or random points at the mean density",
+    )
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
@@ -149,18 +167,68 @@ def periodic_size(args: argparse.Namespace, points: PointSet) -> float | None:
         raise DelvolError(f"--periodic expects a number, got {args.periodic!r}") from None
 
 
+def survey_from_args(args: argparse.Namespace, points: PointSet) -> Survey | None:
+    """The survey volume that ``--mask``, ``--zmin`` and ``--zmax`` describe, or None."""
+    if args.mask is None:
+        if args.zmin is not None or args.zmax is not None:
+            raise DelvolError("--zmin and --zmax need --mask (the survey's footprint)")
+        return None
+    if points.metadata.get("frame") != "equatorial comoving":
+        raise DelvolError("--mask applies to sky catalogues (RA, Dec, redshift)", args.file)
+    if args.periodic is not None:
+        raise DelvolError("--mask and --periodic exclude each other")
+    footprint = read_mask(args.mask)
+    r = np.linalg.norm(points.positions, axis=1)
+    limits = [args.zmin, args.zmax]
+    cosmology, units = points.metadata["cosmology"], points.metadata["units"]
+    given = [z for z in limits if z is not None]
+    if any(not (np.isfinite(z) and z > -1) for z in given):
+        raise DelvolError("--zmin and --zmax must be redshifts above -1")
+    distances = comoving_distance(np.array(given, dtype=np.float64), cosmology, units) if given else []
+    it = iter(distances)
+    r_min = float(next(it)) if args.zmin is not None else float(r.min())
+    r_max = float(next(it)) if args.zmax is not None else float(r.max())
+    if r_min >= r_max:
+        raise DelvolError("--zmin must be below --zmax")
+    return Survey(footprint, max(r_min, 0.0), r_max)
+
+
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
-    """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
+    """Read FILE and tessellate it (through the cache unless ``--no-cache``).
+
+    With ``--mask``, galaxies outside the survey volume are dropped and buffer points are
+    appended (see :mod:`delvol.geometry.survey`); ``points.metadata["boundary"]`` then
+    says how the boundary was treated.
+    """
     with log.stage("read"):
         points = load_points(args.file, load_options(args))
+    survey = survey_from_args(args, points)
+    positions, masses, n_buffer = points.positions, points.masses, 0
+    if survey is not None:
+        with log.stage("survey buffer"):
+            inside = survey.contains(points.positions)
+            if np.count_nonzero(inside) < 4:
+                raise DelvolError("fewer than 4 galaxies lie inside the mask and redshift range", args.file)
+            dropped = len(points) - int(np.count_nonzero(inside))
+            points = points.subset(inside)
+            buffer = boundary_buffer(points.positions, survey, args.buffer, seed=args.seed)
+        n_buffer = len(buffer.points)
+        positions = np.concatenate([points.positions, buffer.points])
+        if masses is not None:
+            masses = np.concatenate([points.masses, np.zeros(n_buffer)])
+        points.metadata["boundary"] = (
+            f"survey mask {survey.footprint.describe()}; distances {survey.r_min:.4g}..{survey.r_max:.4g}; "
+            f"{dropped:,} galaxies outside dropped; {buffer.describe()}"
+        )
     try:
         tess = cached_tessellate(
-            points.positions,
-            points.masses,
+            positions,
+            masses,
             use_cache=not args.no_cache,
             log=log,
             periodic=periodic_size(args, points),
             padding=args.padding,
+            **({"n_buffer": n_buffer} if n_buffer else {}),
         )
     except DegenerateInputError as exc:
         raise DelvolError(str(exc), args.file) from exc

@@ -16,6 +16,9 @@ from delvol.io.snapshot import CODE_UNITS, cubic_box, length_units, merge_types,
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
+#: File attributes that may state the length unit in words, such as ``"comoving Mpc/h"``.
+UNIT_ATTRIBUTES = ("units_pos", "units", "Units", "length_unit", "LengthUnit", "unit_length")
+UNIT_WORD = re.compile(r"\b(?:kpc|Mpc|Gpc)(?:/h)?\b")
 
 
 def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
@@ -86,7 +89,18 @@ def _with_header(points: PointSet, attrs: Any) -> PointSet:
         points.metadata["box_size"] = box
     if "Redshift" in attrs:
         points.metadata["redshift"] = float(np.ravel(attrs["Redshift"])[0])
+    for key in UNIT_ATTRIBUTES:
+        found = UNIT_WORD.search(_text(attrs[key])) if key in attrs else None
+        if found and "units" not in points.metadata:
+            points.metadata["units"] = found.group(0)
+    for key, meta in (("H0", "H0"), ("HubbleParam", "h"), ("Omega_M", "Omega_m"), ("Omega0", "Omega_m")):
+        if key in attrs:
+            points.metadata[meta] = float(np.ravel(attrs[key])[0])
     return points
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _snapshot_units(f: Any) -> str:
