@@ -22,6 +22,14 @@ from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS
 from delvol.render.renderer import Renderer
 from delvol.render.settings import CUT_MODES, STRETCHES, WEIGHTINGS, RenderSettings
+from delvol.render.sky_views import (
+    DEFAULT_WEDGE_WIDTH,
+    SKY_VIEWS,
+    declinations,
+    observer_camera,
+    wedge_camera,
+    wedge_selection,
+)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -107,7 +115,20 @@ def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
         "--elevation", type=float, help="degrees above the horizontal (default 20; fly --orbit: the camera's)"
     )
     cam.add_argument("--distance", type=float, help="from the data centre (default: fit the data)")
-    cam.add_argument("--view", choices=AXIS_VIEWS, help="look along an axis from this side, fitting the bounds")
+    cam.add_argument(
+        "--view",
+        choices=(*AXIS_VIEWS, *SKY_VIEWS),
+        help="look along an axis from this side; wedge: a declination slice face-on, observer at the apex; "
+        "observer: from the origin towards the footprint (default for sky catalogues: wedge)",
+    )
+    cam.add_argument("--wedge-dec", type=float, metavar="DEG", help="centre of the wedge's slice (default: median Dec)")
+    cam.add_argument(
+        "--wedge-width",
+        type=float,
+        default=DEFAULT_WEDGE_WIDTH,
+        metavar="DEG",
+        help=f"declination range of the wedge (default {DEFAULT_WEDGE_WIDTH:g})",
+    )
     cam.add_argument("--zoom", type=float, default=1.0, help="magnify the fitted view by this factor (default 1)")
     cam.add_argument("--ortho", action="store_true", help="orthographic projection")
     cam.add_argument("--fov", type=float, default=45.0, help="vertical field of view in degrees (default 45)")
@@ -161,10 +182,31 @@ DEFAULT_ELEVATION = 20.0
 
 def camera_from_args(args: argparse.Namespace, tess: Tessellation, aspect: float) -> Camera:
     """A camera that frames the data, or the one stored in ``--camera``."""
-    return _camera(args, *tess.bounds, aspect)
+    return _camera(args, *tess.bounds, aspect, tess.points[: tess.n_primary])
 
 
-def _camera(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray, aspect: float) -> Camera:
+def resolve_view(args: argparse.Namespace, points: PointSet) -> None:
+    """Give a sky catalogue the wedge view unless the camera was chosen; check sky views."""
+    sky = points.metadata.get("frame") == "equatorial comoving"
+    chosen = args.view is not None or args.camera or args.distance is not None or args.elevation is not None
+    if sky and not chosen:
+        args.view = "wedge"
+    if args.view in SKY_VIEWS and not sky:
+        raise DelvolError(f"--view {args.view} needs a sky catalogue (RA, Dec, redshift)", args.file)
+
+
+def hidden_vertices(args: argparse.Namespace, tess: Tessellation) -> np.ndarray | None:
+    """Vertices whose faces the view leaves out: those outside the wedge's slice."""
+    if args.view != "wedge":
+        return None
+    primary = tess.points[: tess.n_primary]
+    centre = float(np.median(declinations(primary))) if args.wedge_dec is None else args.wedge_dec
+    return ~wedge_selection(tess.points, centre, args.wedge_width)
+
+
+def _camera(
+    args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray, aspect: float, points: np.ndarray | None = None
+) -> Camera:
     cam = Camera(projection="orthographic" if args.ortho else "perspective")
     try:
         cam.set_state({"fov_y": args.fov, "up": args.up})
@@ -175,11 +217,24 @@ def _camera(args: argparse.Namespace, lower: np.ndarray, upper: np.ndarray, aspe
     if args.distance is not None and not (np.isfinite(args.distance) and args.distance > 0):
         raise DelvolError(f"--distance must be a positive number, got {args.distance:g}")
     elevation = DEFAULT_ELEVATION if args.elevation is None else args.elevation
-    cam.fit(lower, upper, aspect, args.azimuth, elevation, args.distance, args.view)
+    if args.view == "wedge" and points is not None:
+        try:
+            inside = wedge_selection(points, args.wedge_dec, args.wedge_width)
+        except ValueError as exc:
+            raise DelvolError(f"--view wedge: {exc}") from None
+        wedge_camera(cam, points[inside], lower, upper, aspect)
+    elif args.view == "observer" and points is not None:
+        observer_camera(cam, points, lower, upper, aspect)
+    else:
+        axis_view = args.view if args.view in AXIS_VIEWS else None
+        cam.fit(lower, upper, aspect, args.azimuth, elevation, args.distance, axis_view, points)
     focus = cam.focus
     cam.ortho_height /= args.zoom
-    cam.focus_distance /= args.zoom
-    cam.position = focus - cam.focus_distance * cam.forward
+    if args.view != "observer":
+        cam.focus_distance /= args.zoom
+        cam.position = focus - cam.focus_distance * cam.forward
+    else:
+        cam.fov_y = float(np.degrees(2 * np.arctan(np.tan(np.radians(cam.fov_y) / 2) / args.zoom)))
     if args.camera:
         cam.set_state(read_camera_state(args.camera))
     return cam
@@ -234,7 +289,9 @@ def load_scene(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tesse
     width, height = args.size
     _settings(args, np.zeros(3), np.ones(3))
     _camera(args, np.zeros(3), np.ones(3), width / height)
-    return load_and_tessellate(args, log)
+    points, tess = load_and_tessellate(args, log)
+    resolve_view(args, points)
+    return points, tess
 
 
 def build_renderer(
@@ -247,7 +304,7 @@ def build_renderer(
     """
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
-        renderer.set_tessellation(tess)
+        renderer.set_tessellation(tess, hidden_vertices(args, tess))
         add_overlays(renderer, args)
         add_sprites(renderer, args, points, synchronous=synchronous)
     except BaseException:
