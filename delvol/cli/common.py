@@ -14,6 +14,7 @@ from delvol.io import LoadOptions, PointSet, load_points
 from delvol.io.columns import ROLES
 from delvol.io.mask import read_mask
 from delvol.io.readers import FORMATS
+from delvol.io.redshift_space import AXES
 from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, comoving_distance, get_cosmology
 from delvol.progress import StageLog
 
@@ -56,6 +57,12 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="COL<OP>VALUE",
         help="keep only rows where the column compares so with the value: = != < <= > >= "
         "(repeatable, all must hold; for example class=GALAXY, redshift>0.01)",
+    )
+    load.add_argument(
+        "--redshift-space",
+        choices=AXES,
+        metavar="AXIS",
+        help="move snapshot particles along x, y or z by their velocities / aH(z), wrapping the box",
     )
     load.add_argument("--max-points", type=int, metavar="N", help="keep a seeded random subsample of N points")
     load.add_argument("--seed", type=int, default=0, help="seed of the subsample (default 0)")
@@ -114,6 +121,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         cosmology=args.cosmology,
         units=args.units,
         where=tuple(args.where),
+        redshift_space=args.redshift_space,
     )
 
 

@@ -60,6 +60,8 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
             lines.append(f"{key:<14}{meta[key]}")
     if meta.get("redshift") is not None:
         lines.append(f"redshift      {format_redshift(meta['redshift'])}")
+    if meta.get("redshift_space"):
+        lines.append(f"redshift sp.  {meta['redshift_space']}")
     if meta.get("where"):
         lines.append(f"where         {' and '.join(meta['where'])}")
     periodic = "no"

@@ -166,7 +166,8 @@ class _SkyEdge:
         ra, dec = lon.deg, lat.deg
         observed = footprint.contains(ra, dec)
         inner = np.flatnonzero(observed)
-        neighbours = np.asarray(hp.neighbours(inner))  # (8, n); -1 where a pixel has only 7
+        with np.errstate(invalid="ignore"):  # astropy-healpix compares NaNs for the 8 pixels with 7 neighbours
+            neighbours = np.asarray(hp.neighbours(inner))  # (8, n); -1 where a pixel has only 7
         valid = neighbours >= 0
         outside = valid & ~observed[np.maximum(neighbours, 0)]
         a = np.broadcast_to(inner, neighbours.shape)[outside]

@@ -99,6 +99,9 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
         )
         parts[t] = (positions[rows], masses, None if ids is None else ids[rows])
     metadata = {"box_size": cubic_box(header["BoxSize"]), "redshift": float(header["redshift"]), "units": CODE_UNITS}
+    metadata.update(
+        Omega_m=float(header["Omega0"]), Omega_L=float(header["OmegaLambda"]), h=float(header["HubbleParam"])
+    )
     return merge_types(parts, metadata)
 
 

@@ -41,6 +41,9 @@ class LoadOptions:
         Row filters (:mod:`delvol.io.where`), all of which a point must pass. Catalogues
         filter on their own columns before sky coordinates are converted; other files on
         ``x``, ``y``, ``z`` and, where present, ``mass`` and ``id``.
+    redshift_space : {"x", "y", "z"}, optional
+        Move snapshot particles along this axis by their velocities
+        (:mod:`delvol.io.redshift_space`), before any cut.
     """
 
     format: str | None = None
@@ -53,3 +56,4 @@ class LoadOptions:
     units: str = "Mpc/h"
     dataset: str | None = None
     where: tuple[str, ...] = ()
+    redshift_space: str | None = None

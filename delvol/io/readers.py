@@ -23,6 +23,7 @@ from delvol.io.hdf5 import HDF5_MAGIC, read_hdf5
 from delvol.io.npy import NPY_MAGIC, ZIP_MAGIC, read_npy, read_npz
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
+from delvol.io.redshift_space import hubble_rate, read_velocities, to_redshift_space
 from delvol.io.store import read_store
 from delvol.io.store_schema import SQLITE_MAGIC
 from delvol.io.tables import FITS_MAGIC, detect_table_format
@@ -152,11 +153,25 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     require_finite(points.positions, "coordinates", p)
     if points.masses is not None:
         require_finite(points.masses, "masses", p)
+    if options.redshift_space is not None:
+        points = _redshift_space(points, options, p, name)
     n_total = points.metadata.pop("n_read", len(points))
     if options.where and "where" not in points.metadata:
         points = _filter(points, options.where, p)
     points.metadata.update(source=os.fspath(path), format=name, n_total=n_total)
     return _cut(points, options, p)
+
+
+def _redshift_space(points: PointSet, options: LoadOptions, path: Path, name: str) -> PointSet:
+    """Displace the particles along ``options.redshift_space`` by their velocities."""
+    velocities = read_velocities(path, name, options.ptypes)
+    if velocities.shape != points.positions.shape:
+        raise DelvolError(f"{len(velocities):,} velocities for {len(points):,} particles", path)
+    a_hubble = hubble_rate(points, options.cosmology)
+    box = points.metadata.get("box_size")
+    points.positions = to_redshift_space(points.positions, velocities, options.redshift_space, a_hubble, box)
+    points.metadata["redshift_space"] = f"along {options.redshift_space}, v / aH with aH = {a_hubble:.6g} km/s per unit"
+    return points
 
 
 def _filter(points: PointSet, where: tuple[str, ...], path: Path) -> PointSet:
