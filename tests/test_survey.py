@@ -110,3 +110,29 @@ def test_dr7_mask_covers_the_catalogue():
     survey = Survey(mask, float(r.min()), float(r.max()))
     assert survey.contains(points.positions).all()
     assert 7000 < mask.area_sr * (180 / np.pi) ** 2 < 9500
+
+
+def test_masked_export_puts_massless_buffers_after_the_galaxies(tmp_path, capsys):
+    from delvol.cli import main
+
+    rng = np.random.default_rng(2)
+    n = 3000
+    ra, dec = rng.uniform(150, 170, n), np.degrees(np.arcsin(rng.uniform(np.sin(0.0), np.sin(np.radians(15)), n)))
+    z = np.cbrt(rng.uniform(0.02**3, 0.05**3, n))
+    catalog = tmp_path / "sky.csv"
+    catalog.write_text("ra,dec,redshift\n" + "\n".join(f"{a},{d},{r}" for a, d, r in zip(ra, dec, z, strict=True)))
+    mask = tmp_path / "mask.dat"
+    mask.write_text("# ra dec\n" + "\n".join(f"{i} {j}" for i in range(150, 170) for j in range(15)))
+    out = tmp_path / "t.npz"
+    args = ["--mask", str(mask), "--zmin", "0.02", "--zmax", "0.05", "--no-cache"]
+    assert main(["tessellate", str(catalog), "-o", str(out), *args]) == 0
+    with np.load(out) as data:
+        buffer, masses = data["buffer"], data["masses"]
+        assert not buffer[:n].any() and buffer[n:].all() and len(buffer) > n
+        assert masses[buffer].sum() == 0 and masses[:n].sum() == n
+    capsys.readouterr()
+    assert main(["info", str(catalog), *args]) == 0
+    out_text = capsys.readouterr().out
+    assert "boundary      survey mask RA/Dec one-degree cells, 297 deg²" in out_text and "buffer points" in out_text
+    assert main(["info", str(catalog), "--zmin", "0.02"]) == 2
+    assert "--zmin and --zmax need --mask" in capsys.readouterr().err
