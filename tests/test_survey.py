@@ -24,13 +24,14 @@ def _cap_footprint() -> Footprint:
     return Footprint("healpix", 16, "ring", units @ centre > np.cos(np.radians(35)), "cap")
 
 
-def test_poisson_survey_edges_within_5_percent():
+@pytest.mark.parametrize("treatment", ["reflect", "random"])
+def test_poisson_survey_edges_within_5_percent(treatment):
     footprint = _cap_footprint()
     survey = Survey(footprint, 5.0, 40.0)
     rng = np.random.default_rng(4)
     pts = rng.uniform(-40, 40, (120_000, 3))
     pos = pts[survey.contains(pts)][:15_000]
-    buffer = boundary_buffer(pos, survey, "random", seed=1)
+    buffer = boundary_buffer(pos, survey, treatment, seed=1)
     tess = tessellate(np.concatenate([pos, buffer.points]), n_buffer=len(buffer.points))
     assert tess.n_primary == len(pos) and tess.buffer.sum() == len(buffer.points)
     assert not tess.face_on_buffer.all() and tess.masses[len(pos) :].sum() == 0
