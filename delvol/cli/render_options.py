@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.io import PointSet
 from delvol.io.obj import load_obj
+from delvol.io.placement import LENGTHS, parse_rotation, size_note, unit_factor
+from delvol.io.sky import DEFAULT_COSMOLOGY, get_cosmology
 from delvol.progress import StageLog
 from delvol.render.camera import AXIS_VIEWS, Camera
 from delvol.render.colormaps import COLORMAPS
@@ -101,6 +104,18 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         default=(0.0, 0.0, 0.0),
         metavar=("X", "Y", "Z"),
         help="then add this offset",
+    )
+    obj.add_argument(
+        "--obj-rotate",
+        type=rotation_argument,
+        metavar="RX,RY,RZ|AX,AY,AZ@DEG",
+        help="rotate overlays first: Euler angles in degrees about the fixed x, then y, then z axes "
+        "(90,0,0 stands a y-up model upright), or an axis and an angle",
+    )
+    obj.add_argument(
+        "--obj-units",
+        choices=tuple(LENGTHS),
+        help="the overlays' length unit, converted to the data's with the cosmology's h (then --obj-scale)",
     )
     obj.add_argument("--obj-style", choices=("wire", "surface"), default="wire", help="overlay style (default wire)")
     add_sprite_arguments(parser)
@@ -252,11 +267,31 @@ def read_camera_state(path: str) -> dict:
     return state
 
 
-def add_overlays(renderer: Renderer, args: argparse.Namespace) -> None:
-    """Load every ``--obj`` file onto the renderer."""
+def rotation_argument(text: str) -> np.ndarray:
+    """Parse ``--obj-rotate``."""
+    try:
+        return parse_rotation(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_overlays(renderer: Renderer, args: argparse.Namespace, points: PointSet, tess: Tessellation) -> None:
+    """Load every ``--obj`` file onto the renderer; note overlays far off the data's size."""
+    if not args.obj:
+        return
+    scale = args.obj_scale
+    if args.obj_units is not None:
+        cosmology = get_cosmology(points.metadata.get("cosmology") or DEFAULT_COSMOLOGY)
+        h = float(points.metadata.get("h", cosmology.h))
+        scale *= unit_factor(args.obj_units, points.metadata.get("units"), h)
+    lower, upper = tess.bounds
     for path in args.obj:
-        mesh = load_obj(path, args.obj_scale, args.obj_offset)
+        mesh = load_obj(path, scale, args.obj_offset, args.obj_rotate)
         renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=args.obj_style)
+        extent = float(np.linalg.norm(np.ptp(mesh.vertices, axis=0)))
+        note = size_note(Path(path).name, extent, float(np.linalg.norm(upper - lower)))
+        if note:
+            print(note, file=sys.stderr)
 
 
 def add_scene_arguments(parser: argparse.ArgumentParser) -> None:
@@ -305,7 +340,7 @@ def build_renderer(
     renderer = Renderer(ctx, settings_from_args(args, tess), debug=args.debug)
     try:
         renderer.set_tessellation(tess, hidden_vertices(args, tess))
-        add_overlays(renderer, args)
+        add_overlays(renderer, args, points, tess)
         add_sprites(renderer, args, points, synchronous=synchronous)
     except BaseException:
         renderer.release()
