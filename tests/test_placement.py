@@ -35,8 +35,9 @@ def test_units_and_note(tmp_path):
 
 
 def test_render_prints_a_note_for_a_speck(tmp_path, capsys):
+    from conftest import SAMPLE
+
     from delvol.cli import main
-    from tests.conftest import SAMPLE
 
     obj = tmp_path / "speck.obj"
     obj.write_text("v 0 0 0\nv 0.1 0 0\nv 0 0.1 0\nf 1 2 3\n")

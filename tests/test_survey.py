@@ -5,13 +5,13 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from conftest import shared_file
 
 from delvol.geometry import tessellate
 from delvol.geometry.survey import Survey, boundary_buffer, edge_depth, unit_vectors
 from delvol.io import LoadOptions, load_points
 from delvol.io.mask import Footprint, read_mask
 from delvol.render.camera import AXIS_VIEWS, Camera
-from tests.conftest import shared_file
 
 
 def _cap_footprint() -> Footprint:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import shared_file
 
 from delvol.cli import main
 from delvol.errors import DelvolError
 from delvol.io import LoadOptions, load_points
 from delvol.io.where import Condition, parse_condition, where_mask
-from tests.conftest import shared_file
 
 COLUMNS = {
     "num": np.array([1.0, 2.0, np.nan, 4.0, 5.0]),

@@ -27,7 +27,9 @@ from delvol.render.thumbnails import SLOT, ThumbnailLoader
 
 LENGTH_UNITS = {"pc": 1e-6, "kpc": 1e-3, "Mpc": 1.0}
 """Each unit in Mpc; any may be followed by ``/h``."""
-DEFAULT_SIZE = "100kpc"  # a cutout frames its galaxy with a margin: about twice a large disc
+AUTO_SIZE = 0.5
+"""Default sprite side, in median nearest-neighbour distances of the galaxies with images:
+large enough to see the nearest pictures in a fitted view of any store, without overlaps."""
 _LENGTH = re.compile(r"\s*([-+0-9.eE]+)\s*(?:(pc|kpc|Mpc)(/h)?)?\s*")
 
 
@@ -76,8 +78,14 @@ def add_sprite_arguments(parser: argparse.ArgumentParser) -> None:
         "--sprite-size",
         type=parse_length,
         metavar="LENGTH",
-        help=f"comoving side of a thumbnail, for example 50kpc, 0.05Mpc or 0.1Mpc/h; a bare number is in --units "
-        f"(default {DEFAULT_SIZE}; with --sprite-size-column, what one unit of the column is: default 1, in --units)",
+        help="comoving side of a thumbnail, for example 50kpc, 0.05Mpc or 0.1Mpc/h; a bare number is in --units "
+        f"(default: {AUTO_SIZE:g} of the median distance between neighbouring galaxies with images; "
+        "with --sprite-size-column, what one unit of the column is: default 1, in --units)",
+    )
+    group.add_argument(
+        "--sprite-placeholders",
+        action="store_true",
+        help="give galaxies without an image a sprite too, a faint disc (default: only galaxies with an image)",
     )
     group.add_argument(
         "--sprite-size-column", metavar="COL", help="catalogue column holding each galaxy's thumbnail side"
@@ -112,18 +120,38 @@ def check_sprite_input(args: argparse.Namespace) -> None:
 
 
 def galaxies_from_args(args: argparse.Namespace, points: PointSet, store: GalaxyStore) -> Galaxies:
-    """The loaded galaxies with their sprite sizes in the units of their positions."""
-    value, unit = args.sprite_size or (parse_length("1") if args.sprite_size_column else parse_length(DEFAULT_SIZE))
-    h = get_cosmology(points.metadata["cosmology"]).h
-    length = length_in(value, unit, points.metadata["units"], h)
-    if not args.sprite_size_column:
-        return Galaxies(points.positions, length, points.ids)
-    column = store.column(args.sprite_size_column)
-    if column.dtype.kind not in "fi":
-        raise DelvolError(f"column {args.sprite_size_column!r} is not numeric", store.path)
-    row = {objid: i for i, objid in enumerate(store.objids().tolist())}
-    values = column[[row[objid] for objid in points.ids.tolist()]]
-    return Galaxies(points.positions, values * length, points.ids)
+    """The loaded galaxies with their sprite sizes in the units of their positions.
+
+    Galaxies without an image get size 0 (no sprite) unless ``--sprite-placeholders``.
+    """
+    pictured = np.isin(points.ids, store.image_objids())
+    if args.sprite_size is None and not args.sprite_size_column:
+        length = AUTO_SIZE * _neighbour_distance(points.positions[pictured] if pictured.any() else points.positions)
+    else:
+        value, unit = args.sprite_size or parse_length("1")
+        h = get_cosmology(points.metadata["cosmology"]).h
+        length = length_in(value, unit, points.metadata["units"], h)
+    sizes = np.full(len(points), length)
+    if args.sprite_size_column:
+        column = store.column(args.sprite_size_column)
+        if column.dtype.kind not in "fi":
+            raise DelvolError(f"column {args.sprite_size_column!r} is not numeric", store.path)
+        row = {objid: i for i, objid in enumerate(store.objids().tolist())}
+        sizes = column[[row[objid] for objid in points.ids.tolist()]] * length
+    if not args.sprite_placeholders:
+        sizes = np.where(pictured, sizes, 0.0)
+    return Galaxies(points.positions, sizes, points.ids)
+
+
+def _neighbour_distance(positions: np.ndarray) -> float:
+    """The median distance from a point to its nearest neighbour (1 for a single point)."""
+    from scipy.spatial import cKDTree
+
+    if len(positions) < 2:
+        return 1.0
+    d, _ = cKDTree(positions).query(positions, k=2)
+    distance = float(np.median(d[:, 1]))
+    return distance if distance > 0 else 1.0
 
 
 def add_sprites(renderer: Renderer, args: argparse.Namespace, points: PointSet, synchronous: bool) -> None:
