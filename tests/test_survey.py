@@ -137,3 +137,43 @@ def test_masked_export_puts_massless_buffers_after_the_galaxies(tmp_path, capsys
     assert "boundary      survey mask RA/Dec one-degree cells, 297 deg²" in out_text and "buffer points" in out_text
     assert main(["info", str(catalog), "--zmin", "0.02"]) == 2
     assert "--zmin and --zmax need --mask" in capsys.readouterr().err
+
+
+def _fill(cam: Camera, points: np.ndarray, size: tuple[int, int]) -> float:
+    px = cam.project(points, *size)
+    return max(np.ptp(px[:, 0]) / size[0], np.ptp(px[:, 1]) / size[1])
+
+
+@pytest.mark.parametrize("extra", [[], ["--ortho"], *([f"--view={v}"] for v in AXIS_VIEWS), ["--elevation", "60"]])
+def test_default_renders_and_orbit_starts_fill_the_frame(extra, sample_points):
+    from delvol.cli import build_parser
+    from delvol.cli.fly import build_path
+    from delvol.cli.render_options import camera_from_args
+
+    tess = tessellate(sample_points[::8])
+    args = build_parser().parse_args(["render", "x.npy", "-o", "x.png", "--size", "1280x720", *extra])
+    cam = camera_from_args(args, tess, 1280 / 720)
+    assert 0.9 <= _fill(cam, tess.points, (1280, 720)) <= 1.0
+    fly = build_parser().parse_args(["fly", "x.npy", "--orbit", "-o", "x.mp4", *extra])
+    start = Camera.from_state(build_path(fly, camera_from_args(fly, tess, 16 / 9), 16 / 9).state_at(0.0))
+    assert 0.9 <= _fill(start, tess.points, (1600, 900)) <= 1.0
+
+
+@pytest.mark.real_data
+def test_sky_catalogue_defaults_to_a_framed_wedge():
+    from delvol.cli import build_parser
+    from delvol.cli.render_options import camera_from_args, hidden_vertices, resolve_view
+
+    path = shared_file("catalogs/sdss_dr14_skyserver_10k.csv")
+    points = load_points(path, LoadOptions(where=("class=GALAXY", "redshift>0.01")))
+    tess = tessellate(points.positions)
+    args = build_parser().parse_args(["render", str(path), "-o", "x.png"])
+    resolve_view(args, points)
+    assert args.view == "wedge"
+    hidden = hidden_vertices(args, tess)
+    cam = camera_from_args(args, tess, 16 / 9)
+    assert cam.projection == "orthographic" and 0 < hidden.sum() < len(hidden)
+    assert 0.9 <= _fill(cam, tess.points[~hidden], (1600, 900)) <= 1.0
+    # The observer is at the bottom of the frame, the slice opening upwards.
+    apex = cam.project(np.zeros((1, 3)), 1600, 900)[0]
+    assert apex[1] > 0.8 * 900
