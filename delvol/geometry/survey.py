@@ -40,7 +40,8 @@ _MAX_SAMPLE_NSIDE = 512
 _SAMPLES_Q = 4  # sky samples per mask element, across
 _BISECTIONS = 20
 _SPACING_NEIGHBOURS = 8
-JITTER = 0.8
+_JITTER_TRIES = 8
+JITTER = 0.65
 """Random move of each reflected image, in units of its galaxy's local spacing."""
 
 
@@ -159,9 +160,12 @@ def boundary_buffer(
     # removes that bias; an image the move would carry back into the survey stays put.
     rng = np.random.default_rng(seed)
     sigma = JITTER * local_spacing(pos)[sources]
-    moved = points + rng.normal(size=points.shape) * sigma[:, None]
-    back = survey.contains(moved)
-    points = np.where(back[:, None], points, moved)
+    pending = np.arange(len(points))
+    for _ in range(_JITTER_TRIES):  # a move that lands back in the survey is drawn again
+        moved = points[pending] + rng.normal(size=(len(pending), 3)) * sigma[pending, None]
+        back = survey.contains(moved)
+        points[pending[~back]] = moved[~back]
+        pending = pending[back]
     # Mirrors across a curved edge crowd their images (into a hole) or thin them (off a
     # convex rim). Images then keep the density of their galaxies where they crowd: each
     # survives with the ratio of the local densities, measured on galaxies and images.

@@ -229,32 +229,39 @@ class Camera:
             screen_up = self.up
         self.rotation = look_rotation(-toward, screen_up)
         centre = (self.scene_lower + self.scene_upper) / 2
-        frame = self.scene_corners() if points is None or len(points) == 0 else np.asarray(points, dtype=np.float64)
-        x, y, depth = (
-            sum((frame[:, k] - centre[k]) * axis[k] for k in range(3)) for axis in (self.right, self.camera_up, toward)
-        )
         margin = 1.04
         floor = 1e-12 * self.scene_size
-        # Orthographic: the centre of the projected extent, and the larger of its two spans.
-        shift = np.array([(x.max() + x.min()) / 2, (y.max() + y.min()) / 2])
-        half_h = margin * max((y.max() - y.min()) / 2, (x.max() - x.min()) / 2 / aspect, floor)
-        self.ortho_height = 2 * half_h
-        if distance is None or self.projection == "perspective":
+        tan_y = np.tan(np.radians(self.fov_y) / 2) / margin
+        if points is None or len(points) == 0:
+            # The box itself stays centred, so that orbits turn about its centre.
+            corners = self.scene_corners() - centre
+            x, y, depth = corners @ self.right, corners @ self.camera_up, corners @ toward
+            shift = np.zeros(2)
+            self.ortho_height = 2 * margin * max(float(np.abs(y).max()), float(np.abs(x).max()) / aspect, floor)
+            if distance is None:
+                # The closest distance at which every corner is inside the frustum.
+                distance = float(np.max(np.maximum(np.abs(y) / tan_y, np.abs(x) / (tan_y * aspect)) + depth))
+        else:
+            frame = np.asarray(points, dtype=np.float64)
+            x, y, depth = (
+                sum((frame[:, k] - centre[k]) * axis[k] for k in range(3))
+                for axis in (self.right, self.camera_up, toward)
+            )
+            # Orthographic: the centre of the projected extent, and the larger of its two spans.
+            shift = np.array([(x.max() + x.min()) / 2, (y.max() + y.min()) / 2])
+            self.ortho_height = 2 * margin * max((y.max() - y.min()) / 2, (x.max() - x.min()) / 2 / aspect, floor)
             # Perspective: every point inside the frustum, |offset - centre| <= tan * (D - depth),
             # is two half-planes per screen axis; the least D meeting them and the centre
             # between them are exact, so the data touches both edges of its limiting axis.
-            best, centres = 0.0, []
-            for offset, tan in (
-                (x, np.tan(np.radians(self.fov_y) / 2) * aspect / margin),
-                (y, np.tan(np.radians(self.fov_y) / 2) / margin),
-            ):
+            best, centres = floor, []
+            for offset, tan in ((x, tan_y * aspect), (y, tan_y)):
                 high, low = float(np.max(offset + tan * depth)), float(np.min(offset - tan * depth))
                 best = max(best, (high - low) / (2 * tan))
                 centres.append((high + low) / 2)
             if self.projection == "perspective":
                 shift = np.array(centres)
             if distance is None:
-                distance = max(best, floor)
+                distance = best
         focus = centre + shift[0] * self.right + shift[1] * self.camera_up
         self.position = focus + toward * distance
         self.focus_distance = float(distance)
