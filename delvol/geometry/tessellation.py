@@ -101,8 +101,8 @@ class Tessellation:
         mass includes theirs.
     hull : ndarray, shape (N,), bool
         Points on the convex hull, whose cells are truncated. Always false when periodic.
-    buffer : ndarray, shape (N,), bool
-        Buffer points round a survey (:mod:`delvol.geometry.survey`): they come right after
+    buffer : ndarray, shape (N,), bool, optional
+        (Default: none.) Buffer points round a survey (:mod:`delvol.geometry.survey`): they come right after
         the input points, close the cells of the galaxies at the survey's edges, have no
         mass and no density, and are never drawn, nor any face that touches them.
     origin : ndarray, shape (N,), int64
@@ -124,17 +124,21 @@ class Tessellation:
     cell_volume: np.ndarray
     density: np.ndarray
     hull: np.ndarray
-    buffer: np.ndarray
     origin: np.ndarray
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    buffer: np.ndarray | None = None
     # tessellate() keeps its Qhull result here, for density_at(). benchmarks/bench_tessellate.py
     # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
     # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
     # per point sets; dropping it would make the first interpolation rerun Qhull, ~95% of a
     # build, on top of the held tessellation.
     _locator: Locator | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.buffer is None:
+            self.buffer = np.zeros(len(self.points), dtype=bool)
 
     @cached_property
     def n_primary(self) -> int:
