@@ -22,7 +22,7 @@ from delvol.errors import DelvolError
 from delvol.geometry.tessellation import ARRAY_KEYS, Tessellation, tessellate
 from delvol.progress import QUIET, StageLog
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bumped whenever the tessellation arrays change meaning, so stale cache entries miss."""
 
 _DTYPES = {
@@ -35,6 +35,7 @@ _DTYPES = {
     "cell_volume": np.float64,
     "density": np.float64,
     "hull": np.bool_,
+    "buffer": np.bool_,
     "origin": np.int64,
 }
 

@@ -51,7 +51,18 @@ SHEAR = np.eye(3) + 1e-6 * np.array(
     [[0.0, 0.3183098862, 0.1414213562], [0.2718281828, 0.0, 0.1732050808], [0.1154700538, 0.2236067977, 0.0]]
 )
 
-ARRAY_KEYS = ("points", "masses", "tetrahedra", "neighbors", "faces", "tet_volume", "cell_volume", "density", "hull")
+ARRAY_KEYS = (
+    "points",
+    "masses",
+    "tetrahedra",
+    "neighbors",
+    "faces",
+    "tet_volume",
+    "cell_volume",
+    "density",
+    "hull",
+    "buffer",
+)
 """The arrays of a tessellation, under the names used by ``delvol tessellate`` exports."""
 
 
@@ -91,6 +102,10 @@ class Tessellation:
         mass includes theirs.
     hull : ndarray, shape (N,), bool
         Points on the convex hull, whose cells are truncated. Always false when periodic.
+    buffer : ndarray, shape (N,), bool, optional
+        (Default: none.) Buffer points round a survey (:mod:`delvol.geometry.survey`): they come right after
+        the input points, close the cells of the galaxies at the survey's edges, have no
+        mass and no density, and are never drawn, nor any face that touches them.
     origin : ndarray, shape (N,), int64
         For each vertex, the input point it stands for (the identity without periodicity).
     box_size : float or None
@@ -114,6 +129,7 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    buffer: np.ndarray | None = None
     # tessellate() keeps its Qhull result here, for density_at() and field_at(). benchmarks/bench_tessellate.py
     # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
     # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
@@ -121,10 +137,19 @@ class Tessellation:
     # build, on top of the held tessellation.
     _locator: Locator | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.buffer is None:
+            self.buffer = np.zeros(len(self.points), dtype=bool)
+
     @cached_property
     def n_primary(self) -> int:
-        """Number of input points (the leading rows of every per-point array)."""
-        return int(np.count_nonzero(self.origin == np.arange(len(self.origin))))
+        """Number of input points (the leading rows of every per-point array), buffers excluded."""
+        return int(np.count_nonzero(self.origin == np.arange(len(self.origin)))) - int(np.count_nonzero(self.buffer))
+
+    @property
+    def face_on_buffer(self) -> np.ndarray:
+        """Faces with a buffer vertex, which are never drawn."""
+        return self.buffer[self.faces].any(axis=1)
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -226,6 +251,7 @@ def tessellate(
     *,
     periodic: float | None = None,
     padding: float = DEFAULT_PADDING,
+    n_buffer: int = 0,
     qhull_options: str = QHULL_OPTIONS,
     log: StageLog = QUIET,
 ) -> Tessellation:
@@ -242,6 +268,10 @@ def tessellate(
         tetrahedron of the resulting periodic tessellation is kept, so no point is on a hull.
     padding : float
         Shell thickness in mean interparticle spacings (at least 3.4).
+    n_buffer : int
+        The last ``n_buffer`` points are buffer points (see :attr:`Tessellation.buffer`):
+        their masses are taken as 0, so they close cells without adding mass. Not with
+        ``periodic``.
     qhull_options : str
         Passed to :class:`scipy.spatial.Delaunay`; must include ``Qc``.
     log : StageLog
@@ -258,6 +288,13 @@ def tessellate(
     """
     pts, m = _validate(points, masses)
     n = len(pts)
+    if n_buffer:
+        if periodic is not None:
+            raise ValueError("buffer points and periodic boundaries exclude each other")
+        if not 0 < n_buffer < n:
+            raise ValueError(f"{n_buffer} buffer points of {n}")
+        m = m.copy()
+        m[n - n_buffer :] = 0.0
     images = None
     if periodic is not None:
         with log.stage("periodic padding"):
@@ -296,7 +333,10 @@ def tessellate(
         "padding": padding if periodic is not None else None,
         "n_duplicates": int(np.count_nonzero(rep != np.arange(n))),
         "n_images": int(len(used) - n),
+        "n_buffer": int(n_buffer),
     }
+    buffer = np.zeros(len(used), dtype=bool)
+    buffer[n - n_buffer : n] = True
     return Tessellation(
         points=work[used],
         masses=m[origin],
@@ -307,6 +347,7 @@ def tessellate(
         cell_volume=w[origin],
         density=rho[origin],
         hull=hull,
+        buffer=buffer,
         origin=origin,
         box_size=None if images is None else images.box_size,
         box_lower=None if images is None else images.lower,

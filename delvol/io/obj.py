@@ -85,8 +85,13 @@ class ObjMesh:
         return self.path.stem
 
 
-def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float] = (0.0, 0.0, 0.0)) -> ObjMesh:
-    """Read a Wavefront .obj file, mapping each vertex ``v`` to ``v * scale + offset``.
+def load_obj(
+    path: str | os.PathLike,
+    scale: float = 1.0,
+    offset: Sequence[float] = (0.0, 0.0, 0.0),
+    rotation: np.ndarray | None = None,
+) -> ObjMesh:
+    """Read a Wavefront .obj file, mapping each vertex ``v`` to ``(R v) * scale + offset``.
 
     Parameters
     ----------
@@ -96,6 +101,8 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
         Mpc/h). A negative value mirrors the mesh.
     offset : sequence of 3 floats
         Added after scaling, in scene units.
+    rotation : ndarray, shape (3, 3), optional
+        Applied first, about the mesh's own origin.
 
     Returns
     -------
@@ -114,7 +121,8 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
     for number, tokens in _statements(_read_text(p)):
         builder.add(number, tokens)
     mesh = builder.finish()
-    return replace(mesh, vertices=mesh.vertices * float(scale) + shift)
+    vertices = mesh.vertices if rotation is None else mesh.vertices @ np.asarray(rotation, dtype=np.float64).T
+    return replace(mesh, vertices=vertices * float(scale) + shift)
 
 
 def _check_transform(scale: float, offset: Sequence[float]) -> np.ndarray:
