@@ -3,6 +3,7 @@
 Every keyword option is a field of one of the scene's dataclasses, the same options as
 the command line's without the dashes (``--cut-normal 1 0 0`` is ``cut_normal=(1, 0, 0)``):
 :class:`~delvol.io.LoadOptions`, :class:`~delvol.geometry.options.TessellationOptions`,
+:class:`~delvol.geometry.options.SurveyOptions`,
 :class:`~delvol.scene.settings.RenderSettings`, :class:`~delvol.scene.description.CameraOptions`,
 :class:`~delvol.scene.description.OverlayOptions` and
 :class:`~delvol.scene.description.SpriteOptions`.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from delvol.geometry import Tessellation
-from delvol.geometry.options import TessellationOptions
+from delvol.geometry.options import SurveyOptions, TessellationOptions
 from delvol.io import LoadOptions, PointSet, load_points
 from delvol.options import split_options
 from delvol.scene.description import DEFAULT_SIZE, Scene, Source
@@ -66,9 +67,11 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
     ----------
     source : path, ndarray (N, 3), PointSet or Tessellation
     **options
-        Fields of :class:`~delvol.io.LoadOptions` (for a file) and of
+        Fields of :class:`~delvol.io.LoadOptions` (for a file), of
         :class:`~delvol.geometry.options.TessellationOptions`: ``periodic`` (a box side,
-        or True for the one the file states), ``padding``, ``cache``.
+        or True for the one the file states), ``padding``, ``cache``; and of
+        :class:`~delvol.geometry.options.SurveyOptions` for a sky catalogue: ``mask``,
+        ``zmin``, ``zmax``, ``buffer``.
 
     Returns
     -------
@@ -80,8 +83,15 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
     >>> tess.density.shape == (tess.n_primary,)
     True
     """
-    load_options, tess_options = split_options([LoadOptions, TessellationOptions], options)
-    scene = Scene(source, load=LoadOptions(**load_options), tessellation=TessellationOptions(**tess_options))
+    load_options, tess_options, survey_options = split_options(
+        [LoadOptions, TessellationOptions, SurveyOptions], options
+    )
+    scene = Scene(
+        source,
+        load=LoadOptions(**load_options),
+        tessellation=TessellationOptions(**tess_options),
+        survey=SurveyOptions(**survey_options),
+    )
     return scene.read()[1]
 
 

@@ -129,7 +129,7 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    buffer: np.ndarray | None = None
+    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # tessellate() keeps its Qhull result here, for density_at() and field_at(). benchmarks/bench_tessellate.py
     # puts that at ~295 bytes per point held (Qhull's equations and sheared points) next to
     # ~480 for the arrays above, and at nothing in peak memory, which Qhull's own ~2.4 kB
@@ -138,7 +138,7 @@ class Tessellation:
     _locator: Locator | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.buffer is None:
+        if len(self.buffer) != len(self.points):  # none given: no buffer points
             self.buffer = np.zeros(len(self.points), dtype=bool)
 
     @cached_property

@@ -167,7 +167,7 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     for field in points.fields:
         units.setdefault(field, "as stored")
     if options.redshift_space is not None:
-        points = _redshift_space(points, options, p)
+        points = _redshift_space(points, options.redshift_space, options, p)
     n_total = points.metadata.pop("n_read", len(points))
     if options.where and "where" not in points.metadata:
         points = _filter(points, options.where, p)
@@ -175,8 +175,8 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     return _cut(points, options, p)
 
 
-def _redshift_space(points: PointSet, options: LoadOptions, path: Path) -> PointSet:
-    """Displace the particles along ``options.redshift_space`` by their velocities (the ``vel`` field)."""
+def _redshift_space(points: PointSet, axis: str, options: LoadOptions, path: Path) -> PointSet:
+    """Displace the particles along ``axis`` by their velocities (the ``vel`` field)."""
     velocities = points.fields[VELOCITY]
     if VELOCITY not in options.fields:  # read only for this
         del points.fields[VELOCITY]
@@ -187,8 +187,8 @@ def _redshift_space(points: PointSet, options: LoadOptions, path: Path) -> Point
         )
     a_hubble = hubble_rate(points, options.cosmology)
     box = points.metadata.get("box_size")
-    points.positions = to_redshift_space(points.positions, velocities, options.redshift_space, a_hubble, box)
-    points.metadata["redshift_space"] = f"along {options.redshift_space}, v / aH with aH = {a_hubble:.6g} km/s per unit"
+    points.positions = to_redshift_space(points.positions, velocities, axis, a_hubble, box)
+    points.metadata["redshift_space"] = f"along {axis}, v / aH with aH = {a_hubble:.6g} km/s per unit"
     return points
 
 

@@ -20,6 +20,7 @@ import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from delvol.errors import DelvolError
 from delvol.io.tables import find_column
 
 #: Operator symbol to its comparison.
-OPERATORS: dict[str, Callable[[np.ndarray, object], np.ndarray]] = {
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,

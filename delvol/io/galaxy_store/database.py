@@ -384,7 +384,7 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
     Positions are in ``options.cosmology``, else in the cosmology the store was ingested
     with; ``metadata["cosmology"]`` says which.
     """
-    metadata = {"source": str(path), "format": "store", "units": options.units}
+    metadata: dict[str, Any] = {"source": str(path), "format": "store", "units": options.units}
     with GalaxyStore(path) as store, store.snapshot():
         cosmology = options.cosmology or store.cosmology
         positions = store.positions(cosmology, options.units)
