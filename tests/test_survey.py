@@ -113,17 +113,43 @@ def test_dr7_mask_covers_the_catalogue():
     assert 7000 < mask.area_sr * (180 / np.pi) ** 2 < 9500
 
 
-def test_masked_export_puts_massless_buffers_after_the_galaxies(tmp_path, capsys):
-    from delvol.cli import main
-
+def _sky_survey(tmp_path, n):
+    """A uniform sky catalogue of ``n`` galaxies in RA 150..170, Dec 0..15, z 0.02..0.05, and its cell mask."""
     rng = np.random.default_rng(2)
-    n = 3000
     ra, dec = rng.uniform(150, 170, n), np.degrees(np.arcsin(rng.uniform(np.sin(0.0), np.sin(np.radians(15)), n)))
     z = np.cbrt(rng.uniform(0.02**3, 0.05**3, n))
     catalog = tmp_path / "sky.csv"
     catalog.write_text("ra,dec,redshift\n" + "\n".join(f"{a},{d},{r}" for a, d, r in zip(ra, dec, z, strict=True)))
     mask = tmp_path / "mask.dat"
     mask.write_text("# ra dec\n" + "\n".join(f"{i} {j}" for i in range(150, 170) for j in range(15)))
+    return catalog, mask
+
+
+def test_survey_and_view_options_reach_the_python_api(tmp_path):
+    import delvol
+    from delvol.scene.description import Scene
+
+    catalog, mask = _sky_survey(tmp_path, 1000)
+    tess = delvol.tessellate(catalog, mask=mask, zmax=0.05, buffer="random", cache=False)
+    assert tess.n_primary == 1000 and tess.buffer[1000:].all() and len(tess.buffer) > 1000
+    scene = Scene.from_options(
+        catalog, mask=mask, where=("ra>155",), view="observer", wedge_width=4.0, obj_rotate="90,0,0", obj_units="kpc"
+    )
+    assert scene.survey.mask == mask and scene.load.where == ("ra>155",) and scene.camera.view == "observer"
+    points, tess = scene.read()
+    assert (np.degrees(np.arctan2(points.positions[:, 1], points.positions[:, 0])) % 360 > 155).all()
+    assert "buffer points" in points.metadata["boundary"] and tess.buffer.any()
+    with pytest.raises(ValueError, match="zmin needs a mask"):
+        Scene.from_options(catalog, zmin=0.02)
+    with pytest.raises(ValueError, match="wedge_width"):
+        Scene.from_options(catalog, wedge_width=0)
+
+
+def test_masked_export_puts_massless_buffers_after_the_galaxies(tmp_path, capsys):
+    from delvol.cli import main
+
+    n = 3000
+    catalog, mask = _sky_survey(tmp_path, n)
     out = tmp_path / "t.npz"
     args = ["--mask", str(mask), "--zmin", "0.02", "--zmax", "0.05", "--no-cache"]
     assert main(["tessellate", str(catalog), "-o", str(out), *args]) == 0
