@@ -203,3 +203,24 @@ def test_sky_catalogue_defaults_to_a_framed_wedge():
     # The observer is at the bottom of the frame, the slice opening upwards.
     apex = cam.project(np.zeros((1, 3)), 1600, 900)[0]
     assert apex[1] > 0.8 * 900
+
+
+def test_fields_of_a_buffered_survey_are_nan_beyond_the_edges(tmp_path):
+    from delvol.geometry.fields import FieldCache, FieldSpec, field_at, point_gradient
+    from delvol.scene.description import Scene
+
+    catalog, mask = _sky_survey(tmp_path, 800)
+    points, tess = Scene.from_options(catalog, mask=mask, fields=("redshift",), cache=False).read()
+    z = points.fields["redshift"]
+    assert tess.buffer.any() and len(z) == tess.n_primary
+    # At a galaxy the field is its own value, unless it is found in a tetrahedron that
+    # touches a buffer point (an edge galaxy): then NaN, as beyond the edge.
+    at = field_at(tess, z, points.positions)
+    finite = np.isfinite(at)
+    assert finite.mean() > 0.5
+    np.testing.assert_allclose(at[finite], z[finite], rtol=1e-9)
+    assert np.isnan(field_at(tess, z, tess.points[tess.buffer][:5])).all()
+    gradient = point_gradient(tess, z)
+    assert gradient.shape == (tess.n_primary, 3) and np.isfinite(gradient).mean() > 0.99
+    values = FieldCache(tess, points.fields, points.metadata).vertex_values(FieldSpec.parse("redshift"))
+    assert len(values) == len(tess.points) and np.isnan(values[tess.buffer]).all()
