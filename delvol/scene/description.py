@@ -1,7 +1,8 @@
 """A scene description: what to read, how to tessellate it, how it looks and from where.
 
 :class:`Scene` gathers :class:`~delvol.io.LoadOptions`,
-:class:`~delvol.geometry.options.TessellationOptions`, the look
+:class:`~delvol.geometry.options.TessellationOptions`,
+:class:`~delvol.geometry.options.SurveyOptions`, the look
 (:class:`~delvol.scene.settings.RenderSettings`), :class:`CameraOptions`,
 :class:`OverlayOptions` and :class:`SpriteOptions`. Each option is declared once, in
 these dataclasses, with its default and help; the command line builds its arguments from
