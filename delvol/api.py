@@ -4,6 +4,7 @@
 density. Every keyword option is a field of one of the scene's dataclasses, the same options as
 the command line's without the dashes (``--cut-normal 1 0 0`` is ``cut_normal=(1, 0, 0)``):
 :class:`~delvol.io.LoadOptions`, :class:`~delvol.geometry.options.TessellationOptions`,
+:class:`~delvol.geometry.options.SurveyOptions`,
 :class:`~delvol.scene.settings.RenderSettings`, :class:`~delvol.scene.description.CameraOptions`,
 :class:`~delvol.scene.description.OverlayOptions` and
 :class:`~delvol.scene.description.SpriteOptions`.
@@ -25,7 +26,7 @@ import numpy as np
 
 from delvol.geometry import Tessellation
 from delvol.geometry.isosurface import Surface, density_isosurfaces, merge_surfaces
-from delvol.geometry.options import TessellationOptions
+from delvol.geometry.options import SurveyOptions, TessellationOptions
 from delvol.io import LoadOptions, PointSet, load_points
 from delvol.io.maps import SurfaceDensityMap
 from delvol.options import split_options
@@ -71,10 +72,12 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
     ----------
     source : path, ndarray (N, 3), PointSet or Tessellation
     **options
-        Fields of :class:`~delvol.io.LoadOptions` (for a file) and of
+        Fields of :class:`~delvol.io.LoadOptions` (for a file), of
         :class:`~delvol.geometry.options.TessellationOptions`: ``periodic`` (a box side,
         or True for the one the file states), ``padding``, ``engine`` (``"scipy"``,
-        ``"shull"``, ``"gmsh"`` or ``"auto"``), ``cache``.
+        ``"shull"``, ``"gmsh"`` or ``"auto"``), ``cache``; and of
+        :class:`~delvol.geometry.options.SurveyOptions` for a sky catalogue: ``mask``,
+        ``zmin``, ``zmax``, ``buffer``.
 
     Returns
     -------
@@ -90,9 +93,16 @@ def tessellate(source: Source, **options: Any) -> Tessellation:
 
 
 def _input_scene(source: Source, options: dict[str, Any], *extra: type) -> Scene:
-    """A scene of ``source`` with its reading and tessellation ``options``; the rest go to the ``extra`` classes."""
-    load_options, tess_options, *_ = split_options([LoadOptions, TessellationOptions, *extra], options)
-    return Scene(source, load=LoadOptions(**load_options), tessellation=TessellationOptions(**tess_options))
+    """A scene of ``source`` with its reading, tessellation and survey ``options``; the rest go to ``extra`` classes."""
+    load_options, tess_options, survey_options, *_ = split_options(
+        [LoadOptions, TessellationOptions, SurveyOptions, *extra], options
+    )
+    return Scene(
+        source,
+        load=LoadOptions(**load_options),
+        tessellation=TessellationOptions(**tess_options),
+        survey=SurveyOptions(**survey_options),
+    )
 
 
 def isosurface(source: Source, levels: float | Sequence[float], **options: Any) -> Surface:
@@ -144,7 +154,7 @@ def project(source: Source, **options: Any) -> SurfaceDensityMap:
     """
     from delvol.gl.projection import project_scene
 
-    *_, map_options = split_options([LoadOptions, TessellationOptions, ProjectionOptions], options)
+    *_, map_options = split_options([LoadOptions, TessellationOptions, SurveyOptions, ProjectionOptions], options)
     return project_scene(_input_scene(source, options, ProjectionOptions), ProjectionOptions(**map_options))
 
 

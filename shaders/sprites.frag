@@ -10,9 +10,9 @@ void main() {
     float r = length(v_corner);
     // Output is premultiplied: the thumbnails are (delvol.scene.thumbnails.subtract_sky).
     if (v_layer < 0.0) {
-        // Placeholder: a faint grey disc with a brighter rim.
-        float rim = 1.0 - smoothstep(0.0, 0.08, abs(r - 0.85));
-        float alpha = max(0.7 * rim, r < 0.85 ? 0.15 : 0.0);
+        // Placeholder: a faint grey ring, subtle beside the thumbnails.
+        float rim = 1.0 - smoothstep(0.0, 0.06, abs(r - 0.85));
+        float alpha = max(0.3 * rim, r < 0.85 ? 0.04 : 0.0);
         if (alpha <= 0.0) discard;
         f_color = vec4(vec3(0.75) * alpha, alpha);
         return;

@@ -34,6 +34,7 @@ def test_tessellate_exports_documented_keys(tmp_path, capsys):
         "cell_volume": "f8",
         "density": "f8",
         "hull": "b1",
+        "buffer": "b1",
     }
     with np.load(out, allow_pickle=False) as data:
         for key in ARRAY_KEYS:
@@ -41,7 +42,8 @@ def test_tessellate_exports_documented_keys(tmp_path, capsys):
         n, t = len(data["points"]), len(data["tetrahedra"])
         assert data["points"].shape == (n, 3) and data["tetrahedra"].shape == (t, 4)
         assert data["neighbors"].shape == (t, 4) and data["faces"].shape[1] == 3
-        assert len(data["density"]) == len(data["hull"]) == n
+        assert len(data["density"]) == len(data["hull"]) == len(data["buffer"]) == n
+        assert not data["buffer"].any()
         np.testing.assert_array_equal(data["points"], np.load(SAMPLE).astype(np.float64))
 
 

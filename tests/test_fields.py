@@ -157,7 +157,7 @@ def test_abacus_velocities_load_with_shape_and_units():
     vel = points.fields["vel"]
     assert vel.shape == (20_000, 3) and vel.dtype == np.float64
     assert points.metadata["field_units"]["vel"] == "km/s"  # the file's units_vel, to its first parenthesis
-    assert points.metadata["units"] == "comoving Mpc/h"
+    assert points.metadata["units"] == "Mpc/h"  # the length unit of the file's "comoving Mpc/h, ..."
     # Dark matter at z = 0 in a 32 Mpc/h box: a few hundred km/s per component.
     assert 100 < vel.std(axis=0).min() and vel.std(axis=0).max() < 500
     assert abs(vel.mean(axis=0)).max() < 50

@@ -144,10 +144,10 @@ def test_size_column_and_a_corrupt_thumbnail(tmp_path, capsys):
     assert "sprites: 1 thumbnail drawn as placeholders (galaxy 7: image does not decode" in err
     x, y = cam.project(positions[objids == 7], *SIZE)[0]
     radius = 1.0 * cam.pixels_per_unit(cam.view_coordinates(positions[objids == 7])[2], SIZE[1])[0]
-    # The placeholder: a grey disc with a brighter rim, where a red square would have been.
+    # The placeholder: a faint grey disc with a brighter rim, where a red square would have been.
     centre = image[int(y), int(x)]
     rim = image[int(y), int(x + 0.85 * radius)]
-    assert np.ptp(centre) <= 4 and np.ptp(rim) <= 4 and 10 < centre[0] < rim[0] < 200
+    assert np.ptp(centre) <= 4 and np.ptp(rim) <= 4 and 3 <= centre[0] < rim[0] < 100
 
 
 @pytest.fixture
@@ -209,3 +209,25 @@ def test_viewer_keys_toggle_sprites_and_pick_at_the_centre(picking_viewer):
     assert v.lines[-1] == "no galaxy there" or v.lines[-1].startswith("galaxy ")
     v.key("h", True)
     assert "galaxy thumbnails" in v.lines[-1] and "click" in v.lines[-1]
+
+
+def test_only_galaxies_with_images_get_sprites_by_default(tmp_path):
+    from delvol.io import load_points
+    from delvol.scene.description import SpriteOptions
+
+    images = {objid: solid_jpeg(RED) for objid in range(1, 11)}
+    db = build_store(tmp_path / "s", images)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM images WHERE objid > 5")
+    conn.close()
+    points = load_points(db)
+    with GalaxyStore(db) as s:
+        galaxies = SpriteOptions().galaxies(points, s)
+        pictured = np.isin(points.ids, [1, 2, 3, 4, 5])
+        assert (galaxies.sizes[pictured] > 0).all() and (galaxies.sizes[~pictured] == 0).all()
+        # The automatic size is half the median distance between neighbouring pictured galaxies.
+        from scipy.spatial import cKDTree
+
+        d = cKDTree(points.positions[pictured]).query(points.positions[pictured], k=2)[0][:, 1]
+        assert galaxies.sizes[pictured][0] == pytest.approx(0.5 * np.median(d))
+        assert (SpriteOptions(sprite_placeholders=True).galaxies(points, s).sizes > 0).all()

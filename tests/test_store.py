@@ -429,7 +429,7 @@ def test_a_store_is_read_in_its_own_cosmology(small, tmp_path, capsys):
     np.testing.assert_array_equal(forced.positions, planck18)
     assert forced.metadata["cosmology"] == "Planck18"
     # Sprite sizes in kpc become Mpc/h with the h of the cosmology the positions are in.
-    sprites = SpriteOptions(sprite_size="100kpc")
+    sprites = SpriteOptions(sprite_size="100kpc", sprite_placeholders=True)
     with GalaxyStore(db) as store:
         assert store.cosmology == "WMAP9"
         assert sprites.galaxies(own, store).sizes[0] == pytest.approx(0.1 * get_cosmology("WMAP9").h)

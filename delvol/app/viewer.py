@@ -617,12 +617,12 @@ def scene_viewer(
 
     def reset(camera: Camera) -> None:
         width, height = viewer.size if viewer.size != (1, 1) else size
-        fitted = scene.camera.fit(*tess.bounds, width / height)
+        fitted = scene.camera.fit(tess, width / height, points)
         fitted.mode = camera.mode
         camera.set_state(fitted.get_state())
 
     picker = GalaxyPicker(store, points.metadata["units"]) if store is not None else None
-    camera = scene.camera.fit(*tess.bounds, size[0] / size[1])
+    camera = scene.camera.fit(tess, size[0] / size[1], points)
     viewer = Viewer(
         renderer,
         camera,

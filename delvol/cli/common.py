@@ -7,10 +7,11 @@ import os
 import sys
 
 from delvol.atomic import check_destination
-from delvol.cli.dataclass_args import add_options, argument_type, from_args
+from delvol.cli.dataclass_args import add_options, argument_type, from_args, with_flags
+from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec
-from delvol.geometry.options import TessellationOptions
+from delvol.geometry.options import SurveyOptions, TessellationOptions
 from delvol.io import LoadOptions, PointSet
 from delvol.progress import StageLog
 from delvol.scene.description import Scene
@@ -32,6 +33,7 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_options(parser, LoadOptions, "reading")
     add_options(parser, TessellationOptions, "tessellation")
+    add_options(parser, SurveyOptions, "survey geometry (sky catalogues)")
 
 
 def add_field_arguments(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -53,12 +55,28 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
 
 
 def input_scene(args: argparse.Namespace) -> Scene:
-    """The scene of FILE with the reading and tessellation options (its look and camera the defaults)."""
-    return Scene(args.file, load=load_options(args), tessellation=from_args(TessellationOptions, args))
+    """The scene of FILE with the reading, tessellation and survey options (its look and camera the defaults).
+
+    Raises
+    ------
+    DelvolError
+        An option value that the library refuses, named by its flag.
+    """
+    try:
+        return Scene(
+            args.file,
+            load=load_options(args),
+            tessellation=from_args(TessellationOptions, args),
+            survey=from_args(SurveyOptions, args),
+        )
+    except ValueError as exc:
+        if isinstance(exc, DelvolError):
+            raise
+        raise DelvolError(with_flags(str(exc), (SurveyOptions, TessellationOptions, LoadOptions))) from exc
 
 
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
-    """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
+    """Read FILE and tessellate it (through the cache unless ``--no-cache``), buffered with ``--mask``."""
     return input_scene(args).read(log)
 
 

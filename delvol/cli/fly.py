@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     points, tess = scene.read(log)
     width, height = args.size
     aspect = width / height
-    camera = scene.camera.fit(*tess.bounds, aspect)
+    camera = scene.camera.fit(tess, aspect, points)
     path = build_path(args, camera, aspect, scene.camera.elevation)
     with offscreen_renderer(scene, points, tess, log, debug=args.debug) as renderer:
 

@@ -52,6 +52,20 @@ def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
     return "\n".join(lines)
 
 
+def format_redshift(z: float) -> str:
+    """A redshift as people write it: rounding noise such as 2.2e-16 is 0."""
+    return "0" if abs(z) < 1e-9 else f"{z:.6g}"
+
+
+def boundary(points: PointSet, tess: Tessellation) -> str:
+    """How the edges of the data were treated, for the report."""
+    if tess.box_size is not None:
+        return "periodic: no edges"
+    if "boundary" in points.metadata:
+        return points.metadata["boundary"]
+    return "convex hull: faces touching it are hidden, and hull points' densities are biased low (--mask for surveys)"
+
+
 def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> str:
     """The human-readable summary printed by ``delvol info``."""
     meta = points.metadata
@@ -66,12 +80,20 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
         f"units         {units}",
         f"bounds        x [{lo[0]:.6g}, {hi[0]:.6g}]  y [{lo[1]:.6g}, {hi[1]:.6g}]  z [{lo[2]:.6g}, {hi[2]:.6g}]",
     ]
-    for key in ("box_size", "cosmology", "redshift"):
+    for key in ("box_size", "cosmology"):
         if meta.get(key) is not None:
             lines.append(f"{key:<14}{meta[key]}")
+    if meta.get("redshift") is not None:
+        lines.append(f"redshift      {format_redshift(meta['redshift'])}")
+    if meta.get("redshift_space"):
+        lines.append(f"redshift sp.  {meta['redshift_space']}")
+    if meta.get("where"):
+        lines.append(f"where         {' and '.join(meta['where'])}")
     periodic = "no"
     if tess.box_size is not None:
         periodic = f"periodic box {tess.box_size:g}, {tess.info.get('n_images', 0):,} image vertices"
+    elif meta.get("box_size") is not None:
+        periodic = f"no (the file states a box of {meta['box_size']:g}: add --periodic to wrap it)"
     lines += [
         f"periodic      {periodic}",
         f"engine        {tess.info.get('engine', 'scipy')}",
@@ -80,6 +102,7 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
         f"duplicates    {tess.info.get('n_duplicates', 0):,} (merged into their kept twin)",
         f"hull points   {np.count_nonzero(tess.hull[: tess.n_primary]):,}  "
         f"({np.mean(tess.hull[: tess.n_primary]):.2%} of points)",
+        f"boundary      {boundary(points, tess)}",
         "density       " + "  ".join(f"p{q}={v:.4g}" for q, v in zip(PERCENTILES, pct, strict=True)),
         f"density span  {pct[-1] / pct[0]:.3g} (max/min)" if pct[0] > 0 else "density span  -",
     ]

@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: objid or id, else the row number)",
     )
     ing.add_argument(
-        "--where", action="append", default=[], metavar="COL=VALUE", help="keep only matching rows (repeatable)"
+        "--where",
+        action="append",
+        default=[],
+        metavar="COL<OP>VALUE",
+        help="keep only rows where the column compares so with the value: = != < <= > >= (repeatable)",
     )
     ing.add_argument("--batch", type=int, default=500, metavar="N", help="galaxies per transaction (default 500)")
     ing.add_argument("--strict", action="store_true", help="exit with status 2 when any image is unreadable")

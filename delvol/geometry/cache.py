@@ -23,7 +23,7 @@ from delvol.geometry.engines import resolve_engine
 from delvol.geometry.tessellation import ARRAY_KEYS, Tessellation, tessellate
 from delvol.progress import QUIET, StageLog
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bumped whenever the tessellation arrays change meaning, so stale cache entries miss."""
 
 _DTYPES = {
@@ -36,6 +36,7 @@ _DTYPES = {
     "cell_volume": np.float64,
     "density": np.float64,
     "hull": np.bool_,
+    "buffer": np.bool_,
     "origin": np.int64,
 }
 
@@ -115,6 +116,7 @@ def check_arrays(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> None
         "cell_volume": (n,),
         "density": (n,),
         "hull": (n,),
+        "buffer": (n,),
         "origin": (n,),
         "tetrahedra": (t, 4),
         "neighbors": (t, 4),

@@ -134,7 +134,8 @@ def representatives(tess: Tessellation) -> np.ndarray:
     """
     n = tess.n_primary
     used = np.zeros(n, dtype=bool)
-    used[tess.origin[tess.tetrahedra].ravel()] = True
+    owners = tess.origin[tess.tetrahedra].ravel()
+    used[owners[owners < n]] = True  # buffer points stand for no input point
     rep = np.arange(n)
     lost = np.flatnonzero(~used)
     if lost.size:
@@ -171,6 +172,19 @@ def point_values(tess: Tessellation, values: np.ndarray) -> np.ndarray:
     return merged[rep].reshape(values.shape)
 
 
+def vertex_rows(tess: Tessellation, values: np.ndarray) -> np.ndarray:
+    """``values`` (one row per input point) with a NaN row for each buffer point after them.
+
+    Indexed by ``tess.origin`` (or the locator's), this gives every vertex a value: buffer
+    points (:attr:`Tessellation.buffer`) lie outside the survey, where no field is known,
+    so whatever touches them is NaN, as outside the convex hull.
+    """
+    n_buffer = int(np.count_nonzero(tess.buffer))
+    if not n_buffer:
+        return values
+    return np.concatenate([values, np.full((n_buffer, *values.shape[1:]), np.nan)])
+
+
 def field_at(tess: Tessellation, values: np.ndarray, query: np.ndarray, weighting: str = "volume") -> np.ndarray:
     """The DTFE interpolation of a field of the points at any positions.
 
@@ -191,8 +205,9 @@ def field_at(tess: Tessellation, values: np.ndarray, query: np.ndarray, weightin
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
-    density = tess.density[: tess.n_primary] if weighting == "mass" else None
-    return interpolate(tess, point_values(tess, values), query, density)
+    rows = vertex_rows(tess, point_values(tess, values))
+    density = tess.density[: len(rows)] if weighting == "mass" else None
+    return interpolate(tess, rows, query, density)
 
 
 def barycentric_gradients(points: np.ndarray, tetrahedra: np.ndarray) -> np.ndarray:
@@ -235,7 +250,7 @@ def tet_gradient(tess: Tessellation, values: np.ndarray) -> np.ndarray:
     ndarray, shape (T, *values.shape[1:], 3)
         For velocities, ``J[t, c, d] = d v_c / d x_d``.
     """
-    return _gradients(tess.points, tess.tetrahedra, point_values(tess, values)[tess.origin])
+    return _gradients(tess.points, tess.tetrahedra, vertex_rows(tess, point_values(tess, values))[tess.origin])
 
 
 def derive(gradient: np.ndarray, kind: str) -> np.ndarray:
@@ -286,10 +301,12 @@ def point_gradient(tess: Tessellation, values: np.ndarray, weighting: str = "vol
     -------
     ndarray, shape (n_primary, *values.shape[1:], 3)
     """
-    grads = tet_gradient(tess, values)
-    w = tet_weights(tess, weighting)
+    # Tetrahedra touching a buffer point (outside the survey) have no gradient.
+    inside = ~tess.buffer[tess.tetrahedra].any(axis=1)
+    grads = tet_gradient(tess, values)[inside]
+    w = tet_weights(tess, weighting)[inside]
     n = tess.n_primary
-    owners = tess.origin[tess.tetrahedra]
+    owners = tess.origin[tess.tetrahedra[inside]]
     flat = grads.reshape(len(grads), -1)
     sums = np.zeros((n, flat.shape[1]))
     totals = np.zeros(n)
@@ -311,7 +328,7 @@ def gradient_at(tess: Tessellation, values: np.ndarray, query: np.ndarray) -> np
     -------
     ndarray, shape ``query.shape[:-1] + values.shape[1:] + (3,)``
     """
-    vals = point_values(tess, values)
+    vals = vertex_rows(tess, point_values(tess, values))
     q = np.asarray(query, dtype=np.float64)
     tri, origin, _ = tess.locator
     out = np.full((int(np.prod(q.shape[:-1])), *vals.shape[1:], 3), np.nan)
@@ -437,7 +454,7 @@ class FieldCache:
                     f"{values.shape[1:]} values per point, not one: pick a component ({spec.name}:x) or a "
                     f"scalar such as {spec.name}:divergence"
                 )
-            self._values[spec] = values[self.tess.origin]
+            self._values[spec] = vertex_rows(self.tess, values)[self.tess.origin]
         return self._values[spec]
 
     def label(self, spec: FieldSpec) -> str:

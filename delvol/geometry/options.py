@@ -1,15 +1,22 @@
-"""What a caller can ask of a tessellation: periodicity and the cache."""
+"""What a caller can ask of a tessellation: periodicity, the cache, and a survey's boundary."""
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from delvol.errors import DelvolError
 from delvol.geometry.engines import ENGINE_CHOICES
 from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING
+from delvol.geometry.survey import TREATMENTS, Survey, boundary_buffer
+from delvol.io import PointSet
+from delvol.io.mask import read_mask
+from delvol.io.sky import comoving_distance
 from delvol.options import option
 
 
@@ -77,3 +84,100 @@ class TessellationOptions:
                 raise DelvolError("--periodic needs a box size: the file does not state one", path)
             return float(size)
         return float(self.periodic)
+
+
+@dataclass
+class SurveyOptions:
+    """The survey volume of a sky catalogue, and how its edges are closed.
+
+    With a :attr:`mask`, galaxies outside the footprint and redshift range are dropped and
+    buffer points close the cells at the survey's edges (:mod:`delvol.geometry.survey`).
+
+    Attributes
+    ----------
+    mask : path, optional
+        Angular footprint: a HEALPix FITS map (any nside, RING or NESTED) or an RA/Dec
+        cell list (:func:`delvol.io.mask.read_mask`).
+    zmin, zmax : float, optional
+        Redshift limits (default: the data's lowest and highest).
+    buffer : {"reflect", "random"}
+        The edge galaxies reflected across the boundaries, or random points at the mean
+        density.
+    """
+
+    mask: str | os.PathLike | None = option(
+        "angular footprint: a HEALPix FITS map (any nside, RING or NESTED) or an RA/Dec cell list; "
+        "galaxies outside it are dropped and buffer points close the survey's edges",
+        None,
+        metavar="FILE",
+    )
+    zmin: float | None = option("lower redshift limit (default: the data's lowest)", None)
+    zmax: float | None = option("upper redshift limit (default: the data's highest)", None)
+    buffer: str = option(
+        "buffer points with --mask: the edge galaxies reflected across the boundaries, "
+        "or random points at the mean density",
+        TREATMENTS[0],
+        choices=TREATMENTS,
+    )
+
+    def __post_init__(self) -> None:
+        if self.buffer not in TREATMENTS:
+            raise ValueError(f"buffer must be one of {', '.join(TREATMENTS)}, got {self.buffer!r}")
+        limits = {name: z for name, z in (("zmin", self.zmin), ("zmax", self.zmax)) if z is not None}
+        for name, z in limits.items():
+            if not (math.isfinite(z) and z > -1):
+                raise ValueError(f"{name} must be a redshift above -1, got {z:g}")
+            if self.mask is None:
+                raise ValueError(f"{name} needs a mask (the survey's footprint)")
+        if self.zmin is not None and self.zmax is not None and self.zmin >= self.zmax:
+            raise ValueError("zmin must be below zmax")
+
+    def volume(self, points: PointSet, path: Any = None) -> Survey | None:
+        """The survey volume described, for ``points`` read from a sky catalogue; None without a mask.
+
+        Raises
+        ------
+        DelvolError
+            Points that are not a sky catalogue, or an unreadable mask.
+        """
+        if self.mask is None:
+            return None
+        if points.metadata.get("frame") != "equatorial comoving":
+            raise DelvolError("--mask applies to sky catalogues (RA, Dec, redshift)", path)
+        footprint = read_mask(self.mask)
+        r = np.linalg.norm(points.positions, axis=1)
+        cosmology, units = points.metadata["cosmology"], points.metadata["units"]
+
+        def distance(z: float | None, data: float) -> float:
+            return data if z is None else float(comoving_distance(np.array([z]), cosmology, units)[0])
+
+        r_min, r_max = distance(self.zmin, float(r.min())), distance(self.zmax, float(r.max()))
+        if r_min >= r_max:
+            raise DelvolError("--zmin must be below --zmax (the data's range)", path)
+        return Survey(footprint, max(r_min, 0.0), r_max)
+
+    def select(self, points: PointSet, seed: int = 0, path: Any = None) -> tuple[PointSet, np.ndarray]:
+        """The galaxies inside the survey volume and the buffer points round them.
+
+        Without a mask: ``points`` and no buffer points. Otherwise the kept points'
+        ``metadata["boundary"]`` says how the boundary was treated.
+
+        Raises
+        ------
+        DelvolError
+            See :meth:`volume`; or fewer than 4 galaxies inside.
+        """
+        survey = self.volume(points, path)
+        if survey is None:
+            return points, np.empty((0, 3))
+        inside = survey.contains(points.positions)
+        kept = int(np.count_nonzero(inside))
+        if kept < 4:
+            raise DelvolError("fewer than 4 galaxies lie inside the mask and redshift range", path)
+        points = points.subset(inside)
+        buffer = boundary_buffer(points.positions, survey, self.buffer, seed=seed)
+        points.metadata["boundary"] = (
+            f"survey mask {survey.footprint.describe()}; distances {survey.r_min:.4g}..{survey.r_max:.4g}; "
+            f"{len(inside) - kept:,} galaxies outside dropped; {buffer.describe()}"
+        )
+        return points, buffer.points

@@ -18,7 +18,18 @@ from delvol.geometry.faces import neighbors_from_tetrahedra, oriented_faces, uni
 from delvol.geometry.periodic import DEFAULT_PADDING, MIN_PADDING, PeriodicImages, owned_tetrahedra, pad_periodic
 from delvol.progress import QUIET, StageLog
 
-ARRAY_KEYS = ("points", "masses", "tetrahedra", "neighbors", "faces", "tet_volume", "cell_volume", "density", "hull")
+ARRAY_KEYS = (
+    "points",
+    "masses",
+    "tetrahedra",
+    "neighbors",
+    "faces",
+    "tet_volume",
+    "cell_volume",
+    "density",
+    "hull",
+    "buffer",
+)
 """The arrays of a tessellation, under the names used by ``delvol tessellate`` exports."""
 
 
@@ -59,6 +70,10 @@ class Tessellation:
         mass includes theirs.
     hull : ndarray, shape (N,), bool
         Points on the convex hull, whose cells are truncated. Always false when periodic.
+    buffer : ndarray, shape (N,), bool, optional
+        (Default: none.) Buffer points round a survey (:mod:`delvol.geometry.survey`): they come right after
+        the input points, close the cells of the galaxies at the survey's edges, have no
+        mass and no density, and are never drawn, nor any face that touches them.
     origin : ndarray, shape (N,), int64
         For each vertex, the input point it stands for (the identity without periodicity).
     box_size : float or None
@@ -82,6 +97,7 @@ class Tessellation:
     box_size: float | None = None
     box_lower: np.ndarray | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    buffer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # tessellate() keeps the engine's result here when it can locate points (Qhull's or
     # shull's), for density_at() and field_at(). benchmarks/bench_tessellate.py puts Qhull's at ~295 bytes
     # per point held (its equations and sheared points) next to ~480 for the arrays above,
@@ -90,10 +106,19 @@ class Tessellation:
     _locator: Locator | None = field(default=None, repr=False)
     _neighbors: np.ndarray | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if len(self.buffer) != len(self.points):  # none given: no buffer points
+            self.buffer = np.zeros(len(self.points), dtype=bool)
+
     @cached_property
     def n_primary(self) -> int:
-        """Number of input points (the leading rows of every per-point array)."""
-        return int(np.count_nonzero(self.origin == np.arange(len(self.origin))))
+        """Number of input points (the leading rows of every per-point array), buffers excluded."""
+        return int(np.count_nonzero(self.origin == np.arange(len(self.origin)))) - int(np.count_nonzero(self.buffer))
+
+    @property
+    def face_on_buffer(self) -> np.ndarray:
+        """Faces with a buffer vertex, which are never drawn."""
+        return self.buffer[self.faces].any(axis=1)
 
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +225,7 @@ def tessellate(
     periodic: float | None = None,
     padding: float = DEFAULT_PADDING,
     engine: str = "auto",
+    n_buffer: int = 0,
     qhull_options: str = QHULL_OPTIONS,
     log: StageLog = QUIET,
 ) -> Tessellation:
@@ -219,6 +245,10 @@ def tessellate(
     engine : {"auto", "scipy", "shull", "gmsh"}
         The Delaunay engine (see :mod:`delvol.geometry.engines`); ``auto`` is the fastest
         one installed. Every engine gives the same result; ``info["engine"]`` says which ran.
+    n_buffer : int
+        The last ``n_buffer`` points are buffer points (see :attr:`Tessellation.buffer`):
+        their masses are taken as 0, so they close cells without adding mass. Not with
+        ``periodic``.
     qhull_options : str
         Passed to :class:`scipy.spatial.Delaunay` by the ``scipy`` engine; must include ``Qc``.
     log : StageLog
@@ -238,6 +268,13 @@ def tessellate(
     name = resolve_engine(engine)
     pts, m = _validate(points, masses)
     n = len(pts)
+    if n_buffer:
+        if periodic is not None:
+            raise ValueError("buffer points and periodic boundaries exclude each other")
+        if not 0 < n_buffer < n:
+            raise ValueError(f"{n_buffer} buffer points of {n}")
+        m = m.copy()
+        m[n - n_buffer :] = 0.0
     images = None
     if periodic is not None:
         with log.stage("periodic padding"):
@@ -283,10 +320,13 @@ def tessellate(
         "padding": padding if periodic is not None else None,
         "n_duplicates": int(np.count_nonzero(rep != np.arange(n))),
         "n_images": int(len(used) - n),
+        "n_buffer": int(n_buffer),
     }
     locator = None
     if tri.locator is not None:
         locator = Locator(tri.locator, np.arange(n) if images is None else images.origin, centre)
+    buffer = np.zeros(len(used), dtype=bool)
+    buffer[n - n_buffer : n] = True
     return Tessellation(
         points=work[used],
         masses=m[origin],
@@ -297,6 +337,7 @@ def tessellate(
         cell_volume=w[origin],
         density=rho[origin],
         hull=hull,
+        buffer=buffer,
         origin=origin,
         box_size=None if images is None else images.box_size,
         box_lower=None if images is None else images.lower,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -41,7 +42,7 @@ def build_renderer(
     """
     renderer = Renderer(ctx, replace(scene.look), debug=debug)
     try:
-        renderer.set_tessellation(tess)
+        renderer.set_tessellation(tess, scene.camera.hidden(tess, points))
         spec = scene.look.color_by
         if spec is not None:
             cache = fields or FieldCache(tess, points.fields, points.metadata)
@@ -49,8 +50,11 @@ def build_renderer(
                 renderer.set_field(cache.vertex_values(spec), cache.label(spec))
             except ValueError as exc:
                 raise DelvolError(f"--color-by {spec}: {exc}", scene.path) from exc
-        for mesh in scene.overlays.meshes():
+        meshes = scene.overlays.meshes(points.metadata)
+        for mesh in meshes:
             renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
+        for note in scene.overlays.size_notes(meshes, tess):
+            print(note, file=sys.stderr)
         if scene.sprites.sprites and scene.path is not None:
             with GalaxyStore(scene.path) as store:
                 galaxies = scene.sprites.galaxies(points, store)
@@ -123,7 +127,7 @@ def render_scene(
     scene.check()
     require_frame_memory(size, supersample)
     points, tess = data if data is not None else scene.read(log)
-    camera = scene.camera.fit(*tess.bounds, width / height)
+    camera = scene.camera.fit(tess, width / height, points)
     with offscreen_renderer(scene, points, tess, log, debug) as renderer:
         with log.stage("render"):
             image = render_image(renderer, camera, (width, height), supersample)

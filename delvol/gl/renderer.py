@@ -84,17 +84,21 @@ class Renderer:
 
     # -- scene -----------------------------------------------------------------------
 
-    def set_tessellation(self, tess: Tessellation) -> None:
+    def set_tessellation(self, tess: Tessellation, hidden: np.ndarray | None = None) -> None:
         """Upload a tessellation; positions are stored relative to its centre.
 
-        A cut plane left unplaced in the settings is placed for its bounds.
+        Faces touching a vertex marked in ``hidden`` (shape (N,), bool), and those vertices
+        as dense points, are not drawn; nor are buffer points and their faces. A cut plane
+        left unplaced in the settings is placed for its bounds.
         """
         lower, upper = tess.bounds
         self.settings.fit_cut(lower, upper)
         self.centre = (lower + upper) / 2
-        self.volume.set_data(tess, self.centre)
+        self.volume.set_data(tess, self.centre, hidden=hidden)
         self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
-        self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.centre)
+        n = tess.n_primary
+        shown = slice(None) if hidden is None else ~hidden[:n]
+        self.points.set_data(tess.points[:n][shown], tess.density[:n][shown], self.centre)
         self.auto_clim = None
         self.field_label = None
         self._check("uploading the tessellation")

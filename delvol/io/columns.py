@@ -19,6 +19,7 @@ from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
 from delvol.io.tables import find_column, read_table
+from delvol.io.where import where_mask
 
 CARTESIAN = ("x", "y", "z")
 SKY = ("ra", "dec", "redshift")
@@ -53,7 +54,8 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
     Cartesian ``x, y, z`` columns are used when all three exist, else ``ra, dec`` with a
     redshift, converted to comoving coordinates with ``options.cosmology`` (default
     :data:`~delvol.io.sky.DEFAULT_COSMOLOGY`) and ``options.units``. ``options.columns``
-    names any role explicitly.
+    names any role explicitly. Rows failing ``options.where`` are dropped first, so a
+    filter can remove rows whose coordinates are unusable.
 
     Raises
     ------
@@ -62,6 +64,12 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
     """
     names = assign_roles(list(columns), options.columns, path)
     metadata: dict[str, Any] = {}
+    if options.where:
+        keep = where_mask(columns, options.where, path)
+        if not keep.any():
+            raise DelvolError(f"no row passes --where {' '.join(options.where)}", path)
+        columns = {name: np.asarray(values)[keep] for name, values in columns.items()}
+        metadata.update(where=list(options.where), n_read=len(keep))
     if "ra" in names:
         sky = np.column_stack([_numeric(columns, names[role], path) for role in SKY])
         require_finite(sky, "ra/dec/redshift", path)
@@ -71,7 +79,7 @@ def points_from_columns(columns: Mapping[str, np.ndarray], path: Path, options: 
             positions = sky_to_cartesian(ra, dec, redshift, cosmology=cosmology, units=options.units)
         except ValueError as exc:  # a Dec beyond a pole, an unknown cosmology or unit
             raise DelvolError(str(exc), path) from exc
-        metadata = {"units": options.units, "cosmology": cosmology, "frame": "equatorial comoving"}
+        metadata.update(units=options.units, cosmology=cosmology, frame="equatorial comoving")
     else:
         positions = np.column_stack([_numeric(columns, names[role], path) for role in CARTESIAN])
     masses = _numeric(columns, names["mass"], path) if "mass" in names else None

@@ -133,6 +133,9 @@ def read_gadget(path: Path, options: LoadOptions) -> PointSet:
         "units": CODE_UNITS,
         "field_units": {name: snapshot_units(name, options.mean_molecular_weight) for name in names},
     }
+    metadata.update(
+        Omega_m=float(header["Omega0"]), Omega_L=float(header["OmegaLambda"]), h=float(header["HubbleParam"])
+    )
     return merge_types(parts, metadata)
 
 

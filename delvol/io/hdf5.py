@@ -27,6 +27,9 @@ from delvol.memory import require_memory
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARTICLE_GROUP = re.compile(r"PartType(\d+)")
+#: File attributes that may state the length unit in words, such as ``"comoving Mpc/h"``.
+UNIT_ATTRIBUTES = ("units_pos", "units", "Units", "length_unit", "LengthUnit", "unit_length")
+UNIT_WORD = re.compile(r"\b(?:kpc|Mpc|Gpc)(?:/h)?\b")
 
 
 def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
@@ -83,7 +86,9 @@ def read_hdf5(path: Path, options: LoadOptions) -> PointSet:
         position_key = find_column(arrays, *POSITION_NAMES)
         length = _stated_units(f, arrays, position_key) if position_key else None
         if length is not None:
-            points.metadata["units"] = length
+            # The length unit alone ("comoving Mpc/h" -> "Mpc/h"): unit conversions compare it.
+            word = UNIT_WORD.search(length)
+            points.metadata["units"] = word.group(0) if word else length
         attrs = f.attrs
         if points.masses is None and "ParticleMassHMsun" in attrs:
             points.masses = np.full(len(points), float(attrs["ParticleMassHMsun"]))
@@ -163,6 +168,13 @@ def _with_header(points: PointSet, attrs: Any) -> PointSet:
         points.metadata["box_size"] = box
     if "Redshift" in attrs:
         points.metadata["redshift"] = float(np.ravel(attrs["Redshift"])[0])
+    for key in UNIT_ATTRIBUTES:
+        found = UNIT_WORD.search(_text(attrs[key])) if key in attrs else None
+        if found and "units" not in points.metadata:
+            points.metadata["units"] = found.group(0)
+    for key, meta in (("H0", "H0"), ("HubbleParam", "h"), ("Omega_M", "Omega_m"), ("Omega0", "Omega_m")):
+        if key in attrs:
+            points.metadata[meta] = float(np.ravel(attrs[key])[0])
     return points
 
 
@@ -177,10 +189,13 @@ def _stated_units(f: Any, arrays: dict[str, Any], name: str | None) -> str | Non
     dataset = arrays[found] if isinstance(found, str) else None
     for attrs, key in ((getattr(dataset, "attrs", {}), "units"), (f.attrs, f"units_{found}")):
         if key in attrs:
-            value = attrs[key]
-            text = value.decode() if isinstance(value, bytes) else str(value)
+            text = _text(attrs[key])
             return re.split(r"\s*[,(]", text, maxsplit=1)[0].strip() or text
     return None
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _snapshot_units(f: Any) -> str:

@@ -85,8 +85,13 @@ class ObjMesh:
         return self.path.stem
 
 
-def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float] = (0.0, 0.0, 0.0)) -> ObjMesh:
-    """Read a Wavefront .obj file, mapping each vertex ``v`` to ``v * scale + offset``.
+def load_obj(
+    path: str | os.PathLike,
+    scale: float = 1.0,
+    offset: Sequence[float] = (0.0, 0.0, 0.0),
+    rotation: np.ndarray | None = None,
+) -> ObjMesh:
+    """Read a Wavefront .obj file, mapping each vertex ``v`` to ``(R v) * scale + offset``.
 
     Parameters
     ----------
@@ -96,6 +101,8 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
         Mpc/h). A negative value mirrors the mesh.
     offset : sequence of 3 floats
         Added after scaling, in scene units.
+    rotation : ndarray, shape (3, 3), optional
+        Applied first, about the mesh's own origin.
 
     Returns
     -------
@@ -114,12 +121,13 @@ def load_obj(path: str | os.PathLike, scale: float = 1.0, offset: Sequence[float
     for number, tokens in _statements(_read_text(p)):
         builder.add(number, tokens)
     mesh = builder.finish()
-    vertices = mesh.vertices * float(scale) + shift
+    vertices = mesh.vertices if rotation is None else mesh.vertices @ np.asarray(rotation, dtype=np.float64).T
+    vertices = vertices * float(scale) + shift
     # OpenGL draws in float32: a larger coordinate would become infinite there.
     beyond = np.flatnonzero(np.abs(vertices).max(axis=1, initial=0.0) > np.finfo(np.float32).max)
     if beyond.size:
         raise DelvolError(
-            f"vertex {beyond[0] + 1} lies beyond ±3.4e38 (after --obj-scale and --obj-offset), "
+            f"vertex {beyond[0] + 1} lies beyond ±3.4e38 (after --obj-rotate, --obj-scale and --obj-offset), "
             "which OpenGL cannot draw",
             p,
         )

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from delvol.io.fields import MEAN_MOLECULAR_WEIGHT
+from delvol.io.redshift_space import AXES
 from delvol.io.sky import DEFAULT_COSMOLOGY, UNITS, get_cosmology
+from delvol.io.where import parse_condition
 from delvol.options import option
 
 
@@ -52,6 +54,12 @@ def mean_molecular_weight(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"expected a positive mean molecular weight, got {text!r}")
     return value
+
+
+def where_clause(text: str) -> str:
+    """Check a ``--where`` clause such as ``redshift>0.01``; it is kept as written."""
+    parse_condition(text)
+    return text
 
 
 def _formats() -> list[str]:
@@ -100,6 +108,13 @@ class LoadOptions:
     mean_molecular_weight : float
         Turns gas internal energy into ``temperature`` (default: fully ionised primordial
         gas, :data:`delvol.io.fields.MEAN_MOLECULAR_WEIGHT`).
+    where : tuple of str
+        Row filters (:mod:`delvol.io.where`), all of which a point must pass. Catalogues
+        filter on their own columns before sky coordinates are converted; other files on
+        ``x``, ``y``, ``z`` and, where present, ``mass`` and ``id``.
+    redshift_space : {"x", "y", "z"}, optional
+        Move snapshot particles along this axis by their velocities
+        (:mod:`delvol.io.redshift_space`), before any cut.
     """
 
     format: str | None = option("force the file format instead of detecting it", None, choices=_formats)
@@ -144,8 +159,28 @@ class LoadOptions:
         parse=mean_molecular_weight,
         metavar="MU",
     )
+    where: tuple[str, ...] = option(
+        "keep only rows where the column compares so with the value: = != < <= > >= "
+        "(repeatable, all must hold; for example class=GALAXY, redshift>0.01)",
+        default_factory=tuple,
+        action="append",
+        parse=where_clause,
+        convert=tuple,
+        metavar="COL<OP>VALUE",
+    )
+    redshift_space: str | None = option(
+        "move snapshot particles along x, y or z by their velocities / aH(z), wrapping the box",
+        None,
+        choices=AXES,
+        metavar="AXIS",
+    )
 
     def __post_init__(self) -> None:
         self.fields = (self.fields,) if isinstance(self.fields, str) else tuple(self.fields)
+        self.where = (self.where,) if isinstance(self.where, str) else tuple(self.where)
+        for clause in self.where:
+            parse_condition(clause)
+        if self.redshift_space is not None and self.redshift_space not in AXES:
+            raise ValueError(f"redshift_space must be one of {', '.join(AXES)}, got {self.redshift_space!r}")
         if not (math.isfinite(self.mean_molecular_weight) and self.mean_molecular_weight > 0):
             raise ValueError(f"mean_molecular_weight must be a positive number, got {self.mean_molecular_weight:g}")

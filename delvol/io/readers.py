@@ -25,7 +25,12 @@ from delvol.io.hdf5 import HDF5_MAGIC, read_hdf5
 from delvol.io.npy import NPY_MAGIC, ZIP_MAGIC, read_npy, read_npz
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
+from delvol.io.redshift_space import hubble_rate, to_redshift_space
 from delvol.io.tables import FITS_MAGIC, detect_table_format
+from delvol.io.where import where_mask
+
+VELOCITY = "vel"
+"""The field that ``redshift_space`` moves particles by (:mod:`delvol.io.fields`)."""
 
 __all__ = ["FORMATS", "LoadOptions", "detect_format", "load_points"]
 
@@ -139,8 +144,13 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
         raise DelvolError(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}", p)
     if options.ptypes is not None and not fmt.typed:
         raise DelvolError(f"particle types apply to snapshots, not to {name} files", p)
+    if options.redshift_space is not None and VELOCITY not in options.fields:
+        # Redshift space moves particles by their velocities: read them as a field too.
+        read_options = replace(options, fields=(*options.fields, VELOCITY))
+    else:
+        read_options = options
     try:
-        points = fmt.read(p, options)
+        points = fmt.read(p, read_options)
     except DelvolError:
         raise
     except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
@@ -156,8 +166,45 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     units = points.metadata.setdefault("field_units", {})
     for field in points.fields:
         units.setdefault(field, "as stored")
-    points.metadata.update(source=os.fspath(path), format=name, n_total=len(points))
+    if options.redshift_space is not None:
+        points = _redshift_space(points, options.redshift_space, options, p)
+    n_total = points.metadata.pop("n_read", len(points))
+    if options.where and "where" not in points.metadata:
+        points = _filter(points, options.where, p)
+    points.metadata.update(source=os.fspath(path), format=name, n_total=n_total)
     return _cut(points, options, p)
+
+
+def _redshift_space(points: PointSet, axis: str, options: LoadOptions, path: Path) -> PointSet:
+    """Displace the particles along ``axis`` by their velocities (the ``vel`` field)."""
+    velocities = points.fields[VELOCITY]
+    if VELOCITY not in options.fields:  # read only for this
+        del points.fields[VELOCITY]
+        points.metadata["field_units"].pop(VELOCITY, None)
+    if velocities.shape != points.positions.shape:
+        raise DelvolError(
+            f"--redshift-space needs 3-D velocities, field {VELOCITY!r} has shape {velocities.shape}", path
+        )
+    a_hubble = hubble_rate(points, options.cosmology)
+    box = points.metadata.get("box_size")
+    points.positions = to_redshift_space(points.positions, velocities, axis, a_hubble, box)
+    points.metadata["redshift_space"] = f"along {axis}, v / aH with aH = {a_hubble:.6g} km/s per unit"
+    return points
+
+
+def _filter(points: PointSet, where: tuple[str, ...], path: Path) -> PointSet:
+    """Apply ``--where`` to a file without named columns, on x, y, z, mass and id."""
+    columns = dict(zip(("x", "y", "z"), points.positions.T, strict=True))
+    if points.masses is not None:
+        columns["mass"] = points.masses
+    if points.ids is not None:
+        columns["id"] = points.ids
+    keep = where_mask(columns, where, path)
+    if not keep.any():
+        raise DelvolError(f"no point passes --where {' '.join(where)}", path)
+    points = points.subset(keep)
+    points.metadata["where"] = list(where)
+    return points
 
 
 def _cut(points: PointSet, options: LoadOptions, path: Path) -> PointSet:

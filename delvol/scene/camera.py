@@ -183,8 +183,10 @@ class Camera:
         elevation: float = 20.0,
         distance: float | None = None,
         view: str | None = None,
+        points: np.ndarray | None = None,
+        direction: np.ndarray | None = None,
     ) -> None:
-        """Frame the box ``[lower, upper]`` and derive speed and clip planes from it.
+        """Frame the data and derive speed and clip planes from its box ``[lower, upper]``.
 
         Parameters
         ----------
@@ -199,6 +201,12 @@ class Camera:
             Camera distance from the box centre; default: just enough to see the box.
         view : {"+x", "-x", "+y", "-y", "+z", "-z"}, optional
             Look at the box from this side along the axis, for figures.
+        points : ndarray, shape (M, 3), optional
+            The data to frame: its projection then fills the frame's limiting dimension
+            (to within a 4% margin) and is centred. Default: the box's corners.
+        direction : ndarray, shape (3,), optional
+            Look from this direction (from the data towards the camera) instead of
+            ``azimuth`` and ``elevation``, with :attr:`up` up on the screen.
         """
         self.scene_lower = np.asarray(lower, dtype=np.float64)
         self.scene_upper = np.asarray(upper, dtype=np.float64)
@@ -209,22 +217,49 @@ class Camera:
             toward = np.zeros(3)
             toward["xyz".index(view[1])] = 1.0 if view[0] == "+" else -1.0
             screen_up = np.array([0.0, 1.0, 0.0]) if view[1] == "z" else np.array([0.0, 0.0, 1.0])
+        elif direction is not None:
+            toward = np.asarray(direction, dtype=np.float64) / np.linalg.norm(direction)
+            screen_up = self.up
         else:
             toward = self._world_direction(np.radians(azimuth), np.radians(elevation))
             screen_up = self.up
         self.rotation = look_rotation(-toward, screen_up)
         centre = (self.scene_lower + self.scene_upper) / 2
-        corners = self.scene_corners() - centre
-        x, y, depth = corners @ self.right, corners @ self.camera_up, corners @ toward
         margin = 1.04
-        half_h = margin * max(float(np.abs(y).max()), float(np.abs(x).max()) / aspect, 1e-12 * self.scene_size)
-        self.ortho_height = 2 * half_h
-        if distance is None:
-            # The closest distance at which every corner is inside the frustum: a corner at
-            # depth offset d towards the camera needs (distance - d) * tan >= its offset.
-            tan_y = np.tan(np.radians(self.fov_y) / 2) / margin
-            distance = float(np.max(np.maximum(np.abs(y) / tan_y, np.abs(x) / (tan_y * aspect)) + depth))
-        self.position = centre + toward * distance
+        floor = 1e-12 * self.scene_size
+        tan_y = np.tan(np.radians(self.fov_y) / 2) / margin
+        if points is None or len(points) == 0:
+            # The box itself stays centred, so that orbits turn about its centre.
+            corners = self.scene_corners() - centre
+            x, y, depth = corners @ self.right, corners @ self.camera_up, corners @ toward
+            shift = np.zeros(2)
+            self.ortho_height = 2 * margin * max(float(np.abs(y).max()), float(np.abs(x).max()) / aspect, floor)
+            if distance is None:
+                # The closest distance at which every corner is inside the frustum.
+                distance = float(np.max(np.maximum(np.abs(y) / tan_y, np.abs(x) / (tan_y * aspect)) + depth))
+        else:
+            frame = np.asarray(points, dtype=np.float64)
+            x, y, depth = (
+                sum((frame[:, k] - centre[k]) * axis[k] for k in range(3))
+                for axis in (self.right, self.camera_up, toward)
+            )
+            # Orthographic: the centre of the projected extent, and the larger of its two spans.
+            shift = np.array([(x.max() + x.min()) / 2, (y.max() + y.min()) / 2])
+            self.ortho_height = 2 * margin * max((y.max() - y.min()) / 2, (x.max() - x.min()) / 2 / aspect, floor)
+            # Perspective: every point inside the frustum, |offset - centre| <= tan * (D - depth),
+            # is two half-planes per screen axis; the least D meeting them and the centre
+            # between them are exact, so the data touches both edges of its limiting axis.
+            best, centres = floor, []
+            for offset, tan in ((x, tan_y * aspect), (y, tan_y)):
+                high, low = float(np.max(offset + tan * depth)), float(np.min(offset - tan * depth))
+                best = max(best, (high - low) / (2 * tan))
+                centres.append((high + low) / 2)
+            if self.projection == "perspective":
+                shift = np.array(centres)
+            if distance is None:
+                distance = best
+        focus = centre + shift[0] * self.right + shift[1] * self.camera_up
+        self.position = focus + toward * distance
         self.focus_distance = float(distance)
 
     def scene_corners(self) -> np.ndarray:

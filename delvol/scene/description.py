@@ -1,7 +1,8 @@
 """A scene description: what to read, how to tessellate it, how it looks and from where.
 
 :class:`Scene` gathers :class:`~delvol.io.LoadOptions`,
-:class:`~delvol.geometry.options.TessellationOptions`, the look
+:class:`~delvol.geometry.options.TessellationOptions`,
+:class:`~delvol.geometry.options.SurveyOptions`, the look
 (:class:`~delvol.scene.settings.RenderSettings`), :class:`CameraOptions`,
 :class:`OverlayOptions` and :class:`SpriteOptions`. Each option is declared once, in
 these dataclasses, with its default and help; the command line builds its arguments from
@@ -13,26 +14,39 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from delvol.errors import DegenerateInputError, DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.cache import cached_tessellate
-from delvol.geometry.options import TessellationOptions
+from delvol.geometry.options import SurveyOptions, TessellationOptions
 from delvol.io import LoadOptions, ObjMesh, PointSet, load_obj, load_points
 from delvol.io.galaxy_store import GalaxyStore
+from delvol.io.placement import LENGTHS, parse_rotation, size_note, unit_factor
 from delvol.io.readers import detect_format
-from delvol.io.sky import get_cosmology
+from delvol.io.sky import DEFAULT_COSMOLOGY, get_cosmology
 from delvol.io.units import length_in, parse_length
 from delvol.memory import available_memory, tessellation_warning
 from delvol.options import option, split_options
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import AXIS_VIEWS, Camera
 from delvol.scene.settings import RenderSettings
+from delvol.scene.sky_views import (
+    DEFAULT_WEDGE_WIDTH,
+    SKY_VIEWS,
+    declinations,
+    is_sky,
+    observer_camera,
+    wedge_camera,
+    wedge_selection,
+)
 from delvol.scene.sprite_layout import Galaxies
 from delvol.scene.thumbnails import SLOT, ThumbnailLoader
 
@@ -43,6 +57,8 @@ DEFAULT_SIZE = (1920, 1080)
 """Width and height in pixels of an offscreen picture when none is asked for."""
 DEFAULT_ELEVATION = 20.0
 """Degrees above the horizontal of a fitted camera when none is given."""
+VIEWS = (*AXIS_VIEWS, *SKY_VIEWS)
+"""Every ``view``: the axis views and the sky views."""
 
 
 def _vector(values: Any) -> tuple[float, float, float]:
@@ -64,8 +80,16 @@ class CameraOptions:
         (elevation None: :data:`DEFAULT_ELEVATION`, or the camera's for an orbit movie).
     distance : float, optional
         From the data centre; default: just enough to see the data.
-    view : {"+x", "-x", "+y", "-y", "+z", "-z"}, optional
-        Look along an axis from this side.
+    view : {"+x", "-x", "+y", "-y", "+z", "-z", "wedge", "observer"}, optional
+        Look along an axis from this side; or, for a sky catalogue
+        (:mod:`delvol.scene.sky_views`), a declination slice face-on with the observer at
+        the apex (``wedge``, the default for sky catalogues unless ``camera``,
+        ``distance`` or ``elevation`` is given), or from the observer towards the
+        footprint (``observer``).
+    wedge_dec : float, optional
+        Centre of the wedge's declination slice in degrees (default: the median Dec).
+    wedge_width : float
+        Declination range of the wedge in degrees.
     zoom : float
         Magnify the fitted view by this factor.
     ortho : bool
@@ -84,7 +108,16 @@ class CameraOptions:
         f"degrees above the horizontal (default {DEFAULT_ELEVATION:g}; fly --orbit: the camera's)", None
     )
     distance: float | None = option("from the data centre (default: fit the data)", None)
-    view: str | None = option("look along an axis from this side, fitting the bounds", None, choices=AXIS_VIEWS)
+    view: str | None = option(
+        "look along an axis from this side; wedge: a declination slice face-on, observer at the apex; "
+        "observer: from the origin towards the footprint (default for sky catalogues: wedge)",
+        None,
+        choices=VIEWS,
+    )
+    wedge_dec: float | None = option(
+        "centre of the wedge's declination slice in degrees (default: median Dec)", None, metavar="DEG"
+    )
+    wedge_width: float = option("declination range of the wedge in degrees", DEFAULT_WEDGE_WIDTH, metavar="DEG")
     zoom: float = option("magnify the fitted view by this factor", 1.0)
     ortho: bool = option("orthographic projection", False, action="store_true")
     fov: float = option("vertical field of view in degrees", 45.0)
@@ -97,8 +130,12 @@ class CameraOptions:
             raise ValueError(f"zoom must be a positive number, got {self.zoom:g}")
         if self.distance is not None and not (np.isfinite(self.distance) and self.distance > 0):
             raise ValueError(f"distance must be a positive number, got {self.distance:g}")
-        if self.view is not None and self.view not in AXIS_VIEWS:
-            raise ValueError(f"view must be one of {', '.join(AXIS_VIEWS)}, got {self.view!r}")
+        if self.view is not None and self.view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, got {self.view!r}")
+        if not (np.isfinite(self.wedge_width) and self.wedge_width > 0):
+            raise ValueError(f"wedge_width must be a positive number of degrees, got {self.wedge_width:g}")
+        if self.wedge_dec is not None and not -90 <= self.wedge_dec <= 90:
+            raise ValueError(f"wedge_dec must be a declination in degrees, got {self.wedge_dec:g}")
         try:
             Camera().set_state({"fov_y": self.fov, "up": self.up})
         except ValueError as exc:
@@ -136,20 +173,70 @@ class CameraOptions:
             raise DelvolError(f"not a camera state ({exc})", where) from exc
         return state
 
-    def fit(self, lower: np.ndarray, upper: np.ndarray, aspect: float) -> Camera:
-        """A camera framing the box ``[lower, upper]`` in a view of width/height ``aspect``."""
+    def view_for(self, points: PointSet | None) -> str | None:
+        """The view of ``points``: as given, else the wedge for a sky catalogue with no camera option.
+
+        Raises
+        ------
+        DelvolError
+            A sky view of points that are not a sky catalogue.
+        """
+        sky = points is not None and is_sky(points)
+        if self.view in SKY_VIEWS and not sky:
+            raise DelvolError(f"--view {self.view} needs a sky catalogue (RA, Dec, redshift)")
+        chosen = self.view is not None or self.camera is not None or self.distance is not None
+        if sky and not chosen and self.elevation is None:
+            return "wedge"
+        return self.view
+
+    def fit(self, tess: Tessellation, aspect: float, points: PointSet | None = None) -> Camera:
+        """A camera framing the tessellation's points in a view of width/height ``aspect``.
+
+        ``points`` (the point set read) tells whether the data is a sky catalogue, whose
+        default view is the wedge (:meth:`view_for`).
+        """
+        view = self.view_for(points)
+        lower, upper = tess.bounds
+        data = tess.points[: tess.n_primary]
         cam = Camera(projection="orthographic" if self.ortho else "perspective")
         cam.set_state({"fov_y": self.fov, "up": self.up})
-        elevation = DEFAULT_ELEVATION if self.elevation is None else self.elevation
-        cam.fit(lower, upper, aspect, self.azimuth, elevation, self.distance, self.view)
+        if view == "wedge":
+            try:
+                inside = wedge_selection(data, self.wedge_dec, self.wedge_width)
+            except ValueError as exc:
+                raise DelvolError(f"--view wedge: {exc}") from None
+            wedge_camera(cam, data[inside], lower, upper, aspect)
+        elif view == "observer":
+            observer_camera(cam, data, lower, upper, aspect)
+        else:
+            elevation = DEFAULT_ELEVATION if self.elevation is None else self.elevation
+            cam.fit(lower, upper, aspect, self.azimuth, elevation, self.distance, view, data)
         focus = cam.focus
         cam.ortho_height /= self.zoom
-        cam.focus_distance /= self.zoom
-        cam.position = focus - cam.focus_distance * cam.forward
+        if view == "observer":
+            # The observer stays at the origin: zoom narrows the field of view.
+            cam.fov_y = float(np.degrees(2 * np.arctan(np.tan(np.radians(cam.fov_y) / 2) / self.zoom)))
+        else:
+            cam.focus_distance /= self.zoom
+            cam.position = focus - cam.focus_distance * cam.forward
         state = self.state()
         if state is not None:
             cam.set_state(state)
         return cam
+
+    def hidden(self, tess: Tessellation, points: PointSet | None = None) -> np.ndarray | None:
+        """Vertices whose faces the view leaves out: those outside the wedge's slice (else None)."""
+        if self.view_for(points) != "wedge":
+            return None
+        primary = tess.points[: tess.n_primary]
+        centre = float(np.median(declinations(primary))) if self.wedge_dec is None else self.wedge_dec
+        return ~wedge_selection(tess.points, centre, self.wedge_width)
+
+
+def rotation_text(text: str) -> str:
+    """Check an overlay rotation such as ``90,0,0`` (``--obj-rotate``); it is kept as written."""
+    parse_rotation(text)
+    return text
 
 
 @dataclass
@@ -160,8 +247,14 @@ class OverlayOptions:
     ----------
     obj : list of path
         The files (one path is taken as a list of one).
+    obj_rotate : str, optional
+        Rotate the overlays first: Euler angles ``"RX,RY,RZ"`` in degrees about the fixed
+        x, then y, then z axes, or an axis and an angle ``"AX,AY,AZ@DEG"``
+        (:func:`delvol.io.placement.parse_rotation`) ...
+    obj_units : {"kpc", "kpc/h", "Mpc", "Mpc/h"}, optional
+        ... then convert from this length unit to the data's, with the cosmology's h ...
     obj_scale : float
-        Multiply the overlay coordinates (a unit change) ...
+        ... then multiply the overlay coordinates (a unit change) ...
     obj_offset : (float, float, float)
         ... then add this offset.
     obj_style : {"wire", "surface"}
@@ -169,6 +262,18 @@ class OverlayOptions:
 
     obj: list[str | os.PathLike] = option(
         "draw a Wavefront .obj (repeatable)", default_factory=list, action="append", metavar="FILE"
+    )
+    obj_rotate: str | None = option(
+        "rotate overlays first: Euler angles in degrees about the fixed x, then y, then z axes "
+        "(90,0,0 stands a y-up model upright), or an axis and an angle",
+        None,
+        parse=rotation_text,
+        metavar="RX,RY,RZ|AX,AY,AZ@DEG",
+    )
+    obj_units: str | None = option(
+        "the overlays' length unit, converted to the data's with the cosmology's h (then --obj-scale)",
+        None,
+        choices=tuple(LENGTHS),
     )
     obj_scale: float = option("multiply overlay coordinates (unit change)", 1.0)
     obj_offset: tuple[float, float, float] = option(
@@ -181,13 +286,41 @@ class OverlayOptions:
             self.obj = [self.obj]
         if self.obj_style not in ("wire", "surface"):
             raise ValueError(f"obj_style must be wire or surface, got {self.obj_style!r}")
+        if self.obj_rotate is not None:
+            parse_rotation(self.obj_rotate)
+        if self.obj_units is not None and self.obj_units not in LENGTHS:
+            raise ValueError(f"obj_units must be one of {', '.join(LENGTHS)}, got {self.obj_units!r}")
 
-    def meshes(self) -> list[ObjMesh]:
-        """Every overlay, read and placed."""
-        return [load_obj(path, self.obj_scale, self.obj_offset) for path in self.obj]
+    def meshes(self, metadata: Mapping[str, Any] | None = None) -> list[ObjMesh]:
+        """Every overlay, read and placed in the space of points with this ``metadata``.
+
+        Raises
+        ------
+        DelvolError
+            An unreadable overlay, or ``obj_units`` for data of unknown length units.
+        """
+        scale = self.obj_scale
+        if self.obj_units is not None:
+            meta = metadata or {}
+            h = float(meta.get("h", get_cosmology(meta.get("cosmology") or DEFAULT_COSMOLOGY).h))
+            scale *= unit_factor(self.obj_units, meta.get("units"), h)
+        rotation = None if self.obj_rotate is None else parse_rotation(self.obj_rotate)
+        return [load_obj(path, scale, self.obj_offset, rotation) for path in self.obj]
+
+    @staticmethod
+    def size_notes(meshes: list[ObjMesh], tess: Tessellation) -> list[str]:
+        """A note for each overlay far smaller or larger than the data (most likely in other units)."""
+        lower, upper = tess.bounds
+        size = float(np.linalg.norm(upper - lower))
+        notes = (
+            size_note(mesh.path.name, float(np.linalg.norm(np.ptp(mesh.vertices, axis=0))), size) for mesh in meshes
+        )
+        return [note for note in notes if note]
 
 
-DEFAULT_SPRITE_SIZE = "100kpc"  # a cutout frames its galaxy with a margin: about twice a large disc
+AUTO_SPRITE_SIZE = 0.5
+"""Default sprite side, in median nearest-neighbour distances of the galaxies with images:
+large enough to see the nearest pictures in a fitted view of any store, without overlaps."""
 
 
 def sprite_length(text: str) -> str:
@@ -223,7 +356,11 @@ class SpriteOptions:
     sprite_size : str, optional
         Side of a thumbnail such as ``"50kpc"``, ``"0.05Mpc"`` or ``"0.1Mpc/h"``; with
         :attr:`sprite_size_column`, what one unit of the column is (default 1, in the units
-        of the positions); else default :data:`DEFAULT_SPRITE_SIZE`.
+        of the positions); else default :data:`AUTO_SPRITE_SIZE` of the median distance
+        between neighbouring galaxies with images.
+    sprite_placeholders : bool
+        Give galaxies without an image a sprite too, a faint ring (default: only galaxies
+        with an image).
     sprite_size_column : str, optional
         Catalogue column holding each galaxy's thumbnail side.
     sprite_count : int
@@ -237,11 +374,16 @@ class SpriteOptions:
     )
     sprite_size: str | None = option(
         "comoving side of a thumbnail, for example 50kpc, 0.05Mpc or 0.1Mpc/h; a bare number is in --units "
-        f"(default {DEFAULT_SPRITE_SIZE}; with --sprite-size-column, what one unit of the column is: default 1, "
-        "in --units)",
+        f"(default: {AUTO_SPRITE_SIZE:g} of the median distance between neighbouring galaxies with images; "
+        "with --sprite-size-column, what one unit of the column is: default 1, in --units)",
         None,
         parse=sprite_length,
         metavar="LENGTH",
+    )
+    sprite_placeholders: bool = option(
+        "give galaxies without an image a sprite too, a faint ring (default: only galaxies with an image)",
+        False,
+        action="store_true",
     )
     sprite_size_column: str | None = option(
         "catalogue column holding each galaxy's thumbnail side", None, metavar="COL"
@@ -276,27 +418,45 @@ class SpriteOptions:
             raise DelvolError(f"--sprites needs a galaxy store (see `delvol store ingest`), not a {found} file", path)
 
     def galaxies(self, points: PointSet, store: GalaxyStore) -> Galaxies:
-        """The loaded galaxies with their sprite sizes in the units of their positions."""
-        default = "1" if self.sprite_size_column else DEFAULT_SPRITE_SIZE
-        value, unit = parse_length(self.sprite_size or default)
-        h = get_cosmology(points.metadata["cosmology"]).h
-        length = length_in(value, unit, points.metadata["units"], h)
+        """The loaded galaxies with their sprite sizes in the units of their positions.
+
+        Galaxies without an image get size 0 (no sprite) unless :attr:`sprite_placeholders`.
+        """
         if points.ids is None:
             raise DelvolError("galaxy sprites need the galaxies' ids", store.path)
-        if not self.sprite_size_column:
-            return Galaxies(points.positions, np.full(len(points), length), points.ids)
-        column = store.column(self.sprite_size_column)
-        if column.dtype.kind not in "fi":
-            raise DelvolError(f"column {self.sprite_size_column!r} is not numeric", store.path)
-        row = {objid: i for i, objid in enumerate(store.objids().tolist())}
-        values = column[[row[objid] for objid in points.ids.tolist()]]
-        return Galaxies(points.positions, values * length, points.ids)
+        pictured = np.isin(points.ids, store.image_objids())
+        if self.sprite_size is None and not self.sprite_size_column:
+            shown = points.positions[pictured] if pictured.any() else points.positions
+            length = AUTO_SPRITE_SIZE * _neighbour_distance(shown)
+        else:
+            value, unit = parse_length(self.sprite_size or "1")
+            h = get_cosmology(points.metadata["cosmology"]).h
+            length = length_in(value, unit, points.metadata["units"], h)
+        sizes = np.full(len(points), length)
+        if self.sprite_size_column:
+            column = store.column(self.sprite_size_column)
+            if column.dtype.kind not in "fi":
+                raise DelvolError(f"column {self.sprite_size_column!r} is not numeric", store.path)
+            row = {objid: i for i, objid in enumerate(store.objids().tolist())}
+            sizes = column[[row[objid] for objid in points.ids.tolist()]] * length
+        if not self.sprite_placeholders:
+            sizes = np.where(pictured, sizes, 0.0)
+        return Galaxies(points.positions, sizes, points.ids)
 
     def loader(self, path: str | os.PathLike) -> ThumbnailLoader:
         """A thumbnail loader whose worker threads each read the store at ``path``."""
         return ThumbnailLoader(
             lambda: GalaxyStore(path), memory=self.sprite_memory * 2**20, workers=min(4, os.cpu_count() or 1)
         )
+
+
+def _neighbour_distance(positions: np.ndarray) -> float:
+    """The median distance from a point to its nearest neighbour (1 for a single point)."""
+    if len(positions) < 2:
+        return 1.0
+    d, _ = cKDTree(positions).query(positions, k=2)
+    distance = float(np.median(d[:, 1]))
+    return distance if distance > 0 else 1.0
 
 
 @dataclass
@@ -310,6 +470,8 @@ class Scene:
         How a file is read (ignored for other sources).
     tessellation : TessellationOptions
         Periodicity and the cache (ignored for a Tessellation).
+    survey : SurveyOptions
+        A sky catalogue's survey volume and its buffer points (ignored for a Tessellation).
     look : RenderSettings
     camera : CameraOptions
     overlays : OverlayOptions
@@ -323,6 +485,7 @@ class Scene:
     camera: CameraOptions = field(default_factory=CameraOptions)
     overlays: OverlayOptions = field(default_factory=OverlayOptions)
     sprites: SpriteOptions = field(default_factory=SpriteOptions)
+    survey: SurveyOptions = field(default_factory=SurveyOptions)
 
     @classmethod
     def from_options(cls, source: Source, **options: Any) -> Scene:
@@ -381,15 +544,25 @@ class Scene:
         warning = tessellation_warning(len(points), periodic is not None, available_memory())
         if warning:
             log.warn(warning)
+        if self.survey.mask is not None and periodic is not None:
+            raise DelvolError("--mask and --periodic exclude each other")
+        with log.stage("survey buffer") if self.survey.mask is not None else nullcontext():
+            points, buffer = self.survey.select(points, self.load.seed, self.path)
+        positions, masses = points.positions, points.masses
+        if len(buffer):
+            # Buffer points go after the galaxies, massless (see Tessellation.buffer).
+            positions = np.concatenate([positions, buffer])
+            masses = None if masses is None else np.concatenate([masses, np.zeros(len(buffer))])
         try:
             tess = cached_tessellate(
-                points.positions,
-                points.masses,
+                positions,
+                masses,
                 use_cache=self.tessellation.cache,
                 log=log,
                 periodic=periodic,
                 padding=self.tessellation.padding,
                 engine=self.tessellation.engine,
+                **({"n_buffer": len(buffer)} if len(buffer) else {}),
             )
         except DegenerateInputError as exc:
             raise DelvolError(str(exc), self.path) from exc
@@ -403,5 +576,6 @@ SCENE_PARTS: dict[str, type] = {
     "camera": CameraOptions,
     "overlays": OverlayOptions,
     "sprites": SpriteOptions,
+    "survey": SurveyOptions,
 }
 """The option dataclasses of a :class:`Scene` by attribute: every scene keyword is a field of one."""

@@ -73,17 +73,21 @@ class VolumeVisual:
     def n_faces(self) -> int:
         return self.n_inner + self.n_hull
 
-    def set_data(self, tess: Tessellation, centre: np.ndarray, seed: int = 0) -> None:
+    def set_data(self, tess: Tessellation, centre: np.ndarray, seed: int = 0, hidden: np.ndarray | None = None) -> None:
         """Upload points (relative to ``centre``, as float32) and the face index buffer.
 
-        A periodic tessellation is clipped to its box when drawn.
+        A periodic tessellation is clipped to its box when drawn. Faces touching a buffer
+        point, or a vertex marked in ``hidden`` (shape (N,), bool), are left out.
         """
         self._release_buffers()
         self._centre = np.asarray(centre, dtype=np.float64)
         self._clip = NO_CLIP if tess.box_size is None else tess.bounds
         rng = np.random.default_rng(seed)
         on_hull = tess.face_on_hull
-        inner, outer = np.flatnonzero(~on_hull), np.flatnonzero(on_hull)
+        dropped = tess.face_on_buffer
+        if hidden is not None:
+            dropped |= hidden[tess.faces].any(axis=1)
+        inner, outer = np.flatnonzero(~on_hull & ~dropped), np.flatnonzero(on_hull & ~dropped)
         order = np.concatenate([rng.permutation(inner), rng.permutation(outer)])
         faces = tess.faces[order]
         self.n_inner, self.n_hull = len(inner), len(outer)

@@ -27,6 +27,7 @@ from delvol.io.columns import DEFAULT_NAMES, SKY
 from delvol.io.galaxy_store.schema import CORE_COLUMNS, RESERVED_NAMES, quote_identifier, sql_type
 from delvol.io.sky import valid_declination
 from delvol.io.tables import find_column
+from delvol.io.where import where_mask
 
 EXAMPLES = 5
 """How many example values an error or report quotes."""
@@ -97,7 +98,7 @@ def plan_catalog(
     id_columns : sequence of str, optional
         Columns making the id; default: ``objid`` or ``id`` if present, else row numbers.
     where : sequence of str
-        ``COL=VALUE`` filters, all of which a row must pass.
+        ``--where`` clauses (:mod:`delvol.io.where`), all of which a row must pass.
 
     Raises
     ------
@@ -113,7 +114,7 @@ def plan_catalog(
     else:
         found = find_column(table, *ID_CANDIDATES)
         id_columns = [found] if found else []
-    selected = np.flatnonzero(_where_mask(table, where, path))
+    selected = np.flatnonzero(where_mask(table, where, path))
     objids, objid_type = _make_ids(table, id_columns, selected, path)
     _check_unique(objids, id_columns, path)
 
@@ -168,28 +169,6 @@ def _numeric(table: dict[str, np.ndarray], name: str, path: Path) -> np.ndarray:
     if table[name].ndim != 1 or table[name].dtype.kind not in "iuf":
         raise DelvolError(f"column {name!r} is not a column of numbers", path)
     return table[name].astype(np.float64)
-
-
-def _where_mask(table: dict[str, np.ndarray], where: Sequence[str], path: Path) -> np.ndarray:
-    """Rows passing every ``COL=VALUE`` clause: text compared after trimming spaces, numbers as numbers."""
-    mask = np.ones(len(next(iter(table.values()))), dtype=bool)
-    for clause in where:
-        name, sep, value = clause.partition("=")
-        if not sep:
-            raise DelvolError(f"--where expects COL=VALUE, got {clause!r}")
-        name, value = name.strip(), value.strip()
-        column = table[_resolve(table, name, path, "--where")]
-        if column.ndim != 1:
-            raise DelvolError(f"--where: column {name!r} holds arrays, not single values", path)
-        if column.dtype.kind in "biuf":
-            try:
-                target = float(value)
-            except ValueError:
-                raise DelvolError(f"--where: column {name!r} holds numbers, not {value!r}", path) from None
-            mask &= column == target
-        else:
-            mask &= np.char.strip(column.astype(str)) == value
-    return mask
 
 
 def _make_ids(table: dict[str, np.ndarray], id_columns: list[str], rows: np.ndarray, path: Path) -> tuple[list, str]:

@@ -33,6 +33,7 @@ from delvol.io.galaxy_store.schema import (
 from delvol.io.options import LoadOptions
 from delvol.io.pointset import PointSet
 from delvol.io.sky import DEFAULT_COSMOLOGY, sky_to_cartesian
+from delvol.io.where import where_mask
 
 _IMAGE_COLUMNS = "objid, img, format, width, height"
 
@@ -408,23 +409,23 @@ def read_store(path: Path, options: LoadOptions) -> PointSet:
     Positions are in ``options.cosmology``, else in the cosmology the store was ingested
     with; ``metadata["cosmology"]`` says which.
     """
+    metadata: dict[str, Any] = {"source": str(path), "format": "store", "units": options.units}
     with GalaxyStore(path) as store, store.snapshot():
         cosmology = options.cosmology or store.cosmology
         positions = store.positions(cosmology, options.units)
         ids = store.objids()
-        fields = {name: field_from_columns(_Columns(store), name, path) for name in options.fields}
-    return PointSet(
-        positions,
-        ids=ids,
-        metadata={
-            "source": str(path),
-            "format": "store",
-            "units": options.units,
-            "cosmology": cosmology,
-            "n_total": len(ids),
-        },
-        fields=fields,
-    )
+        columns = _Columns(store)
+        fields = {name: field_from_columns(columns, name, path) for name in options.fields}
+        keep = where_mask(columns, options.where, path) if options.where else None
+    metadata.update(cosmology=cosmology, n_total=len(ids))
+    points = PointSet(positions, ids=ids, metadata=metadata, fields=fields)
+    if keep is None:
+        return points
+    if not keep.any():
+        raise DelvolError(f"no galaxy passes --where {' '.join(options.where)}", path)
+    points = points.subset(keep)
+    points.metadata.update(where=list(options.where), n_read=len(keep))
+    return points
 
 
 class _Columns(Mapping):
