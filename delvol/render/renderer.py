@@ -69,11 +69,20 @@ class Renderer:
     def set_tessellation(self, tess: Tessellation) -> None:
         """Upload a tessellation; positions are stored relative to its centre."""
         lower, upper = tess.bounds
-        self.origin = (lower + upper) / 2
-        self.volume.set_data(tess, self.origin)
+        self.set_faces(tess, (lower + upper) / 2)
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.origin)
-        self.auto_window = None
         self._check("uploading the tessellation")
+
+    def set_faces(self, tess: Tessellation, origin: np.ndarray) -> None:
+        """Upload only the faces, relative to ``origin``: one block of a larger tessellation.
+
+        Every block of a blocked render uses the whole data's origin, so that its vertices
+        become the same float32 values as in a single render.
+        """
+        self.origin = np.asarray(origin, dtype=np.float64)
+        self.volume.set_data(tess, self.origin)
+        self.auto_window = None
+        self._check("uploading the faces")
 
     def _check(self, step: str) -> None:
         if self.debug:

@@ -1,0 +1,320 @@
+"""One block's share of the tessellation: its core points plus a certified ghost shell.
+
+A block gathers every point (and, when periodic, every image) inside its core box grown
+by a ghost shell, tessellates them, and certifies each core point: every tetrahedron
+touching it must have its circumsphere inside the region read (or provably empty of the
+points beyond it), and every hull face touching it must be on the hull of the whole set.
+If any core point fails, the cells that the failing spheres cover are added to the
+region and the block is rebuilt, until all pass (or the region holds every point, when
+the block's result is trivially exact).
+
+Then each tetrahedron and face is emitted by exactly one block: the one owning its vertex
+with the smallest input index (unshifted, when periodic), so that the union of the
+blocks' output is the single run's.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from delvol.blocks.certify import beyond_global_hull, circumspheres, hull_faces
+from delvol.blocks.job import Job
+from delvol.blocks.region import Region
+from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
+from delvol.geometry.faces import hull_vertices, unique_faces
+from delvol.geometry.periodic import SHIFTS, in_padding
+from delvol.geometry.tessellation import _delaunay, _representatives
+
+IMAGE_SHIFTS = np.vstack([np.zeros(3), SHIFTS])
+"""Shift of each image code: 0 for the input points, then :data:`SHIFTS` as in ``pad_periodic``."""
+_CODE_TABLE = np.zeros(27, dtype=np.int64)  # image code by (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
+_CODE_TABLE[(IMAGE_SHIFTS + 1).astype(int) @ np.array([9, 3, 1])] = np.arange(27)
+MAX_ROUNDS = 8
+_MAX_GROWTH = 2.0  # a round may add at most this many times the block's points in cells
+
+
+@dataclass(eq=False)
+class BlockResult:
+    """What one block contributes; vertices are named by key ``code * N + input index``.
+
+    Attributes
+    ----------
+    block : int
+    core : ndarray, shape (C,), int64
+        Global indices of the block's core points.
+    density, cell_volume : ndarray, shape (C,), float64
+    hull : ndarray, shape (C,), bool
+    vertex_keys : ndarray, shape (V,), int64
+        The vertices that the emitted tetrahedra and faces use.
+    vertex_position : ndarray, shape (V, 3), float64
+    tetrahedra : ndarray, shape (T, 4), int32
+        Indices into ``vertex_keys``.
+    tet_volume : ndarray, shape (T,), float64
+    faces : ndarray, shape (F, 3), int32
+        Indices into ``vertex_keys``.
+    stats : dict
+        ``n_core``, ``n_ghost``, ``rounds``, ``failed`` (core points failing each round),
+        ``extra_cells`` (region cells added),
+        ``seconds``, ``peak_rss_mb`` (the worker process's high-water mark),
+        ``n_duplicates``.
+    """
+
+    block: int
+    core: np.ndarray
+    density: np.ndarray
+    cell_volume: np.ndarray
+    hull: np.ndarray
+    vertex_keys: np.ndarray
+    vertex_position: np.ndarray
+    tetrahedra: np.ndarray
+    tet_volume: np.ndarray
+    faces: np.ndarray
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def initial_shell(job: Job, block: int) -> float:
+    """The first ghost shell's width: ``job.shell`` of the block's mean spacings."""
+    return float(job.shell * job.layout.mean_spacing(job.counts)[block])
+
+
+def initial_region(job: Job, block: int) -> Region:
+    """The block's core box grown by :func:`initial_shell` on every side."""
+    shell = initial_shell(job, block)
+    box = (job.layout.lower[block] - shell, job.layout.upper[block] + shell)
+    lo, hi = job.layout.bounds
+    if job.layout.box_size is not None:
+        lo, hi = lo - job.layout.box_size, hi + job.layout.box_size
+    region = Region(box, (lo, hi), job.counts_grid)
+    if np.all(box[0] <= lo) and np.all(box[1] >= hi):
+        region.everything = True
+    return region
+
+
+def gather(job: Job, block: int, region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The block's core points then its ghosts: keys, positions, input positions, masses, core count.
+
+    Ghosts are the points of any block (the block's own included, when periodic) whose
+    position, or image position, lies in the region, and the vertices of the global hull,
+    so that the block's hull is the global hull. An image's position is its point's plus
+    the shift times the box side, computed as ``pad_periodic`` does, so that both runs see
+    bit-identical coordinates.
+    """
+    index, position, mass = job.core(block)
+    keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains, skip=block)
+    far = ~region.contains(job.hull_points) & (job.layout.assign(job.hull_points) != block)
+    return (
+        np.concatenate([index, keys, job.hull_index[far]]),
+        np.concatenate([position, positions, job.hull_points[far]]),
+        np.concatenate([position, bases, job.hull_points[far]]),
+        np.concatenate([mass, masses, job.hull_masses[far]]),
+        len(index),
+    )
+
+
+def points_in(
+    job: Job, box: tuple[np.ndarray, np.ndarray], keep: Callable[[np.ndarray], np.ndarray], skip: int = -1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keys, positions, input positions and masses of the points and images in ``box`` that ``keep``.
+
+    ``skip`` leaves out one block's unshifted points.
+    """
+    lower, upper = box
+    n = job.n_points
+    keys, positions, bases, masses = (
+        [np.zeros(0, dtype=np.int64)],
+        [np.zeros((0, 3))],
+        [np.zeros((0, 3))],
+        [np.zeros(0)],
+    )
+    side = job.layout.box_size
+    shifts = [(0, np.zeros(3))] if side is None else list(enumerate(IMAGE_SHIFTS))
+    for other in range(job.layout.n_blocks):
+        for code, s in shifts:
+            if other == skip and code == 0:
+                continue
+            offset = s * side if side is not None else s
+            if np.any(job.layout.lower[other] + offset > upper) or np.any(job.layout.upper[other] + offset < lower):
+                continue
+            o_index, o_position, o_mass = job.core(other)
+            moved = o_position + s * side if side is not None else np.asarray(o_position)
+            candidate = np.flatnonzero(np.all((moved >= lower) & (moved <= upper), axis=1))
+            inside = candidate[keep(moved[candidate])]
+            keys.append(code * n + np.asarray(o_index)[inside])
+            positions.append(moved[inside])
+            bases.append(np.asarray(o_position)[inside])
+            masses.append(np.asarray(o_mass)[inside])
+    return np.concatenate(keys), np.concatenate(positions), np.concatenate(bases), np.concatenate(masses)
+
+
+def build_block(job: Job, block: int) -> BlockResult:
+    """Tessellate one block, growing its ghost region until every core point is certified."""
+    start = time.perf_counter()
+    region = initial_region(job, block)
+    failed_rounds = []
+    for rounds in range(1, MAX_ROUNDS + 1):
+        keys, positions, bases, masses, n_core = gather(job, block, region)
+        tri = _delaunay(positions, job.qhull_options)
+        tets = tri.simplices.astype(np.int32, copy=False)
+        nbrs = tri.neighbors.astype(np.int32, copy=False)
+        if region.everything:
+            break  # the block holds every point: its result is the single run's
+        failing = _failures(job, region, tri, positions, n_core)
+        if failing is None:
+            break
+        failed_rounds.append(int(np.count_nonzero(failing[0])))
+        if region.expected(failing[1]) > _MAX_GROWTH * len(positions):
+            # The huge spheres at the edge of a too-thin shell reach everywhere and say
+            # little about what is needed: double the shell instead.
+            region.widen(float(np.max(region.box[1] - job.layout.upper[block])))
+        else:
+            region.add(failing[1])
+        if rounds == MAX_ROUNDS - 1:
+            region.everything = True
+    volumes = tetrahedron_volumes(positions, tets)
+    cells = contiguous_voronoi_volumes(tets, volumes, len(positions))
+    rep = _representatives(tri, len(positions))
+    merged = np.bincount(rep, weights=masses, minlength=len(positions))
+    core_rep = rep[:n_core]
+    result = _emit(job, block, keys, positions, bases, tets, nbrs, volumes, n_core)
+    result.density = dtfe_density(merged[core_rep], cells[core_rep])
+    result.cell_volume = cells[core_rep]
+    if job.layout.box_size is None:
+        result.hull = hull_vertices(tets, nbrs, len(positions))[core_rep]
+    else:
+        result.hull = np.zeros(n_core, dtype=bool)
+    result.stats = {
+        "n_core": n_core,
+        "n_ghost": len(keys) - n_core,
+        "rounds": rounds,
+        "failed": failed_rounds,
+        "extra_cells": int(np.count_nonzero(region.mask)),
+        "seconds": time.perf_counter() - start,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "n_duplicates": int(np.count_nonzero(core_rep != np.arange(n_core))),
+    }
+    return result
+
+
+def _failures(
+    job: Job, region: Region, tri, positions: np.ndarray, n_core: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """None if every core point is certified, else the failing core points and the cells to add."""
+    tets = tri.simplices
+    checked = np.flatnonzero((tets < n_core).any(axis=1))
+    centres, radii = circumspheres(tri.points, tets[checked], positions.mean(axis=0))
+    bad = np.flatnonzero(region.missing(centres, radii))
+    want = region.cells_met(centres[bad], radii[bad])
+    if len(bad) and region.expected(want) <= len(positions):
+        # Read the few points out there and clear the spheres that hold none of them: the
+        # large spheres of true tetrahedra in voids and near the hull.
+        _, beyond, _, _ = points_in(job, region.bounding_box_of(want), lambda x: region.in_cells(x, want))
+        if len(beyond):
+            holds = cKDTree(beyond).query_ball_point(centres[bad], radii[bad], return_length=True) > 0
+        else:
+            holds = np.zeros(len(bad), dtype=bool)
+        bad = bad[holds | ~np.isfinite(radii[bad])]
+        want = region.cells_met(centres[bad], radii[bad])
+    failing = np.zeros(len(positions), dtype=bool)
+    failing[tets[checked[bad]].ravel()] = True
+    faces, inner = hull_faces(tets, tri.neighbors)
+    at_core = (faces < n_core).any(axis=1)
+    faces, inner = faces[at_core], inner[at_core]
+    if job.layout.box_size is None:
+        open_face = beyond_global_hull(positions, faces, inner, job.hull_points)
+    else:
+        open_face = np.ones(len(faces), dtype=bool)
+    if open_face.any():  # cannot happen with the global hull among the ghosts; be safe
+        failing[faces[open_face].ravel()] = True
+        want = region.cells_met(np.zeros((1, 3)), np.array([np.inf]))
+    failing = failing[:n_core]
+    if not failing.any():
+        return None
+    return failing, want
+
+
+def _emit(
+    job: Job,
+    block: int,
+    keys: np.ndarray,
+    positions: np.ndarray,
+    bases: np.ndarray,
+    tets: np.ndarray,
+    nbrs: np.ndarray,
+    volumes: np.ndarray,
+    n_core: int,
+) -> BlockResult:
+    """The tetrahedra and faces this block owns, on a compact vertex list."""
+    n = job.n_points
+    origin, code = keys % n, keys // n
+    is_core = np.zeros(len(keys), dtype=bool)
+    is_core[:n_core] = True
+    owned_tets = _owned(tets, origin, is_core)
+    faces = unique_faces(tets, nbrs)
+    faces = faces[_owned(faces, origin, is_core)]
+    face_keys = keys[faces]
+    face_positions = None
+    if job.layout.box_size is not None:
+        face_keys, face_positions = _translates(job, bases[faces], origin[faces], code[faces])
+    tet_keys = keys[tets[owned_tets]]
+    vertex_keys, inverse = np.unique(np.concatenate([tet_keys.ravel(), face_keys.ravel()]), return_inverse=True)
+    vertex_position = np.empty((len(vertex_keys), 3))
+    n_tet_refs = tet_keys.size
+    vertex_position[inverse[:n_tet_refs]] = positions[tets[owned_tets]].reshape(-1, 3)
+    if face_positions is None:
+        vertex_position[inverse[n_tet_refs:]] = positions[faces].reshape(-1, 3)
+    else:
+        vertex_position[inverse[n_tet_refs:]] = face_positions.reshape(-1, 3)
+    return BlockResult(
+        block=block,
+        core=keys[:n_core].copy(),
+        density=np.empty(0),
+        cell_volume=np.empty(0),
+        hull=np.empty(0, dtype=bool),
+        vertex_keys=vertex_keys,
+        vertex_position=vertex_position,
+        tetrahedra=inverse[:n_tet_refs].reshape(-1, 4).astype(np.int32),
+        tet_volume=volumes[owned_tets],
+        faces=inverse[n_tet_refs:].reshape(-1, 3).astype(np.int32),
+    )
+
+
+def _owned(simplices: np.ndarray, origin: np.ndarray, is_core: np.ndarray) -> np.ndarray:
+    """Simplices whose vertex of smallest input index is one of this block's core points."""
+    first = np.argmin(origin[simplices], axis=1)
+    return is_core[simplices[np.arange(len(simplices)), first]]
+
+
+def _translates(job: Job, base: np.ndarray, origin: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every translate of each face that reaches into the periodic box, as the single run has them.
+
+    The single run draws each face of its padded tessellation whose bounding box meets the
+    box, so a face across a side appears once per side it crosses.
+    """
+    box = job.layout.box_size
+    lower = job.layout.bounds[0]
+    n = job.n_points
+    width = job.periodic_width
+    shift = IMAGE_SHIFTS[code]  # (F, 3, 3)
+    out_keys, out_positions = [], []
+    for t in product((-1.0, 0.0, 1.0), repeat=3):
+        moved_shift = shift + np.array(t)
+        ok = np.all(np.abs(moved_shift) <= 1, axis=(1, 2))
+        moved = base + moved_shift * box
+        ok &= np.all(moved.max(axis=1) >= lower, axis=1) & np.all(moved.min(axis=1) <= lower + box, axis=1)
+        ok &= np.all(in_padding(base - lower, moved_shift, box, width), axis=1)
+        if not ok.any():
+            continue
+        codes = _CODE_TABLE[(moved_shift[ok] + 1).astype(int) @ np.array([9, 3, 1])]
+        out_keys.append(codes * n + origin[ok])
+        out_positions.append(moved[ok])
+    if not out_keys:
+        return np.zeros((0, 3), dtype=np.int64), np.zeros((0, 3, 3))
+    return np.concatenate(out_keys), np.concatenate(out_positions)
