@@ -117,43 +117,54 @@ class DaskRunner:
         return self.client.submit(fn, *args, key=f"{name}-{tokenize(fn, *args)}", retries=_RETRIES, pure=False)
 
     def submit_blocks(self, fn: Callable[..., Any], job: Job, blocks: list[int], label: str) -> dict[int, Any]:
-        """``fn(job, block)`` for each block, watched until all are done; the futures by block."""
+        """``fn(job, block)`` for each block, watched until all are done; the futures by block.
+
+        The results stay on the workers.
+        """
         futures = {b: self.submit(fn, job, b, name=f"{label}-block-{b:05d}") for b in blocks}
-        states = BlockStates(len(blocks), label, self.verbose)
-        slot = {f.key: i for i, f in enumerate(futures.values())}
-        try:
-            for i, future in self._watch(list(futures.values()), states, slot):
-                stats = getattr(future.result(), "stats", None) if label == "build" else None
-                state = "regrown" if stats and stats.get("rounds", 1) > 1 else "done"
-                states.set(i, state, stats)
-        finally:
-            states.close()
+        for i, _, states in self._completed(futures, label):
+            states.set(i, "done")
         return futures
 
-    def _watch(self, futures: list, states: BlockStates, slot: dict) -> Iterator[tuple[int, Any]]:
-        pending = set(futures)
-        while pending:
-            done = {f for f in pending if f.done()}
-            pending -= done
-            if not done:
-                time.sleep(0.2)
-            for future in done:
-                if future.status == "error":
-                    future.result()  # raises the task's exception here
-                yield slot[future.key], future
-            if pending and states.in_place:
-                running = {key for keys in self.client.processing().values() for key in keys}
-                for future in pending:
-                    if future.key in running:
-                        states.set(slot[future.key], "running")
-            states.show()
-
     def map(self, fn: Callable[..., Any], job: Job, blocks: list[int]) -> Iterator[Any]:
-        """Run ``fn(job, block)`` for every block; yield each result (gathered here) once all ran."""
-        futures = self.submit_blocks(fn, job, blocks, "build")
-        for block in blocks:
+        """Run ``fn(job, block)`` for every block; yield each result as it finishes.
+
+        A result is gathered here once and then dropped from the cluster, so a consumer
+        that writes each block away holds one block at a time.
+        """
+        futures = {b: self.submit(fn, job, b, name=f"build-block-{b:05d}") for b in blocks}
+        for i, block, states in self._completed(futures, "build"):
             result = futures.pop(block).result()
+            stats = getattr(result, "stats", {})
+            states.set(i, "regrown" if stats.get("rounds", 1) > 1 else "done", stats or None)
             yield result
+
+    def _completed(self, futures: dict[int, Any], label: str) -> Iterator[tuple[int, int, BlockStates]]:
+        """Yield (slot, block, states) as futures finish, showing every block's state meanwhile.
+
+        A task that failed (after its retries) raises here.
+        """
+        states = BlockStates(len(futures), label, self.verbose)
+        slot = {f.key: (i, b) for i, (b, f) in enumerate(futures.items())}
+        pending = set(futures.values())
+        try:
+            while pending:
+                done = {f for f in pending if f.done()}
+                pending -= done
+                for future in done:
+                    if future.status == "error":
+                        future.result()
+                    yield (*slot[future.key], states)
+                if pending and states.in_place:
+                    running = {key for keys in self.client.processing().values() for key in keys}
+                    for future in pending:
+                        if future.key in running:
+                            states.set(slot[future.key][0], "running")
+                states.show()
+                if pending and not done:
+                    time.sleep(0.2)
+        finally:
+            states.close()
 
     def gather(self, future: Any) -> Any:
         return future.result()

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -99,24 +100,74 @@ def prepare_job(
     return job, pts, m, lower
 
 
-def build_info(job: Job, results: list[BlockResult]) -> dict[str, Any]:
-    """What the blocks did, for ``Tessellation.info``: counts, shell rounds, ghost overhead."""
-    stats = [r.stats for r in sorted(results, key=lambda r: r.block)]
+def job_info(job: Job) -> dict[str, Any]:
+    """The build options of a job, as ``Tessellation.info`` records them."""
     return {
         "n_input": job.n_points,
         "qhull_options": job.qhull_options,
         "periodic": job.layout.box_size,
         "padding": job.padding if job.layout.box_size is not None else None,
-        "n_duplicates": int(sum(s["n_duplicates"] for s in stats)),
-        "blocks": {
-            "n_blocks": job.layout.n_blocks,
-            "shell": job.shell,
-            "n_ghost": int(sum(s["n_ghost"] for s in stats)),
-            "regrown": int(sum(s["rounds"] > 1 for s in stats)),
-            "max_rounds": int(max(s["rounds"] for s in stats)),
-            "peak_rss_mb": float(max(s["peak_rss_mb"] for s in stats)),
-        },
+        "blocks": {"n_blocks": job.layout.n_blocks, "shell": job.shell},
     }
+
+
+def build_info(job: Job, results: list[BlockResult]) -> dict[str, Any]:
+    """:func:`job_info` plus what the blocks did: duplicates, ghosts, shell rounds, memory."""
+    stats = [r.stats for r in results]
+    info = job_info(job)
+    info["n_duplicates"] = int(sum(s["n_duplicates"] for s in stats))
+    info["blocks"].update(
+        n_ghost=int(sum(s["n_ghost"] for s in stats)),
+        regrown=int(sum(s["rounds"] > 1 for s in stats)),
+        max_rounds=int(max(s["rounds"] for s in stats)),
+        peak_rss_mb=float(max(s["peak_rss_mb"] for s in stats)),
+    )
+    return info
+
+
+@dataclass(eq=False)
+class BlockSummary:
+    """What ``delvol info`` reports of a blocked build, without assembling it.
+
+    ``tetrahedra`` and ``faces`` are zero-stride stand-ins with the right lengths: the
+    counts are all a summary needs, and the arrays stay on the workers.
+    """
+
+    density: np.ndarray
+    hull: np.ndarray
+    tetrahedra: np.ndarray
+    faces: np.ndarray
+    box_size: float | None
+    info: dict[str, Any]
+
+    @property
+    def n_primary(self) -> int:
+        return len(self.density)
+
+
+def summarize_blocks(runner: Runner, job: Job) -> BlockSummary:
+    """Build every block and keep only the per-point arrays and the counts."""
+    per_point = PointArrays(job.n_points)
+    n_tets = n_faces = 0
+    images: set[int] = set()
+    results = []
+    for r in runner.map(build_block, job, list(range(job.layout.n_blocks))):
+        per_point.add(r)
+        n_tets += len(r.tetrahedra)
+        n_faces += len(r.faces)
+        images.update(r.vertex_keys[r.vertex_keys >= job.n_points].tolist())
+        r.vertex_keys = r.vertex_position = r.tetrahedra = r.faces = r.tet_volume = None
+        results.append(r)
+    info = build_info(job, results)
+    info["n_images"] = len(images)
+    return BlockSummary(
+        density=per_point.density,
+        hull=per_point.hull,
+        tetrahedra=np.broadcast_to(np.int32(0), (n_tets, 4)),
+        faces=np.broadcast_to(np.int32(0), (n_faces, 3)),
+        box_size=job.layout.box_size,
+        info=info,
+    )
 
 
 def tessellate_blocks(
@@ -172,6 +223,3 @@ def tessellate_blocks(
             results = list(runner.map(build_block, job, list(range(job.layout.n_blocks))))
     with log.stage("assemble"):
         return assemble(results, pts, m, box_size=job.layout.box_size, box_lower=lower, info=build_info(job, results))
-
-
-__all__ = ["PointArrays", "Runner", "SerialRunner", "auto_blocks", "prepare_job", "tessellate_blocks"]

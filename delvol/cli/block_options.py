@@ -97,3 +97,49 @@ def _available_memory() -> float:
     import psutil
 
     return psutil.virtual_memory().available / max(1, len(os.sched_getaffinity(0)))
+
+
+@contextmanager
+def blocked_render_scene(args: argparse.Namespace, log: StageLog) -> Iterator[tuple]:
+    """Build FILE in blocks on Dask and yield the scene and a client-side renderer.
+
+    Frames come from :func:`delvol.blocks.render.render_blocked_image`: each worker draws
+    its blocks' faces, the images are tree-summed, and this renderer tone-maps the sum and
+    draws the overlays. Any command that renders frames (render, fly, project) needs only
+    this and that function.
+    """
+    from delvol.blocks.render import blocked_scene
+    from delvol.cli.common import input_errors, load_options, periodic_size
+    from delvol.cli.render_options import add_overlays, settings_from_args
+    from delvol.io import load_points
+    from delvol.render.context import create_offscreen_context
+    from delvol.render.renderer import Renderer
+
+    for flag, used in (
+        ("--points", args.points),
+        ("--sprites", getattr(args, "sprites", False)),
+        (f"--weighting {args.weighting}", args.weighting != "sum"),
+    ):
+        if used:
+            raise DelvolError(f"{flag} is not available with --blocks (it needs every point or face at once)")
+    with log.stage("read"):
+        points = load_points(args.file, load_options(args))
+    with block_runner(args, log) as runner, input_errors(args):
+        with blocked_scene(
+            runner,
+            points.positions,
+            points.masses,
+            n_blocks(args, len(points), runner),
+            periodic=periodic_size(args, points),
+            padding=args.padding,
+            log=log,
+        ) as scene:
+            ctx = create_offscreen_context()
+            renderer = Renderer(ctx, settings_from_args(args, scene), debug=args.debug)
+            try:
+                renderer.origin = scene.origin
+                add_overlays(renderer, args)
+                yield scene, renderer
+            finally:
+                renderer.release()
+                ctx.release()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -141,9 +143,27 @@ def periodic_size(args: argparse.Namespace, points: PointSet) -> float | None:
 
 
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:
-    """Read FILE and tessellate it (through the cache unless ``--no-cache``)."""
+    """Read FILE and tessellate it (through the cache unless ``--no-cache``).
+
+    With ``--blocks`` the tessellation is built in blocks on Dask and assembled.
+    """
     with log.stage("read"):
         points = load_points(args.file, load_options(args))
+    if getattr(args, "blocks", None) is not None:
+        from delvol.blocks import tessellate_blocks
+        from delvol.cli.block_options import block_runner, n_blocks
+
+        with block_runner(args, log) as runner, input_errors(args):
+            tess = tessellate_blocks(
+                points.positions,
+                points.masses,
+                blocks=n_blocks(args, len(points), runner),
+                periodic=periodic_size(args, points),
+                padding=args.padding,
+                runner=runner,
+                log=log,
+            )
+        return points, tess
     try:
         tess = cached_tessellate(
             points.positions,
@@ -156,3 +176,12 @@ def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointS
     except DegenerateInputError as exc:
         raise DelvolError(str(exc), args.file) from exc
     return points, tess
+
+
+@contextmanager
+def input_errors(args: argparse.Namespace) -> Iterator[None]:
+    """Re-raise the geometry layer's DegenerateInputError as a DelvolError naming FILE."""
+    try:
+        yield
+    except DegenerateInputError as exc:
+        raise DelvolError(str(exc), args.file) from exc

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 
+from delvol.cli.block_options import add_block_arguments, blocked_render_scene, check_block_arguments
 from delvol.cli.render_options import (
     add_frame_arguments,
     add_scene_arguments,
@@ -48,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
     add_frame_arguments(p)
+    add_block_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -74,7 +79,6 @@ def build_path(args: argparse.Namespace, camera, aspect: float):
 
 def run(args: argparse.Namespace) -> int:
     from delvol.render.movie import movie_format, write_movie
-    from delvol.render.offscreen import render_image
 
     movie_format(args.output)  # a bad output name fails now, not after the render
     for name, value in (("--fps", args.fps), ("--duration", args.duration)):
@@ -83,20 +87,20 @@ def run(args: argparse.Namespace) -> int:
     n_frames = round(args.fps * args.duration)
     if n_frames < 1:
         raise DelvolError(f"--fps × --duration gives {n_frames} frames; need at least 1")
+    check_block_arguments(args)
     log = StageLog()
-    points, tess = load_scene(args, log)
     width, height = args.size
     aspect = width / height
-    camera = camera_from_args(args, tess, aspect)
-    path = build_path(args, camera, aspect)
-    with offscreen_renderer(args, points, tess, log) as renderer:
+    with _scene(args, log) as (scene, renderer, render):
+        camera = camera_from_args(args, scene, aspect)
+        path = build_path(args, camera, aspect)
 
         def frames():
             # The density window is set from the first frame and kept, so brightness does
             # not flicker as the view changes.
             for state in path.states(n_frames):
                 camera.set_state(state)
-                yield render_image(renderer, camera, (width, height), args.supersample)
+                yield render(renderer, camera, (width, height), args.supersample)
 
         with log.stage("render frames"):
             written = write_movie(frames(), args.output, args.fps, n_frames=n_frames, log=StageLog(verbose=None))
@@ -107,3 +111,19 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+@contextmanager
+def _scene(args: argparse.Namespace, log: StageLog) -> Iterator[tuple]:
+    """(scene, renderer, frame function): one tessellation, or blocks on Dask (frame by frame)."""
+    if args.blocks is not None:
+        from delvol.blocks.render import render_blocked_image
+
+        with blocked_render_scene(args, log) as (scene, renderer):
+            yield scene, renderer, partial(render_blocked_image, scene)
+        return
+    from delvol.render.offscreen import render_image
+
+    points, tess = load_scene(args, log)
+    with offscreen_renderer(args, points, tess, log) as renderer:
+        yield tess, renderer, render_image
