@@ -130,7 +130,7 @@ def test_block_folder_round_trip(tmp_path, clustered):
 
     pts, single = clustered
     with job_folder(tmp_path / "work") as folder:
-        job, wrapped, masses, lower = prepare_job(pts, None, 4, folder)
+        job, wrapped, masses, _ = prepare_job(pts, None, 4, folder)
         results = SerialRunner().map(build_block, job, list(range(4)))
         index = write_blocks(
             tmp_path / "out", results, wrapped, masses, box_size=None, box_lower=None, info=job_info(job)
