@@ -207,3 +207,20 @@ def test_blocked_render_equals_single_render(runner, cloud):
         reference.release()
         client_side.release()
         ctx.release()
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_blocked_grid_equals_single_grid(runner, periodic):
+    from benchmarks.pointsets import poisson
+    from delvol.blocks.grid import blocked_grid
+    from delvol.blocks.render import blocked_scene
+    from delvol.geometry.interpolate import density_grid
+
+    pts = poisson(1500, seed=4) if periodic else soneira_peebles(3000, seed=4)
+    single = tessellate(pts, periodic=1.0 if periodic else None)
+    lower, upper = single.bounds
+    expected = density_grid(single, (12, 10, 8), lower, upper)
+    with blocked_scene(runner, pts, None, 4, periodic=1.0 if periodic else None) as scene:
+        field = blocked_grid(scene, (12, 10, 8), lower, upper)
+    np.testing.assert_array_equal(np.isnan(field), np.isnan(expected))
+    np.testing.assert_allclose(field, expected, rtol=1e-9)

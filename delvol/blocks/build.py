@@ -60,6 +60,9 @@ class BlockResult:
     tet_volume : ndarray, shape (T,), float64
     faces : ndarray, shape (F, 3), int32
         Indices into ``vertex_keys``.
+    region : dict
+        The certified region's :meth:`~delvol.blocks.region.Region.state`, to rebuild the
+        block's point set (for sampling a grid).
     stats : dict
         ``n_core``, ``n_ghost``, ``rounds``, ``failed`` (core points failing each round),
         ``extra_cells`` (region cells added),
@@ -78,6 +81,7 @@ class BlockResult:
     tet_volume: np.ndarray
     faces: np.ndarray
     stats: dict[str, Any] = field(default_factory=dict)
+    region: dict[str, Any] | None = None
 
 
 def initial_shell(job: Job, block: int) -> float:
@@ -190,6 +194,7 @@ def build_block(job: Job, block: int) -> BlockResult:
         result.hull = hull_vertices(tets, nbrs, len(positions))[core_rep]
     else:
         result.hull = np.zeros(n_core, dtype=bool)
+    result.region = region.state()
     result.stats = {
         "n_core": n_core,
         "n_ghost": len(keys) - n_core,

@@ -122,7 +122,7 @@ class DaskRunner:
         The results stay on the workers.
         """
         futures = {b: self.submit(fn, job, b, name=f"{label}-block-{b:05d}") for b in blocks}
-        for i, _, states in self._completed(futures, label):
+        for i, _, states in self.completed(futures, label):
             states.set(i, "done")
         return futures
 
@@ -133,13 +133,13 @@ class DaskRunner:
         that writes each block away holds one block at a time.
         """
         futures = {b: self.submit(fn, job, b, name=f"build-block-{b:05d}") for b in blocks}
-        for i, block, states in self._completed(futures, "build"):
+        for i, block, states in self.completed(futures, "build"):
             result = futures.pop(block).result()
             stats = getattr(result, "stats", {})
             states.set(i, "regrown" if stats.get("rounds", 1) > 1 else "done", stats or None)
             yield result
 
-    def _completed(self, futures: dict[int, Any], label: str) -> Iterator[tuple[int, int, BlockStates]]:
+    def completed(self, futures: dict[int, Any], label: str) -> Iterator[tuple[int, int, BlockStates]]:
         """Yield (slot, block, states) as futures finish, showing every block's state meanwhile.
 
         A task that failed (after its retries) raises here.

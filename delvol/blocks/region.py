@@ -66,6 +66,17 @@ class Region:
         self._hi = np.stack(np.meshgrid(*(a[1:] for a in axis), indexing="ij"), axis=-1)
         self._in_box = self._inside_box()
 
+    def state(self) -> dict:
+        """The box and the added cells (bit-packed): enough to rebuild the same region."""
+        return {"box": self.box, "cells": np.packbits(self.mask.ravel()), "everything": self.everything}
+
+    def restore(self, state: dict) -> None:
+        """Take the box and cells of :meth:`state`."""
+        self.box = state["box"]
+        self._in_box = self._inside_box()
+        self.mask = np.unpackbits(state["cells"])[: self.mask.size].reshape(self.mask.shape).astype(bool)
+        self.everything = state["everything"]
+
     def _inside_box(self) -> np.ndarray:
         return np.all((self._lo >= self.box[0]) & (self._hi <= self.box[1]), axis=-1)
 

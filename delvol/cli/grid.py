@@ -8,9 +8,11 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, load_and_tessellate
+from delvol.cli.block_options import add_block_arguments, check_block_arguments
+from delvol.cli.common import add_input_arguments, input_errors, load_and_tessellate, load_options, periodic_size
 from delvol.errors import DelvolError
 from delvol.geometry.interpolate import density_grid
+from delvol.io import load_points
 from delvol.progress import StageLog
 
 
@@ -33,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="grid corners (default: the periodic box, or the data bounds)",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output .npy file")
+    add_block_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -42,13 +45,15 @@ def run(args: argparse.Namespace) -> int:
     shape = tuple(args.shape * 3 if len(args.shape) == 1 else args.shape)
     if args.extent is not None and not np.all(np.array(args.extent[:3]) < np.array(args.extent[3:])):
         raise DelvolError("--extent needs X0 < X1, Y0 < Y1 and Z0 < Z1")
+    check_block_arguments(args)
     log = StageLog()
-    _, tess = load_and_tessellate(args, log)
-    lower, upper = tess.bounds
-    if args.extent is not None:
-        lower, upper = np.array(args.extent[:3]), np.array(args.extent[3:])
-    with log.stage("interpolate"):
-        field = density_grid(tess, shape, lower, upper)
+    if args.blocks is not None:
+        field, lower, upper = _blocked_field(args, shape, log)
+    else:
+        _, tess = load_and_tessellate(args, log)
+        lower, upper = _extent(args, tess)
+        with log.stage("interpolate"):
+            field = density_grid(tess, shape, lower, upper)
     with atomic_path(args.output, suffix=".npy") as tmp:
         np.save(tmp, field)
     print(
@@ -57,3 +62,32 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _extent(args: argparse.Namespace, tess) -> tuple[np.ndarray, np.ndarray]:
+    if args.extent is not None:
+        return np.array(args.extent[:3]), np.array(args.extent[3:])
+    return tess.bounds
+
+
+def _blocked_field(args: argparse.Namespace, shape: tuple[int, int, int], log: StageLog):
+    """Build in blocks on Dask and sample each block's share of the grid on its worker."""
+    from delvol.blocks.grid import blocked_grid
+    from delvol.blocks.render import blocked_scene
+    from delvol.cli.block_options import block_runner, n_blocks
+
+    with log.stage("read"):
+        points = load_points(args.file, load_options(args))
+    with block_runner(args, log) as runner, input_errors(args):
+        with blocked_scene(
+            runner,
+            points.positions,
+            points.masses,
+            n_blocks(args, len(points), runner),
+            periodic=periodic_size(args, points),
+            padding=args.padding,
+            log=log,
+        ) as scene:
+            lower, upper = _extent(args, scene)
+            with log.stage("interpolate"):
+                return blocked_grid(scene, shape, lower, upper), lower, upper
