@@ -224,3 +224,13 @@ def test_blocked_grid_equals_single_grid(runner, periodic):
         field = blocked_grid(scene, (12, 10, 8), lower, upper)
     np.testing.assert_array_equal(np.isnan(field), np.isnan(expected))
     np.testing.assert_allclose(field, expected, rtol=1e-9)
+
+
+def test_single_build_beyond_memory_is_refused_up_front(tmp_path, cloud, capsys, monkeypatch):
+    import delvol.cli.common as common
+
+    monkeypatch.setattr(common, "available_memory", lambda: 1e6)
+    np.save(tmp_path / "pts.npy", cloud[0])
+    assert main(["info", str(tmp_path / "pts.npy"), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "more than the 0.0 GB available; use --blocks N" in err and len(err.strip().splitlines()) == 1

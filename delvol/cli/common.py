@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -164,6 +166,7 @@ def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointS
                 log=log,
             )
         return points, tess
+    check_memory(len(points), args)
     try:
         tess = cached_tessellate(
             points.positions,
@@ -185,3 +188,35 @@ def input_errors(args: argparse.Namespace) -> Iterator[None]:
         yield
     except DegenerateInputError as exc:
         raise DelvolError(str(exc), args.file) from exc
+
+
+SINGLE_RUN_BYTES_PER_POINT = 3000
+"""Peak of a single build: Qhull's ~2.4 kB per point plus the arrays it returns."""
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available now (Linux), or None where that cannot be told."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(n_points: int, args: argparse.Namespace) -> None:
+    """Refuse a single-process build that cannot fit, before minutes of Qhull, not after.
+
+    This is also the viewer's limit: it holds one whole tessellation, so beyond memory
+    the answer is a blocked render or fly-through (``--blocks``), or ``--max-points``.
+    """
+    need, free = n_points * SINGLE_RUN_BYTES_PER_POINT, available_memory()
+    if free is None or need <= free:
+        return
+    blocks = "" if args.command == "view" else "--blocks N to build in blocks on Dask, or "
+    raise DelvolError(
+        f"{n_points:,} points need about {need / 1e9:.1f} GB to tessellate in one process, more than the "
+        f"{free / 1e9:.1f} GB available; use {blocks}--max-points N",
+        args.file,
+    )
