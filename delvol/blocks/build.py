@@ -39,6 +39,7 @@ _CODE_TABLE = np.zeros(27, dtype=np.int64)  # image code by (sx + 1) * 9 + (sy +
 _CODE_TABLE[(IMAGE_SHIFTS + 1).astype(int) @ np.array([9, 3, 1])] = np.arange(27)
 MAX_ROUNDS = 8
 _MAX_GROWTH = 2.0  # a round may add at most this many times the block's points in cells
+_CHECK_BUDGET = 4.0  # spheres are checked against the points beyond if at most this many times the block's
 
 
 @dataclass(eq=False)
@@ -97,23 +98,35 @@ def initial_region(job: Job, block: int) -> Region:
     if job.layout.box_size is not None:
         lo, hi = lo - job.layout.box_size, hi + job.layout.box_size
     region = Region(box, (lo, hi), job.counts_grid)
+    region.shell = shell
     if np.all(box[0] <= lo) and np.all(box[1] >= hi):
         region.everything = True
     return region
 
 
-def gather(job: Job, block: int, region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+def gather(
+    job: Job, block: int, region: Region, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """The block's core points then its ghosts: keys, positions, input positions, masses, core count.
 
-    Ghosts are the points of any block (the block's own included, when periodic) whose
-    position, or image position, lies in the region, and the vertices of the global hull,
-    so that the block's hull is the global hull. An image's position is its point's plus
-    the shift times the box side, computed as ``pad_periodic`` does, so that both runs see
-    bit-identical coordinates.
+    ``rows`` picks the core points to certify (default: all); the block's other core
+    points then count among the ghosts. Ghosts are the points of any block (the block's
+    own included, when periodic) whose position, or image position, lies in the region,
+    and the vertices of the global hull, so that the block's hull is the global hull. An
+    image's position is its point's plus the shift times the box side, computed as
+    ``pad_periodic`` does, so that both runs see bit-identical coordinates.
     """
-    index, position, mass = job.core(block)
-    keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains, skip=block)
-    far = ~region.contains(job.hull_points) & (job.layout.assign(job.hull_points) != block)
+    index, position, mass = (np.asarray(a) for a in job.core(block))
+    if rows is None:
+        keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains, skip=block)
+    else:
+        index, position, mass = index[rows], position[rows], mass[rows]
+        keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains)
+        other = ~np.isin(keys, index)
+        keys, positions, bases, masses = keys[other], positions[other], bases[other], masses[other]
+    far = ~region.contains(job.hull_points) & ~np.isin(job.hull_index, index)
+    if rows is None:
+        far &= job.layout.assign(job.hull_points) != block
     return (
         np.concatenate([index, keys, job.hull_index[far]]),
         np.concatenate([position, positions, job.hull_points[far]]),
@@ -159,53 +172,72 @@ def points_in(
 
 
 def build_block(job: Job, block: int) -> BlockResult:
-    """Tessellate one block, growing its ghost region until every core point is certified."""
+    """Tessellate one block, then redo the core points that fail certification until none do.
+
+    The first round tessellates the whole block with its ghost shell. The points that fail
+    are redone on their own, with the points in a box around their failing spheres (and
+    the cells of the points those spheres held), so a few failures cost a small Qhull run,
+    not a second one of the whole block.
+    """
     start = time.perf_counter()
     region = initial_region(job, block)
-    failed_rounds = []
+    first_region = None
+    rows = None  # the core points still to certify: all of them at first
+    parts, failed_rounds, n_points = [], [], 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        keys, positions, bases, masses, n_core = gather(job, block, region)
+        keys, positions, bases, masses, n_core = gather(job, block, region, rows)
+        n_points += len(keys)
         tri = _delaunay(positions, job.qhull_options)
-        tets = tri.simplices.astype(np.int32, copy=False)
-        nbrs = tri.neighbors.astype(np.int32, copy=False)
-        if region.everything:
-            break  # the block holds every point: its result is the single run's
-        failing = _failures(job, region, tri, positions, n_core)
+        failing = None if region.everything else _failures(job, region, tri, positions, n_core)
+        certified = np.ones(n_core, dtype=bool) if failing is None else ~failing[0]
+        parts.append(_part(job, block, keys, positions, bases, masses, tri, certified))
+        if first_region is None:
+            first_region = region.state()
         if failing is None:
             break
         failed_rounds.append(int(np.count_nonzero(failing[0])))
-        if region.expected(failing[1]) > _MAX_GROWTH * len(positions):
-            # The huge spheres at the edge of a too-thin shell reach everywhere and say
-            # little about what is needed: double the shell instead.
-            region.widen(float(np.max(region.box[1] - job.layout.upper[block])))
-        else:
-            region.add(failing[1])
+        all_rows = np.arange(job.counts[block]) if rows is None else rows
+        rows = all_rows[failing[0]]
+        region = _redo_region(job, region, positions[:n_core][failing[0]], failing[1], failing[2], len(positions))
         if rounds == MAX_ROUNDS - 1:
-            region.everything = True
-    volumes = tetrahedron_volumes(positions, tets)
-    cells = contiguous_voronoi_volumes(tets, volumes, len(positions))
-    rep = _representatives(tri, len(positions))
-    merged = np.bincount(rep, weights=masses, minlength=len(positions))
-    core_rep = rep[:n_core]
-    result = _emit(job, block, keys, positions, bases, tets, nbrs, volumes, n_core)
-    result.density = dtfe_density(merged[core_rep], cells[core_rep])
-    result.cell_volume = cells[core_rep]
-    if job.layout.box_size is None:
-        result.hull = hull_vertices(tets, nbrs, len(positions))[core_rep]
-    else:
-        result.hull = np.zeros(n_core, dtype=bool)
-    result.region = region.state()
+            region.everything = True  # the last round holds every point, so it is exact
+    result = _merge(block, parts)
+    result.region = first_region
     result.stats = {
-        "n_core": n_core,
-        "n_ghost": len(keys) - n_core,
+        "n_core": len(result.core),
+        "n_ghost": n_points - len(result.core),
         "rounds": rounds,
         "failed": failed_rounds,
-        "extra_cells": int(np.count_nonzero(region.mask)),
         "seconds": time.perf_counter() - start,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "n_duplicates": int(np.count_nonzero(core_rep != np.arange(n_core))),
+        "n_duplicates": sum(p.stats["n_duplicates"] for p in parts),
     }
     return result
+
+
+def _redo_region(
+    job: Job, region: Region, failing: np.ndarray, cells: np.ndarray, spheres: tuple, budget: int
+) -> Region:
+    """The region for redoing failing points: a box round them, two shells thick.
+
+    The cells of the points their failing spheres held are added. When that box would hold
+    more points than the block, the block's region grows by those cells instead.
+    """
+    lower, upper = failing.min(axis=0) - 2 * region.shell, failing.max(axis=0) + 2 * region.shell
+    lower, upper = np.maximum(lower, region.domain[0]), np.minimum(upper, region.domain[1])
+    redo = Region((lower, upper), region.domain, region.counts)
+    redo.shell = region.shell
+    if np.all(np.isfinite(lower)) and np.all(np.isfinite(upper)) and redo.expected(redo.in_box_cells()) <= budget:
+        redo.add(cells)
+        return redo
+    if region.expected(cells) > _MAX_GROWTH * budget:
+        # The huge spheres at the edge of a too-thin shell reach everywhere and say
+        # little about what is needed: double the shell instead.
+        region.widen(region.shell)
+        region.shell *= 2
+    else:
+        region.add(cells)
+    return region
 
 
 def _failures(
@@ -217,16 +249,20 @@ def _failures(
     centres, radii = circumspheres(tri.points, tets[checked], positions.mean(axis=0))
     bad = np.flatnonzero(region.missing(centres, radii))
     want = region.cells_met(centres[bad], radii[bad])
-    if len(bad) and region.expected(want) <= len(positions):
-        # Read the few points out there and clear the spheres that hold none of them: the
-        # large spheres of true tetrahedra in voids and near the hull.
+    if len(bad) and np.isfinite(radii[bad]).all() and region.expected(want) <= _CHECK_BUDGET * len(positions):
+        # Read the points out there. Spheres holding none of them are certified after all
+        # (the large spheres of true tetrahedra in voids and near the hull); for the rest,
+        # the cells of the points they hold join the region, and nothing else.
         _, beyond, _, _ = points_in(job, region.bounding_box_of(want), lambda x: region.in_cells(x, want))
+        want = np.zeros_like(want)
         if len(beyond):
-            holds = cKDTree(beyond).query_ball_point(centres[bad], radii[bad], return_length=True) > 0
+            held = cKDTree(beyond).query_ball_point(centres[bad], radii[bad])
+            holds = np.array([len(h) > 0 for h in held], dtype=bool)
+            inside = beyond[np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in held]))]
+            want[tuple(region.cells_of(inside).T)] = True
+            bad = bad[holds]
         else:
-            holds = np.zeros(len(bad), dtype=bool)
-        bad = bad[holds | ~np.isfinite(radii[bad])]
-        want = region.cells_met(centres[bad], radii[bad])
+            bad = bad[:0]
     failing = np.zeros(len(positions), dtype=bool)
     failing[tets[checked[bad]].ravel()] = True
     faces, inner = hull_faces(tets, tri.neighbors)
@@ -239,10 +275,68 @@ def _failures(
     if open_face.any():  # cannot happen with the global hull among the ghosts; be safe
         failing[faces[open_face].ravel()] = True
         want = region.cells_met(np.zeros((1, 3)), np.array([np.inf]))
-    failing = failing[:n_core]
+    failing = failing[_representatives(tri, len(positions))[:n_core]]  # a dropped duplicate follows its twin
     if not failing.any():
         return None
-    return failing, want
+    lower, upper = centres[bad] - radii[bad, None], centres[bad] + radii[bad, None]
+    if job.layout.box_size is None:
+        lower, upper = np.maximum(lower, job.layout.bounds[0]), np.minimum(upper, job.layout.bounds[1])
+    return failing, want, (lower, upper)
+
+
+def _part(
+    job: Job,
+    block: int,
+    keys: np.ndarray,
+    positions: np.ndarray,
+    bases: np.ndarray,
+    masses: np.ndarray,
+    tri,
+    certified: np.ndarray,
+) -> BlockResult:
+    """One round's output: the certified core points' densities and the simplices they own."""
+    tets = tri.simplices.astype(np.int32, copy=False)
+    nbrs = tri.neighbors.astype(np.int32, copy=False)
+    n_core = len(certified)
+    volumes = tetrahedron_volumes(positions, tets)
+    cells = contiguous_voronoi_volumes(tets, volumes, len(positions))
+    rep = _representatives(tri, len(positions))
+    merged = np.bincount(rep, weights=masses, minlength=len(positions))
+    owner = np.zeros(len(keys), dtype=bool)
+    owner[:n_core] = certified
+    result = _emit(job, block, keys, positions, bases, tets, nbrs, volumes, owner)
+    core_rep = rep[:n_core][certified]
+    result.density = dtfe_density(merged[core_rep], cells[core_rep])
+    result.cell_volume = cells[core_rep]
+    if job.layout.box_size is None:
+        result.hull = hull_vertices(tets, nbrs, len(positions))[core_rep]
+    else:
+        result.hull = np.zeros(len(core_rep), dtype=bool)
+    result.stats = {"n_duplicates": int(np.count_nonzero(core_rep != np.flatnonzero(certified)))}
+    return result
+
+
+def _merge(block: int, parts: list[BlockResult]) -> BlockResult:
+    """One result from the rounds' parts (each core point certified in exactly one)."""
+    if len(parts) == 1:
+        return parts[0]
+    keys, inverse = np.unique(np.concatenate([p.vertex_keys for p in parts]), return_inverse=True)
+    position = np.empty((len(keys), 3))
+    position[inverse] = np.concatenate([p.vertex_position for p in parts])
+    offsets = np.cumsum([0] + [len(p.vertex_keys) for p in parts])
+    remap = [inverse[offsets[i] : offsets[i + 1]].astype(np.int32) for i in range(len(parts))]
+    return BlockResult(
+        block=block,
+        core=np.concatenate([p.core for p in parts]),
+        density=np.concatenate([p.density for p in parts]),
+        cell_volume=np.concatenate([p.cell_volume for p in parts]),
+        hull=np.concatenate([p.hull for p in parts]),
+        vertex_keys=keys,
+        vertex_position=position,
+        tetrahedra=np.concatenate([m[p.tetrahedra] for m, p in zip(remap, parts, strict=True)]),
+        tet_volume=np.concatenate([p.tet_volume for p in parts]),
+        faces=np.concatenate([m[p.faces] for m, p in zip(remap, parts, strict=True)]),
+    )
 
 
 def _emit(
@@ -254,13 +348,11 @@ def _emit(
     tets: np.ndarray,
     nbrs: np.ndarray,
     volumes: np.ndarray,
-    n_core: int,
+    is_core: np.ndarray,
 ) -> BlockResult:
-    """The tetrahedra and faces this block owns, on a compact vertex list."""
+    """The tetrahedra and faces owned by the vertices marked ``is_core``, on a compact vertex list."""
     n = job.n_points
     origin, code = keys % n, keys // n
-    is_core = np.zeros(len(keys), dtype=bool)
-    is_core[:n_core] = True
     owned_tets = _owned(tets, origin, is_core)
     faces = unique_faces(tets, nbrs)
     faces = faces[_owned(faces, origin, is_core)]
@@ -279,7 +371,7 @@ def _emit(
         vertex_position[inverse[n_tet_refs:]] = face_positions.reshape(-1, 3)
     return BlockResult(
         block=block,
-        core=keys[:n_core].copy(),
+        core=keys[is_core].copy(),
         density=np.empty(0),
         cell_volume=np.empty(0),
         hull=np.empty(0, dtype=bool),

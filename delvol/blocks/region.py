@@ -23,21 +23,14 @@ _MAX_BIG = 64  # more larger spheres than this share one bounding box
 
 
 def count_grid(positions: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], periodic: bool) -> np.ndarray:
-    """Points per cell of the grid over ``bounds`` (tiled over three periods when periodic).
-
-    Each cell holds the largest count among itself and its neighbours, an upper bound that
-    stays right whichever way a point on a cell boundary rounds.
-    """
+    """Points per cell of the grid over ``bounds`` (tiled over three periods when periodic)."""
     res = RESOLUTION // 2 if periodic else RESOLUTION
     counts = np.zeros((res,) * 3, dtype=np.int64)
     cell = (bounds[1] - bounds[0]) / res
     for start in range(0, len(positions), 1 << 22):  # bounds the (chunk, 3) index temporaries
         c = np.clip(np.floor((positions[start : start + (1 << 22)] - bounds[0]) / cell).astype(np.int64), 0, res - 1)
         np.add.at(counts, (c[:, 0], c[:, 1], c[:, 2]), 1)
-    if periodic:
-        counts = np.tile(counts, (3, 3, 3))
-    # Widened by a cell: a point on a cell boundary may round into either neighbour.
-    return maximum_filter(counts, size=3, mode="nearest")
+    return np.tile(counts, (3, 3, 3)) if periodic else counts
 
 
 class Region:
@@ -57,10 +50,14 @@ class Region:
         self.box = (np.asarray(box[0], dtype=np.float64), np.asarray(box[1], dtype=np.float64))
         self.domain = domain
         self.counts = counts
+        # A cell counts as occupied if it or a neighbour holds points: a point on a cell
+        # boundary may round into either cell.
+        self.occupied = maximum_filter(counts > 0, size=3, mode="nearest")
         self.res = counts.shape[0]
         self.cell = np.maximum((domain[1] - domain[0]) / self.res, 1e-300)
         self.mask = np.zeros(counts.shape, dtype=bool)
         self.everything = False
+        self.shell = 0.0  # the ghost shell's width, for growing it
         axis = [domain[0][k] + np.arange(self.res + 1) * self.cell[k] for k in range(3)]
         self._lo = np.stack(np.meshgrid(*(a[:-1] for a in axis), indexing="ij"), axis=-1)
         self._hi = np.stack(np.meshgrid(*(a[1:] for a in axis), indexing="ij"), axis=-1)
@@ -86,6 +83,10 @@ class Region:
         self._in_box = self._inside_box()
         if np.all(self.box[0] <= self.domain[0]) and np.all(self.box[1] >= self.domain[1]):
             self.everything = True
+
+    def cells_of(self, x: np.ndarray) -> np.ndarray:
+        """The (i, j, k) cell of each position."""
+        return self._cells(x)
 
     def _cells(self, x: np.ndarray) -> np.ndarray:
         return np.clip(np.floor((x - self.domain[0]) / self.cell).astype(np.int64), 0, self.res - 1)
@@ -131,7 +132,7 @@ class Region:
         return self._met(centres, radii)[1]
 
     def _open(self) -> np.ndarray:
-        return (self.counts > 0) & ~self.mask & ~self._in_box
+        return self.occupied & ~self.mask & ~self._in_box
 
     def _met(self, centres: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which spheres meet open (occupied, unread) cells, and the mask of the cells met.
@@ -192,6 +193,10 @@ class Region:
         if len(marked) == 0:
             return self.domain[0], self.domain[0] - 1.0
         return self.domain[0] + marked.min(axis=0) * self.cell, self.domain[0] + (marked.max(axis=0) + 1) * self.cell
+
+    def in_box_cells(self) -> np.ndarray:
+        """Mask of the cells that meet the padded box."""
+        return np.all((self._hi >= self.box[0]) & (self._lo <= self.box[1]), axis=-1)
 
     def expected(self, cells: np.ndarray) -> int:
         """Points in the given cells."""
