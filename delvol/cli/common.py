@@ -7,7 +7,8 @@ import os
 import sys
 
 from delvol.atomic import check_destination
-from delvol.cli.dataclass_args import add_options, argument_type, from_args
+from delvol.cli.dataclass_args import add_options, argument_type, from_args, with_flags
+from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec
 from delvol.geometry.options import TessellationOptions
@@ -54,7 +55,11 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
 
 def input_scene(args: argparse.Namespace) -> Scene:
     """The scene of FILE with the reading and tessellation options (its look and camera the defaults)."""
-    return Scene(args.file, load=load_options(args), tessellation=from_args(TessellationOptions, args))
+    try:
+        tessellation = from_args(TessellationOptions, args)
+    except ValueError as exc:
+        raise DelvolError(with_flags(str(exc), [TessellationOptions])) from exc
+    return Scene(args.file, load=load_options(args), tessellation=tessellation)
 
 
 def load_and_tessellate(args: argparse.Namespace, log: StageLog) -> tuple[PointSet, Tessellation]:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, input_scene
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec, point_field, units_of
 from delvol.io import PointSet
 from delvol.progress import StageLog
+from delvol.scene.description import Scene
+
+if TYPE_CHECKING:
+    from delvol.blocks.run import BlockSummary
 
 PERCENTILES = (0, 1, 5, 25, 50, 75, 95, 99, 100)
 
@@ -25,7 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     log = StageLog()
-    points, tess = load_and_tessellate(args, log)
+    scene = input_scene(args)
+    if scene.tessellation.blocks is not None and not args.field:
+        points, summary = _summarize_blocks(scene, log)
+        print(report(points, summary, log.timings))
+        return 0
+    points, tess = scene.read(log)
     lines = [report(points, tess, log.timings)]
     for spec in args.field:
         try:
@@ -34,6 +44,28 @@ def run(args: argparse.Namespace) -> int:
             raise DelvolError(f"{spec}: {exc}", args.file) from exc
     print("\n".join(lines))
     return 0
+
+
+def _summarize_blocks(scene: Scene, log: StageLog) -> tuple[PointSet, BlockSummary]:
+    """Build in blocks and keep only the counts and per-point arrays (nothing is assembled)."""
+    from delvol.blocks.run import job_folder, prepare_job, summarize_blocks
+
+    points = scene.read_points(log)
+    options = scene.tessellation
+    with scene.dask_blocks(points, log) as (runner, n_blocks), job_folder() as folder:
+        with log.stage("partition"):
+            job, *_ = prepare_job(
+                points.positions,
+                points.masses,
+                n_blocks,
+                folder,
+                periodic=options.box_size(points.metadata, scene.path),
+                padding=options.padding,
+                engine=options.engine,
+            )
+        with log.stage("blocks"):
+            summary = summarize_blocks(runner, job)
+    return points, summary
 
 
 def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
@@ -52,7 +84,7 @@ def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
     return "\n".join(lines)
 
 
-def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> str:
+def report(points: PointSet, tess: Tessellation | BlockSummary, timings: dict[str, float]) -> str:
     """The human-readable summary printed by ``delvol info``."""
     meta = points.metadata
     n = len(points)
@@ -83,6 +115,12 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
         "density       " + "  ".join(f"p{q}={v:.4g}" for q, v in zip(PERCENTILES, pct, strict=True)),
         f"density span  {pct[-1] / pct[0]:.3g} (max/min)" if pct[0] > 0 else "density span  -",
     ]
+    if "blocks" in tess.info and "n_ghost" in tess.info["blocks"]:
+        b = tess.info["blocks"]
+        lines.append(
+            f"blocks        {b['n_blocks']}, {b['n_ghost'] / n:.0%} ghost points, {b['regrown']} regrown "
+            f"(at most {b['max_rounds']} rounds), largest worker peak {b['peak_rss_mb']:.0f} MB"
+        )
     if "cache" in tess.info:
         lines.append(f"cache         {tess.info['cache']}")
     lines.append("timings       " + "  ".join(f"{k} {v:.2f} s" for k, v in timings.items()))

@@ -91,13 +91,22 @@ class Renderer:
         """
         lower, upper = tess.bounds
         self.settings.fit_cut(lower, upper)
-        self.centre = (lower + upper) / 2
-        self.volume.set_data(tess, self.centre)
+        self.set_faces(tess, (lower + upper) / 2)
         self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
         self.points.set_data(tess.points[: tess.n_primary], tess.density[: tess.n_primary], self.centre)
+        self._check("uploading the tessellation")
+
+    def set_faces(self, tess: Tessellation, centre: np.ndarray) -> None:
+        """Upload only the faces, relative to ``centre``: one block of a larger tessellation.
+
+        Every block of a blocked render uses the whole data's centre, so that its vertices
+        become the same float32 values as in a single render.
+        """
+        self.centre = np.asarray(centre, dtype=np.float64)
+        self.volume.set_data(tess, self.centre)
         self.auto_clim = None
         self.field_label = None
-        self._check("uploading the tessellation")
+        self._check("uploading the faces")
 
     def _tetra(self) -> TetraVisual:
         """The exact modes' visual, with the tessellation uploaded."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +37,10 @@ from delvol.scene.camera import AXIS_VIEWS, Camera
 from delvol.scene.settings import RenderSettings
 from delvol.scene.sprite_layout import Galaxies
 from delvol.scene.thumbnails import SLOT, ThumbnailLoader
+
+if TYPE_CHECKING:
+    from delvol.blocks.cluster import DaskRunner
+    from delvol.blocks.render import BlockedScene
 
 Source = str | os.PathLike | np.ndarray | PointSet | Tessellation
 """What a scene shows: a point file, an (N, 3) array, a point set or a tessellation."""
@@ -358,42 +364,109 @@ class Scene:
             return self.load
         return replace(self.load, fields=(*self.load.fields, spec.name))
 
+    def read_points(self, log: StageLog = QUIET) -> PointSet:
+        """The points of the source (with the fields asked for), read when it is a file."""
+        source = self.source
+        if isinstance(source, Tessellation):
+            n = source.n_primary
+            return PointSet(source.points[:n], source.masses[:n])
+        if isinstance(source, PointSet):
+            return source
+        if isinstance(source, (str, os.PathLike)):
+            with log.stage("read"):
+                return load_points(source, self.load_options())
+        return PointSet(np.asarray(source))
+
     def read(self, log: StageLog = QUIET) -> tuple[PointSet, Tessellation]:
         """The points (with the fields asked for) and their tessellation (through the cache unless switched off).
+
+        With ``tessellation.blocks`` the tessellation is built in blocks on Dask
+        (:mod:`delvol.blocks`) and assembled: the same arrays as a single run.
 
         Raises
         ------
         DelvolError
             Unreadable input, or points that cannot be tessellated.
         """
-        source = self.source
-        if isinstance(source, Tessellation):
-            n = source.n_primary
-            return PointSet(source.points[:n], source.masses[:n]), source
-        if isinstance(source, PointSet):
-            points = source
-        elif isinstance(source, (str, os.PathLike)):
-            with log.stage("read"):
-                points = load_points(source, self.load_options())
-        else:
-            points = PointSet(np.asarray(source))
-        periodic = self.tessellation.box_size(points.metadata, self.path)
+        if isinstance(self.source, Tessellation):
+            return self.read_points(log), self.source
+        points = self.read_points(log)
+        options = self.tessellation
+        periodic = options.box_size(points.metadata, self.path)
+        if options.blocks is not None:
+            from delvol.blocks import tessellate_blocks
+
+            with self.dask_blocks(points, log) as (runner, n_blocks):
+                tess = tessellate_blocks(
+                    points.positions,
+                    points.masses,
+                    blocks=n_blocks,
+                    periodic=periodic,
+                    padding=options.padding,
+                    engine=options.engine,
+                    runner=runner,
+                    log=log,
+                )
+            return points, tess
         warning = tessellation_warning(len(points), periodic is not None, available_memory())
         if warning:
             log.warn(warning)
-        try:
+        with self.input_errors():
             tess = cached_tessellate(
                 points.positions,
                 points.masses,
-                use_cache=self.tessellation.cache,
+                use_cache=options.cache,
                 log=log,
                 periodic=periodic,
-                padding=self.tessellation.padding,
-                engine=self.tessellation.engine,
+                padding=options.padding,
+                engine=options.engine,
             )
+        return points, tess
+
+    @contextmanager
+    def input_errors(self) -> Iterator[None]:
+        """Re-raise the geometry layer's DegenerateInputError as a DelvolError naming the source file."""
+        try:
+            yield
         except DegenerateInputError as exc:
             raise DelvolError(str(exc), self.path) from exc
-        return points, tess
+
+    @contextmanager
+    def dask_blocks(self, points: PointSet, log: StageLog = QUIET) -> Iterator[tuple[DaskRunner, int]]:
+        """The Dask runner that ``tessellation.workers`` or ``.scheduler`` ask for, and the block count.
+
+        The cluster (a LocalCluster unless a scheduler address is given) is closed afterwards.
+        """
+        from delvol.blocks.cluster import block_count, dask_runner
+
+        options = self.tessellation
+        if options.blocks is None:
+            raise ValueError("dask_blocks needs tessellation.blocks")
+        with dask_runner(options.workers, options.scheduler, verbose=log.verbose) as runner, self.input_errors():
+            yield runner, block_count(options.blocks, len(points), runner)
+
+    @contextmanager
+    def built_blocks(self, log: StageLog = QUIET) -> Iterator[tuple[PointSet, BlockedScene]]:
+        """The points, built in blocks on Dask and kept on the workers to render or sample.
+
+        Nothing is assembled: see :class:`~delvol.blocks.render.BlockedScene`.
+        """
+        from delvol.blocks.render import blocked_scene
+
+        points = self.read_points(log)
+        options = self.tessellation
+        with self.dask_blocks(points, log) as (runner, n_blocks):
+            with blocked_scene(
+                runner,
+                points.positions,
+                points.masses,
+                n_blocks,
+                periodic=options.box_size(points.metadata, self.path),
+                padding=options.padding,
+                engine=options.engine,
+                log=log,
+            ) as blocked:
+                yield points, blocked
 
 
 SCENE_PARTS: dict[str, type] = {
