@@ -107,7 +107,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 
 
 @contextmanager
-def atomic_folder(path: str | os.PathLike, replaceable: Callable[[Path], bool]) -> Iterator[Path]:
+def atomic_folder(path: str | os.PathLike, replaceable: Callable[[Path], bool], kind: str) -> Iterator[Path]:
     """Yield a temporary folder beside ``path`` and move it into place on success.
 
     As :func:`atomic_path`, for an output of many files (a block folder): on any exception
@@ -119,6 +119,8 @@ def atomic_folder(path: str | os.PathLike, replaceable: Callable[[Path], bool]) 
         The final folder: absent, empty, or one that ``replaceable`` accepts.
     replaceable : callable
         Whether an existing, non-empty folder may be replaced (one this kind of output wrote).
+    kind : str
+        What the output is, for the refusal (``"delvol block folder"``).
 
     Raises
     ------
@@ -129,7 +131,7 @@ def atomic_folder(path: str | os.PathLike, replaceable: Callable[[Path], bool]) 
     """
     dest = Path(path)
     if dest.exists() and not (dest.is_dir() and (not any(dest.iterdir()) or replaceable(dest))):
-        raise DelvolError("exists and is not a folder this output may replace", dest)
+        raise DelvolError(f"exists and is not a {kind}; not replacing it", dest)
     tmp = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

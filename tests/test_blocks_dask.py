@@ -235,3 +235,44 @@ def test_single_build_beyond_memory_points_to_blocks(tmp_path, cloud, capsys, mo
     assert main(["info", str(tmp_path / "pts.npy"), "--no-cache"]) == 0
     err = capsys.readouterr().err
     assert "more than the 1 MB available; --blocks N builds it in blocks on Dask" in err
+
+
+@pytest.mark.gl
+def test_render_command_with_blocks_equals_single_render(tmp_path, cloud, capsys):
+    from PIL import Image
+
+    pytest.importorskip("moderngl")
+    np.save(tmp_path / "pts.npy", cloud[0])
+    common = [str(tmp_path / "pts.npy"), "--size", "64x48", "--no-cache"]
+    try:
+        assert main(["render", *common, "-o", str(tmp_path / "single.png")]) == 0
+    except SystemExit:
+        pytest.skip("no EGL")
+    faces = f"{len(cloud[1].faces):,} faces"
+    assert faces in capsys.readouterr().err
+    blocked = ["render", *common, "--blocks", "3", "--workers", "1", "-o", str(tmp_path / "blocked.png")]
+    assert main(blocked) == 0
+    assert faces in capsys.readouterr().err  # the blocks drew the single run's faces, no more
+    single = np.asarray(Image.open(tmp_path / "single.png"), dtype=int)
+    image = np.asarray(Image.open(tmp_path / "blocked.png"), dtype=int)
+    assert single.sum() > 0 and np.abs(image - single).max() <= 1
+    # What needs every face at once is one line, exit 2.
+    assert main([*blocked[:-2], "--mode", "integral", "-o", str(tmp_path / "x.png")]) == 2
+    assert "mode is not available with blocks" in capsys.readouterr().err
+
+
+def test_info_grid_and_folder_commands_with_blocks(tmp_path, cloud, capsys):
+    from delvol.blocks.store import load_blocks
+
+    pts, single = cloud
+    np.save(tmp_path / "pts.npy", pts)
+    dask = ["--blocks", "2", "--workers", "1"]
+    assert main(["info", str(tmp_path / "pts.npy"), *dask]) == 0
+    out = capsys.readouterr().out
+    assert "blocks        2," in out and f"faces         {len(single.faces):,}" in out
+    assert main(["tessellate", str(tmp_path / "pts.npy"), *dask, "-o", str(tmp_path / "blocks") + "/"]) == 0
+    np.testing.assert_allclose(load_blocks(tmp_path / "blocks").density, single.density, rtol=1e-12)
+    args = ["grid", str(tmp_path / "pts.npy"), "--shape", "6", "--no-cache"]
+    assert main([*args, "-o", str(tmp_path / "single.npy")]) == 0
+    assert main([*args, *dask, "-o", str(tmp_path / "blocked.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "blocked.npy"), np.load(tmp_path / "single.npy"), rtol=1e-9)

@@ -279,8 +279,11 @@ def _redo_region(
 
 def _failures(
     job: Job, region: Region, tri, positions: np.ndarray, n_core: int
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """None if every core point is certified, else the failing core points and the cells to add."""
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
+    """None if every core point is certified.
+
+    Otherwise the failing core points, the cells to add and the failing spheres' boxes.
+    """
     tets = tri.simplices
     checked = np.flatnonzero((tets < n_core).any(axis=1))
     centres, radii = circumspheres(tri.points, tets[checked], positions.mean(axis=0))
@@ -432,10 +435,11 @@ def _translates(job: Job, base: np.ndarray, origin: np.ndarray, code: np.ndarray
     The single run draws each face of its padded tessellation whose bounding box meets the
     box, so a face across a side appears once per side it crosses.
     """
-    box = job.layout.box_size
+    box, width = job.layout.box_size, job.periodic_width
+    if box is None or width is None:
+        raise ValueError("translates exist only in a periodic box")
     lower = job.layout.bounds[0]
     n = job.n_points
-    width = job.periodic_width
     shift = IMAGE_SHIFTS[code]  # (F, 3, 3)
     out_keys, out_positions = [], []
     for t in product((-1.0, 0.0, 1.0), repeat=3):

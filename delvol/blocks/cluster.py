@@ -215,8 +215,9 @@ def dask_runner(
         _check_workers(client, scheduler)
         runner = DaskRunner(client, verbose=verbose)
         link = client.dashboard_link if _has_dashboard() else "not served (pip install bokeh)"
+        address = client.scheduler_info()["address"]
         print(
-            f"delvol: Dask scheduler {client.scheduler.address} with {runner.n_workers} worker(s), dashboard {link}",
+            f"delvol: Dask scheduler {address} with {runner.n_workers} worker(s), dashboard {link}",
             file=sys.stderr,
             flush=True,
         )

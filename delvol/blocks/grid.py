@@ -51,7 +51,8 @@ def sample_block(
     index, q = _owned_samples(job, block, lower, upper, shape)
     density = np.load(Path(job.folder) / "density.npy", mmap_mode="r")
     region = initial_region(job, block)
-    region.restore(result.region)
+    if result.region is not None:  # the first round's region, as build_block recorded it
+        region.restore(result.region)
     for _ in range(MAX_ROUNDS):
         keys, positions, _, _, _ = gather(job, block, region)
         tri = triangulate(positions, locating_engine(job.engine))

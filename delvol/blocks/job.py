@@ -105,9 +105,9 @@ def global_hull(job_folder: str | os.PathLike, n_blocks: int) -> tuple[np.ndarra
         index.append(np.load(_path(job_folder, block, "index"), mmap_mode="r")[rows])
         position.append(pts[rows])
         mass.append(np.load(_path(job_folder, block, "mass"), mmap_mode="r")[rows])
-    index, position, mass = np.concatenate(index), np.concatenate(position), np.concatenate(mass)
-    rows = _hull_rows(position)
-    return index[rows], position[rows], mass[rows]
+    candidates = np.concatenate(position)
+    rows = _hull_rows(candidates)
+    return np.concatenate(index)[rows], candidates[rows], np.concatenate(mass)[rows]
 
 
 def _hull_rows(points: np.ndarray) -> np.ndarray:

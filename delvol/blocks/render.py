@@ -67,7 +67,7 @@ class BlockedScene:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """As :attr:`Tessellation.bounds`: the periodic box, or the inputs' bounding box."""
-        if self.box_size is not None:
+        if self.box_size is not None and self.box_lower is not None:
             return self.box_lower, self.box_lower + self.box_size
         return self.positions.min(axis=0), self.positions.max(axis=0)
 

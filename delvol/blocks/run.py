@@ -31,7 +31,8 @@ MIN_BLOCK_POINTS = 20_000  # below this a block's fixed costs (processes, files)
 class Runner(Protocol):
     """Runs block tasks somewhere: in this process, or on a Dask cluster."""
 
-    n_workers: int
+    @property
+    def n_workers(self) -> int: ...
 
     def map(self, fn: Callable[..., Any], job: Job, blocks: list[int]) -> Iterator[Any]:
         """Run ``fn(job, block)`` for every block; yield the results as they finish."""

@@ -61,7 +61,7 @@ def write_blocks(
 
     Refuses to replace a folder that is not a delvol block folder.
     """
-    with atomic_folder(folder, is_block_folder) as tmp:
+    with atomic_folder(folder, is_block_folder, "delvol block folder") as tmp:
         per_point = PointArrays(len(positions))
         entries = []
         for r in results:
