@@ -171,6 +171,7 @@ def test_block_options_are_checked(tmp_path, cloud, capsys):
 @pytest.mark.gl
 def test_blocked_render_equals_single_render(runner, cloud):
     from delvol.blocks.render import accumulate, blocked_scene, render_blocked_image
+    from delvol.blocks.run import prepared_job
     from delvol.gl.context import create_offscreen_context
     from delvol.gl.offscreen import render_image
     from delvol.gl.renderer import Renderer
@@ -195,7 +196,7 @@ def test_blocked_render_equals_single_render(runner, cloud):
         reference.accumulate(view_proj)
         expected = reference.accum.read(channels=4)
         expected_image = render_image(reference, camera, size)
-        with blocked_scene(runner, pts, None, 5) as scene:
+        with prepared_job(pts, None, 5) as prepared, blocked_scene(runner, prepared) as scene:
             summed = accumulate(scene, view_proj, size, RenderSettings())
             client_side.centre = scene.centre
             image = render_blocked_image(scene, client_side, camera, size)
@@ -215,13 +216,17 @@ def test_blocked_grid_equals_single_grid(runner, periodic):
     from benchmarks.pointsets import poisson
     from delvol.blocks.grid import blocked_grid
     from delvol.blocks.render import blocked_scene
+    from delvol.blocks.run import prepared_job
     from delvol.geometry.interpolate import density_grid
 
     pts = poisson(1500, seed=4) if periodic else soneira_peebles(3000, seed=4)
     single = tessellate(pts, periodic=1.0 if periodic else None)
     lower, upper = single.bounds
     expected = density_grid(single, (12, 10, 8), lower, upper)
-    with blocked_scene(runner, pts, None, 4, periodic=1.0 if periodic else None) as scene:
+    with (
+        prepared_job(pts, None, 4, periodic=1.0 if periodic else None) as prepared,
+        blocked_scene(runner, prepared) as scene,
+    ):
         field = blocked_grid(scene, (12, 10, 8), lower, upper)
     np.testing.assert_array_equal(np.isnan(field), np.isnan(expected))
     np.testing.assert_allclose(field, expected, rtol=1e-9)

@@ -24,7 +24,7 @@ from delvol.blocks.assemble import PointArrays
 from delvol.blocks.build import BlockResult, build_block
 from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
-from delvol.blocks.run import build_info, job_folder, prepare_job
+from delvol.blocks.run import PreparedJob, build_info
 from delvol.geometry.tessellation import Tessellation
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
@@ -97,45 +97,24 @@ def _per_point(result: BlockResult) -> BlockResult:
 
 
 @contextmanager
-def blocked_scene(
-    runner: DaskRunner,
-    points: np.ndarray,
-    masses: np.ndarray | None,
-    n_blocks: int,
-    *,
-    periodic: float | None = None,
-    padding: float = 5.0,
-    shell: float = 5.0,
-    engine: str = "auto",
-    log: StageLog = QUIET,
-) -> Iterator[BlockedScene]:
-    """Build the blocks on the workers and keep them there for rendering or sampling.
+def blocked_scene(runner: DaskRunner, prepared: PreparedJob, log: StageLog = QUIET) -> Iterator[BlockedScene]:
+    """Build the blocks of a :func:`~delvol.blocks.run.prepared_job` on the workers and keep them there.
 
-    The per-point arrays are gathered (N values each, not the tetrahedra) and written to
-    the job folder, where every worker reads the densities of its blocks' vertices.
+    For rendering or sampling. The per-point arrays are gathered (N values each, not the
+    tetrahedra) and written to the job folder, where every worker reads the densities of
+    its blocks' vertices.
     """
-    with job_folder() as folder:
-        with log.stage("partition"):
-            job, pts, _, lower = prepare_job(
-                points,
-                masses,
-                n_blocks,
-                folder,
-                periodic=periodic,
-                padding=padding,
-                shell=shell,
-                engine=engine,
-            )
-        with log.stage("blocks"):
-            futures = runner.submit_blocks(build_block, job, list(range(job.layout.n_blocks)), "build")
-            summaries = [runner.submit(_per_point, f, name=f"per-point-{b:05d}") for b, f in futures.items()]
-            results = [s.result() for s in summaries]
-        per_point = PointArrays(len(pts))
-        for r in results:
-            per_point.add(r)
-        np.save(Path(folder) / "density.npy", per_point.density)
-        np.save(Path(folder) / "hull.npy", per_point.hull)
-        yield BlockedScene(runner, job, futures, per_point, pts, lower, build_info(job, results))
+    job, pts, _, lower = prepared
+    with log.stage("blocks"):
+        futures = runner.submit_blocks(build_block, job, list(range(job.layout.n_blocks)), "build")
+        summaries = [runner.submit(_per_point, f, name=f"per-point-{b:05d}") for b, f in futures.items()]
+        results = [s.result() for s in summaries]
+    per_point = PointArrays(len(pts))
+    for r in results:
+        per_point.add(r)
+    np.save(Path(job.folder) / "density.npy", per_point.density)
+    np.save(Path(job.folder) / "hull.npy", per_point.hull)
+    yield BlockedScene(runner, job, futures, per_point, pts, lower, build_info(job, results))
 
 
 def _block_tessellation(result: BlockResult, folder: str, box_size: float | None, box_lower) -> Tessellation:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -100,6 +100,36 @@ def prepare_job(
     grid = count_grid(pts, layout.bounds, periodic is not None)
     job = Job(str(folder), layout, counts, grid, *hull, shell, padding, resolve_engine(engine))
     return job, pts, m, lower
+
+
+class PreparedJob(NamedTuple):
+    """A job ready to run, and its inputs as the blocks see them."""
+
+    job: Job
+    points: np.ndarray
+    """The input points, wrapped into the box when periodic."""
+    masses: np.ndarray
+    box_lower: np.ndarray | None
+
+
+@contextmanager
+def prepared_job(
+    points: np.ndarray,
+    masses: np.ndarray | None,
+    n_blocks: int,
+    *,
+    work_dir: str | os.PathLike | None = None,
+    log: StageLog = QUIET,
+    **build: Any,
+) -> Iterator[PreparedJob]:
+    """A :func:`job_folder` with the points partitioned and written, removed afterwards.
+
+    ``build`` holds :func:`prepare_job`'s keywords (periodic, padding, shell, engine).
+    """
+    with job_folder(work_dir) as folder:
+        with log.stage("partition"):
+            prepared = PreparedJob(*prepare_job(points, masses, n_blocks, folder, **build))
+        yield prepared
 
 
 def job_info(job: Job) -> dict[str, Any]:
@@ -210,18 +240,8 @@ def tessellate_blocks(
         block order; ``info["blocks"]`` records the blocks' counts.
     """
     runner = runner or SerialRunner()
-    with job_folder(work_dir) as folder:
-        with log.stage("partition"):
-            job, pts, m, lower = prepare_job(
-                points,
-                masses,
-                blocks,
-                folder,
-                periodic=periodic,
-                padding=padding,
-                shell=shell,
-                engine=engine,
-            )
+    build = {"periodic": periodic, "padding": padding, "shell": shell, "engine": engine}
+    with prepared_job(points, masses, blocks, work_dir=work_dir, log=log, **build) as (job, pts, m, lower):
         with log.stage("blocks"):
             results = list(runner.map(build_block, job, list(range(job.layout.n_blocks))))
     with log.stage("assemble"):

@@ -48,24 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _summarize_blocks(scene: Scene, log: StageLog) -> tuple[PointSet, BlockSummary]:
     """Build in blocks and keep only the counts and per-point arrays (nothing is assembled)."""
-    from delvol.blocks.run import job_folder, prepare_job, summarize_blocks
+    from delvol.blocks.run import summarize_blocks
 
-    points = scene.read_points(log)
-    options = scene.tessellation
-    with scene.dask_blocks(points, log) as (runner, n_blocks), job_folder() as folder:
-        with log.stage("partition"):
-            job, *_ = prepare_job(
-                points.positions,
-                points.masses,
-                n_blocks,
-                folder,
-                periodic=options.box_size(points.metadata, scene.path),
-                padding=options.padding,
-                engine=options.engine,
-            )
-        with log.stage("blocks"):
-            summary = summarize_blocks(runner, job)
-    return points, summary
+    with scene.block_job(log) as (points, runner, prepared), log.stage("blocks"):
+        return points, summarize_blocks(runner, prepared.job)
 
 
 def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:

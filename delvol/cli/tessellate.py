@@ -36,8 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def is_folder_output(path: str) -> bool:
-    """``-o DIR/``: a name ending in a separator, or an existing folder."""
-    return path.endswith(("/", os.sep)) or os.path.isdir(path)
+    """``-o DIR/``: a name ending in a separator, or a block folder written before.
+
+    Any other existing folder is refused as an output file name (``check_output``), so a
+    forgotten file name never turns into a folder of blocks.
+    """
+    from delvol.blocks.store import is_block_folder
+
+    return path.endswith(("/", os.sep)) or is_block_folder(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,34 +75,21 @@ def run(args: argparse.Namespace) -> int:
 def _run_folder(args: argparse.Namespace, scene: Scene, log: StageLog) -> int:
     """Build block by block and write each block as it arrives: no process holds the whole job."""
     from delvol.blocks.build import build_block
-    from delvol.blocks.run import job_folder, job_info, prepare_job
+    from delvol.blocks.run import job_info
     from delvol.blocks.store import write_blocks
 
     if scene.tessellation.blocks is None:
         scene = replace(scene, tessellation=replace(scene.tessellation, blocks="auto"))
-    points = scene.read_points(log)
-    options = scene.tessellation
-    with scene.dask_blocks(points, log) as (runner, n_blocks), job_folder() as folder:
-        with log.stage("partition"):
-            job, pts, m, lower = prepare_job(
-                points.positions,
-                points.masses,
-                n_blocks,
-                folder,
-                periodic=options.box_size(points.metadata, scene.path),
-                padding=options.padding,
-                engine=options.engine,
-            )
-        with log.stage("blocks"):
-            index = write_blocks(
-                args.output,
-                runner.map(build_block, job, list(range(job.layout.n_blocks))),
-                pts,
-                m,
-                box_size=job.layout.box_size,
-                box_lower=lower,
-                info=job_info(job),
-            )
+    with scene.block_job(log) as (_, runner, (job, pts, m, lower)), log.stage("blocks"):
+        index = write_blocks(
+            args.output,
+            runner.map(build_block, job, list(range(job.layout.n_blocks))),
+            pts,
+            m,
+            box_size=job.layout.box_size,
+            box_lower=lower,
+            info=job_info(job),
+        )
     blocks = index["blocks"]
     print(
         f"wrote {args.output}: {len(blocks)} blocks, {len(pts):,} points, "

@@ -24,28 +24,24 @@ def box_side(text: str) -> float:
     return side
 
 
-def block_count(text: str) -> int | str:
-    """Parse ``--blocks``: a positive integer or ``auto``."""
-    if text == "auto":
-        return text
+def _count(text: str, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"expected a number of blocks or auto, got {text!r}") from None
+        raise ValueError(f"expected a number of {what}, got {text!r}") from None
     if value < 1:
-        raise ValueError(f"the number of blocks must be at least 1, got {value}")
+        raise ValueError(f"the number of {what} must be at least 1, got {value}")
     return value
+
+
+def block_count(text: str) -> int | str:
+    """Parse ``--blocks``: a positive integer or ``auto``."""
+    return text if text == "auto" else _count(text, "blocks")
 
 
 def worker_count(text: str) -> int:
     """Parse ``--workers``: a positive integer."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"expected a number of workers, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"need at least one worker, got {value}")
-    return value
+    return _count(text, "workers")
 
 
 BLOCKS_GROUP = 'blocks on Dask (pip install "delvol[dask]")'

@@ -41,6 +41,7 @@ from delvol.scene.thumbnails import SLOT, ThumbnailLoader
 if TYPE_CHECKING:
     from delvol.blocks.cluster import DaskRunner
     from delvol.blocks.render import BlockedScene
+    from delvol.blocks.run import PreparedJob
 
 Source = str | os.PathLike | np.ndarray | PointSet | Tessellation
 """What a scene shows: a point file, an (N, 3) array, a point set or a tessellation."""
@@ -446,6 +447,26 @@ class Scene:
             yield runner, block_count(options.blocks, len(points), runner)
 
     @contextmanager
+    def block_job(self, log: StageLog = QUIET) -> Iterator[tuple[PointSet, DaskRunner, PreparedJob]]:
+        """The points, a Dask runner and a job folder with the points partitioned into blocks.
+
+        For callers that run the blocks their own way (a block folder, a summary). The
+        cluster and the folder go away afterwards.
+        """
+        from delvol.blocks.run import prepared_job
+
+        points = self.read_points(log)
+        options = self.tessellation
+        build: dict[str, Any] = {
+            "periodic": options.box_size(points.metadata, self.path),
+            "padding": options.padding,
+            "engine": options.engine,
+        }
+        with self.dask_blocks(points, log) as (runner, n_blocks):
+            with prepared_job(points.positions, points.masses, n_blocks, log=log, **build) as prepared:
+                yield points, runner, prepared
+
+    @contextmanager
     def built_blocks(self, log: StageLog = QUIET) -> Iterator[tuple[PointSet, BlockedScene]]:
         """The points, built in blocks on Dask and kept on the workers to render or sample.
 
@@ -453,20 +474,8 @@ class Scene:
         """
         from delvol.blocks.render import blocked_scene
 
-        points = self.read_points(log)
-        options = self.tessellation
-        with self.dask_blocks(points, log) as (runner, n_blocks):
-            with blocked_scene(
-                runner,
-                points.positions,
-                points.masses,
-                n_blocks,
-                periodic=options.box_size(points.metadata, self.path),
-                padding=options.padding,
-                engine=options.engine,
-                log=log,
-            ) as blocked:
-                yield points, blocked
+        with self.block_job(log) as (points, runner, prepared), blocked_scene(runner, prepared, log) as blocked:
+            yield points, blocked
 
 
 SCENE_PARTS: dict[str, type] = {
