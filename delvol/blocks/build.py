@@ -212,7 +212,7 @@ def build_block(job: Job, block: int) -> BlockResult:
 
     The first round tessellates the whole block with its ghost shell. The points that fail
     are redone on their own, with the points in a box around their failing spheres (and
-    the cells of the points those spheres held), so a few failures cost a small Qhull run,
+    the cells of the points those spheres held), so a few failures cost a small engine run,
     not a second one of the whole block.
     """
     start = time.perf_counter()

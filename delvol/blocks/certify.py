@@ -8,8 +8,8 @@ points) is empty of all points. Hull faces are
 certified against the hull vertices of the whole set: a face is on the global hull when no
 hull vertex lies beyond its plane.
 
-Qhull triangulates a sheared copy of the points (see ``SHEAR`` in
-:mod:`delvol.geometry.tessellation`), so the circumspheres are computed in that frame and
+Every Delaunay engine triangulates a sheared copy of the points (see ``SHEAR`` in
+:mod:`delvol.geometry.engines.base`), so the circumspheres are computed in that frame and
 mapped back with a margin for the shear's tiny distortion.
 """
 
@@ -33,7 +33,7 @@ def circumspheres(sheared: np.ndarray, tetrahedra: np.ndarray, centre: np.ndarra
     Parameters
     ----------
     sheared : ndarray, shape (N, 3)
-        The points as Qhull saw them (``Delaunay.points``).
+        The points as the engine saw them (:func:`~delvol.geometry.engines.engine_frame`).
     tetrahedra : ndarray, shape (T, 4)
     centre : ndarray, shape (3,)
         The centre subtracted before the shear.
