@@ -77,7 +77,7 @@ def test_too_thin_shell_is_grown_until_exact(clustered):
     assert index_set(blocked.faces) == index_set(single.faces)
 
 
-def test_neighbors_match_qhulls(clustered):
+def test_neighbors_match_the_single_run(clustered):
     pts, single = clustered
     blocked = tessellate_blocks(pts, blocks=8)
     # Qhull's neighbour of each (tetrahedron, face), named by vertex sets, is the same
