@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -103,6 +104,51 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     finally:
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike, replaceable: Callable[[Path], bool], kind: str) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path`` and move it into place on success.
+
+    As :func:`atomic_path`, for an output of many files (a block folder): on any exception
+    the temporary folder is removed and the destination left as it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final folder: absent, empty, or one that ``replaceable`` accepts.
+    replaceable : callable
+        Whether an existing, non-empty folder may be replaced (one this kind of output wrote).
+    kind : str
+        What the output is, for the refusal (``"delvol block folder"``).
+
+    Raises
+    ------
+    DelvolError
+        The destination is a file, a device, or a folder that is not ``replaceable``.
+    OSError
+        Writing failed; its ``filename`` is ``path``.
+    """
+    dest = Path(path)
+    if dest.exists() and not (dest.is_dir() and (not any(dest.iterdir()) or replaceable(dest))):
+        raise DelvolError(f"exists and is not a {kind}; not replacing it", dest)
+    tmp = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        yield tmp
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+            os.replace(dest, old / dest.name)
+            os.replace(tmp, dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, dest)
+    except OSError as exc:
+        raise _naming(exc, dest, tmp) from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _naming(exc: OSError, dest: Path, tmp: Path | None) -> OSError:

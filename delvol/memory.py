@@ -86,7 +86,7 @@ def tessellation_warning(n_points: int, periodic: bool, room: int) -> str | None
     return (
         f"tessellating {n_points:,} points may need {format_bytes(needed)} "
         f"(about {QHULL_BYTES_PER_POINT / 1000:.1f} kB per point{padding}), "
-        f"more than the {format_bytes(room)} available"
+        f"more than the {format_bytes(room)} available; --blocks N builds it in blocks on Dask"
     )
 
 

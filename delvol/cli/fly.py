@@ -72,8 +72,7 @@ def build_path(args: argparse.Namespace, camera: Camera, aspect: float, elevatio
 
 
 def run(args: argparse.Namespace) -> int:
-    from delvol.gl.build import offscreen_renderer, sprite_failures
-    from delvol.gl.offscreen import render_image
+    from delvol.gl.build import scene_frames, sprite_failures
     from delvol.io.movie import movie_format, write_movie
 
     # A bad output name fails now, not after the render.
@@ -90,12 +89,12 @@ def run(args: argparse.Namespace) -> int:
     scene = scene_from_args(args)
     require_frame_memory(args.size, args.supersample)
     log = StageLog()
-    points, tess = scene.read(log)
     width, height = args.size
     aspect = width / height
-    camera = scene.camera.fit(tess, aspect, points)
-    path = build_path(args, camera, aspect, scene.camera.elevation)
-    with offscreen_renderer(scene, points, tess, log, debug=args.debug) as renderer:
+    # With --blocks every frame is drawn block by block on the Dask workers and tree-summed.
+    with scene_frames(scene, log, debug=args.debug) as (renderer, fit, _, render_image):
+        camera = fit(aspect)
+        path = build_path(args, camera, aspect, scene.camera.elevation)
 
         def frames():
             # The colour limits (the field's too) are set from the first frame and kept, so

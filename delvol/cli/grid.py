@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from delvol.atomic import atomic_path
-from delvol.cli.common import add_input_arguments, check_output, load_and_tessellate
+from delvol.cli.common import add_input_arguments, check_output, input_scene
 from delvol.cli.dataclass_args import argument_type
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
@@ -16,6 +16,7 @@ from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
 from delvol.geometry.interpolate import density_grid
 from delvol.memory import require_memory
 from delvol.progress import StageLog
+from delvol.scene.description import Scene
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -79,15 +80,18 @@ def run(args: argparse.Namespace) -> int:
     require_memory(2 * 8 * float(np.prod(shape, dtype=np.float64)), f"a {'x'.join(map(str, shape))} grid")
     check_output(args.output)
     log = StageLog()
-    points, tess = load_and_tessellate(args, log)
-    lower, upper = tess.bounds
-    if args.extent is not None:
-        lower, upper = np.array(args.extent[:3]), np.array(args.extent[3:])
-    with log.stage("interpolate"):
-        if spec is None:
-            field = density_grid(tess, shape, lower, upper)
-        else:
-            field = grid_of(spec, points.fields[spec.name], tess, shape, lower, upper, args.weighting)
+    scene = input_scene(args)
+    if scene.tessellation.blocks is not None and spec is None:
+        field, lower, upper = _blocked_density(args, scene, shape, log)
+    else:
+        # A field needs every point's gradient at once: the blocks are assembled first.
+        points, tess = scene.read(log)
+        lower, upper = _extent(args, tess)
+        with log.stage("interpolate"):
+            if spec is None:
+                field = density_grid(tess, shape, lower, upper)
+            else:
+                field = grid_of(spec, points.fields[spec.name], tess, shape, lower, upper, args.weighting)
     with atomic_path(args.output, suffix=".npy") as tmp:
         np.save(tmp, field)
     inside = np.isfinite(field.reshape(*shape, -1)).all(axis=-1)
@@ -114,3 +118,22 @@ def grid_of(
         return field_grid(tess, spec.component_of(values), shape, lower, upper, weighting, spec.derived)
     except ValueError as exc:
         raise DelvolError(f"{spec}: {exc}") from exc
+
+
+def _extent(args: argparse.Namespace, tess) -> tuple[np.ndarray, np.ndarray]:
+    """``--extent``, or the tessellation's bounds (the periodic box, or the data's)."""
+    if args.extent is not None:
+        return np.array(args.extent[:3]), np.array(args.extent[3:])
+    return tess.bounds
+
+
+def _blocked_density(
+    args: argparse.Namespace, scene: Scene, shape: tuple[int, int, int], log: StageLog
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The density grid sampled block by block on the workers (certified like the build)."""
+    from delvol.blocks.grid import blocked_grid
+
+    with scene.built_blocks(log) as (_, blocked):
+        lower, upper = _extent(args, blocked)
+        with log.stage("interpolate"):
+            return blocked_grid(blocked, shape, lower, upper), lower, upper

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from delvol.cli.common import add_field_arguments, add_input_arguments, load_and_tessellate
+from delvol.cli.common import add_field_arguments, add_input_arguments, input_scene
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldSpec, point_field, units_of
 from delvol.io import PointSet
 from delvol.progress import StageLog
+from delvol.scene.description import Scene
+
+if TYPE_CHECKING:
+    from delvol.blocks.run import BlockSummary
 
 PERCENTILES = (0, 1, 5, 25, 50, 75, 95, 99, 100)
 
@@ -25,7 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     log = StageLog()
-    points, tess = load_and_tessellate(args, log)
+    scene = input_scene(args)
+    if scene.tessellation.blocks is not None and not args.field:
+        points, summary = _summarize_blocks(scene, log)
+        print(report(points, summary, log.timings))
+        return 0
+    points, tess = scene.read(log)
     lines = [report(points, tess, log.timings)]
     for spec in args.field:
         try:
@@ -34,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
             raise DelvolError(f"{spec}: {exc}", args.file) from exc
     print("\n".join(lines))
     return 0
+
+
+def _summarize_blocks(scene: Scene, log: StageLog) -> tuple[PointSet, BlockSummary]:
+    """Build in blocks and keep only the counts and per-point arrays (nothing is assembled)."""
+    from delvol.blocks.run import summarize_blocks
+
+    with scene.block_job(log) as (points, runner, prepared), log.stage("blocks"):
+        return points, summarize_blocks(runner, prepared.job)
 
 
 def field_report(spec: FieldSpec, values: np.ndarray, units: str) -> str:
@@ -57,7 +75,7 @@ def format_redshift(z: float) -> str:
     return "0" if abs(z) < 1e-9 else f"{z:.6g}"
 
 
-def boundary(points: PointSet, tess: Tessellation) -> str:
+def boundary(points: PointSet, tess: Tessellation | BlockSummary) -> str:
     """How the edges of the data were treated, for the report."""
     if tess.box_size is not None:
         return "periodic: no edges"
@@ -66,7 +84,7 @@ def boundary(points: PointSet, tess: Tessellation) -> str:
     return "convex hull: faces touching it are hidden, and hull points' densities are biased low (--mask for surveys)"
 
 
-def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> str:
+def report(points: PointSet, tess: Tessellation | BlockSummary, timings: dict[str, float]) -> str:
     """The human-readable summary printed by ``delvol info``."""
     meta = points.metadata
     n = len(points)
@@ -106,6 +124,12 @@ def report(points: PointSet, tess: Tessellation, timings: dict[str, float]) -> s
         "density       " + "  ".join(f"p{q}={v:.4g}" for q, v in zip(PERCENTILES, pct, strict=True)),
         f"density span  {pct[-1] / pct[0]:.3g} (max/min)" if pct[0] > 0 else "density span  -",
     ]
+    if "blocks" in tess.info and "n_ghost" in tess.info["blocks"]:
+        b = tess.info["blocks"]
+        lines.append(
+            f"blocks        {b['n_blocks']}, {b['n_ghost'] / n:.0%} ghost points, {b['regrown']} regrown "
+            f"(at most {b['max_rounds']} rounds), largest worker peak {b['peak_rss_mb']:.0f} MB"
+        )
     if "cache" in tess.info:
         lines.append(f"cache         {tess.info['cache']}")
     lines.append("timings       " + "  ".join(f"{k} {v:.2f} s" for k, v in timings.items()))

@@ -1,4 +1,4 @@
-"""What a caller can ask of a tessellation: periodicity, the cache, and a survey's boundary."""
+"""What a caller can ask of a tessellation: periodicity, engine, cache, Dask blocks and a survey's boundary."""
 
 from __future__ import annotations
 
@@ -31,6 +31,29 @@ def box_side(text: str) -> float:
     return side
 
 
+def _count(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a number of {what}, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"the number of {what} must be at least 1, got {value}")
+    return value
+
+
+def block_count(text: str) -> int | str:
+    """Parse ``--blocks``: a positive integer or ``auto``."""
+    return text if text == "auto" else _count(text, "blocks")
+
+
+def worker_count(text: str) -> int:
+    """Parse ``--workers``: a positive integer."""
+    return _count(text, "workers")
+
+
+BLOCKS_GROUP = 'blocks on Dask (pip install "delvol[dask]")'
+
+
 @dataclass
 class TessellationOptions:
     """How to tessellate a point set.
@@ -47,6 +70,13 @@ class TessellationOptions:
         one installed. Every engine gives the same result.
     cache : bool
         Read and write the tessellation cache (:mod:`delvol.geometry.cache`).
+    blocks : int or "auto", optional
+        Build in this many blocks with certified ghost shells on Dask
+        (:mod:`delvol.blocks`); the result equals a single run. None: one process.
+    workers : int, optional
+        Worker processes of the local Dask cluster (default: one per core).
+    scheduler : str, optional
+        The address of a running Dask cluster to use instead of a local one.
     """
 
     periodic: float | bool | None = option(
@@ -67,6 +97,36 @@ class TessellationOptions:
         choices=ENGINE_CHOICES,
     )
     cache: bool = option("neither read nor write the tessellation cache", True, flag="--no-cache", action="store_false")
+    blocks: int | str | None = option(
+        "split the points into N blocks with certified ghost shells, built by Dask workers; the result "
+        "equals a single run (auto: from the point count and the workers' memory)",
+        None,
+        parse=block_count,
+        metavar="N|auto",
+        group=BLOCKS_GROUP,
+    )
+    workers: int | None = option(
+        "worker processes of the local Dask cluster, one thread each (default: one per core)",
+        None,
+        parse=worker_count,
+        metavar="N",
+        group=BLOCKS_GROUP,
+    )
+    scheduler: str | None = option(
+        "use the running Dask cluster at ADDRESS, for example tcp://host:8786 (the job folder "
+        "must then be on a filesystem every worker sees: set DELVOL_WORK_DIR)",
+        None,
+        metavar="ADDRESS",
+        group=BLOCKS_GROUP,
+    )
+
+    def __post_init__(self) -> None:
+        if self.blocks is None:
+            for name in ("workers", "scheduler"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} needs blocks")
+        if self.workers is not None and self.scheduler is not None:
+            raise ValueError("workers start a local cluster; they cannot be combined with a scheduler")
 
     def box_size(self, metadata: Mapping[str, Any], path: Any = None) -> float | None:
         """The periodic box side, resolving ``periodic=True`` from the file's ``metadata``.

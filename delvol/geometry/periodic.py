@@ -14,7 +14,8 @@ import numpy as np
 
 from delvol.errors import DegenerateInputError
 
-_SHIFTS = np.array([s for s in product((-1, 0, 1), repeat=3) if s != (0, 0, 0)], dtype=np.float64)
+SHIFTS = np.array([s for s in product((-1, 0, 1), repeat=3) if s != (0, 0, 0)], dtype=np.float64)
+"""The 26 image shifts, in box sides; image code ``c`` (1..26) is the shift ``SHIFTS[c - 1]``."""
 MIN_PADDING = 3.4
 """Padding below this many mean spacings leaves edge tetrahedra with wrong neighbours."""
 DEFAULT_PADDING = 5.0
@@ -66,6 +67,24 @@ def box_lower_corner(points: np.ndarray, box_size: float) -> np.ndarray:
     )
 
 
+def wrap_into_box(points: np.ndarray, lower: np.ndarray, box_size: float) -> np.ndarray:
+    """Points moved by whole box sides into ``[lower, lower + L)``."""
+    wrapped = lower + np.mod(points - lower, box_size)
+    # np.mod can round a value just below the lower corner up to exactly L.
+    return np.where(wrapped >= lower + box_size, lower, wrapped)
+
+
+def padding_width(n_points: int, box_size: float, padding: float) -> float:
+    """The padding shell's thickness: ``padding`` mean spacings, at most one box side."""
+    return min(padding * box_size / n_points ** (1 / 3), box_size)
+
+
+def in_padding(rel: np.ndarray, shift: np.ndarray, box_size: float, width: float) -> np.ndarray:
+    """Whether the images ``rel + shift * L`` (box-relative) fall in a shell ``width`` thick."""
+    moved = rel + shift * box_size
+    return np.all((moved >= -width) & (moved < box_size + width), axis=-1)
+
+
 def pad_periodic(points: np.ndarray, box_size: float, padding: float = 5.0) -> PeriodicImages:
     """Wrap points into the box and add the images that fall within the padding shell.
 
@@ -84,17 +103,13 @@ def pad_periodic(points: np.ndarray, box_size: float, padding: float = 5.0) -> P
     if not box_size > 0:
         raise DegenerateInputError(f"periodic box size must be positive, got {box_size:g}")
     lower = box_lower_corner(points, box_size)
-    wrapped = lower + np.mod(points - lower, box_size)
-    # np.mod can round a value just below the lower corner up to exactly L.
-    wrapped = np.where(wrapped >= lower + box_size, lower, wrapped)
+    wrapped = wrap_into_box(points, lower, box_size)
     n = len(wrapped)
-    width = min(padding * box_size / n ** (1 / 3), box_size)
+    width = padding_width(n, box_size, padding)
     rel = wrapped - lower
     parts, origins, shifts = [wrapped], [np.arange(n)], [np.zeros(n, dtype=np.int8)]
-    for code, s in enumerate(_SHIFTS, start=1):
-        moved = rel + s * box_size
-        keep = np.all((moved >= -width) & (moved < box_size + width), axis=1)
-        idx = np.flatnonzero(keep)
+    for code, s in enumerate(SHIFTS, start=1):
+        idx = np.flatnonzero(in_padding(rel, s, box_size, width))
         parts.append(wrapped[idx] + s * box_size)
         origins.append(idx)
         shifts.append(np.full(len(idx), code, dtype=np.int8))

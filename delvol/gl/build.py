@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import NamedTuple
@@ -20,6 +20,7 @@ from delvol.io import PointSet
 from delvol.io.galaxy_store import GalaxyStore
 from delvol.memory import require_frame_memory
 from delvol.progress import QUIET, StageLog
+from delvol.scene.camera import Camera
 from delvol.scene.description import Scene
 
 
@@ -111,6 +112,82 @@ class Picture(NamedTuple):
     """:func:`sprite_failures`' line, if any."""
 
 
+class Frames(NamedTuple):
+    """A renderer ready for offscreen frames of a scene, and how to draw one."""
+
+    renderer: Renderer
+    fit: Callable[[float], Camera]
+    """``fit(aspect)``: the scene's camera framing the data in a view of width/height ``aspect``."""
+    n_faces: int
+    render: Callable[[Renderer, Camera, tuple[int, int], int], np.ndarray]
+    """``render(renderer, camera, size, supersample)``: a (height, width, 3) uint8 frame."""
+
+
+@contextmanager
+def scene_frames(
+    scene: Scene,
+    log: StageLog = QUIET,
+    debug: bool = False,
+    data: tuple[PointSet, Tessellation] | None = None,
+) -> Iterator[Frames]:
+    """Read and tessellate a scene and set up its offscreen frames, released afterwards.
+
+    With ``scene.tessellation.blocks`` the blocks are built on Dask workers and stay
+    there: each frame is drawn block by block on the workers (EGL) and the float images
+    are tree-summed (:mod:`delvol.blocks.render`), which additive blending makes equal to
+    a single render up to float rounding. ``data`` passes points and a tessellation
+    already read from the scene.
+    """
+    if data is None and scene.tessellation.blocks is not None:
+        with _blocked_frames(scene, log, debug) as frames:
+            yield frames
+        return
+    points, tess = data if data is not None else scene.read(log)
+    with offscreen_renderer(scene, points, tess, log, debug) as renderer:
+        yield Frames(renderer, lambda aspect: scene.camera.fit(tess, aspect, points), len(tess.faces), render_image)
+
+
+BLOCKED_LIMITS = (
+    ("sprites", lambda s: s.sprites.sprites),
+    ("points", lambda s: s.look.show_points),
+    ("color_by", lambda s: s.look.color_by is not None),
+    ("weighting", lambda s: s.look.weighting != "sum"),
+    ("mode", lambda s: s.look.mode != "faces"),
+    ("iso_levels", lambda s: bool(s.look.iso_levels)),
+)
+"""What a blocked render cannot draw: each needs every point, face or tetrahedron at once."""
+
+
+@contextmanager
+def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]:
+    """:func:`scene_frames` for blocks: a client-side renderer that tone-maps the workers' summed images."""
+    from functools import partial
+
+    from delvol.blocks.render import render_blocked_image
+    from delvol.gl.context import create_offscreen_context
+
+    for name, used in BLOCKED_LIMITS:
+        if used(scene):
+            raise DelvolError(f"{name} is not available with blocks (it needs every point or face at once)")
+    with scene.built_blocks(log) as (_, blocked):
+        ctx = create_offscreen_context()
+        try:
+            renderer = Renderer(ctx, replace(scene.look), debug=debug)
+            try:
+                renderer.centre = blocked.centre
+                renderer.settings.fit_cut(*blocked.bounds)
+                for mesh in scene.overlays.meshes():
+                    renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
+                n_faces = blocked.info["blocks"]["n_faces"]
+                # The points stay on the workers: the camera frames the blocks' bounds.
+                fit = partial(scene.camera.fit_box, *blocked.bounds)
+                yield Frames(renderer, fit, n_faces, partial(render_blocked_image, blocked))
+            finally:
+                renderer.release()
+        finally:
+            ctx.release()
+
+
 def render_scene(
     scene: Scene,
     size: tuple[int, int],
@@ -121,14 +198,14 @@ def render_scene(
 ) -> Picture:
     """Read, tessellate and render a scene offscreen: what ``delvol render`` writes.
 
-    ``data`` passes points and a tessellation already read from the scene.
+    ``data`` passes points and a tessellation already read from the scene; with
+    ``scene.tessellation.blocks`` the frame is drawn block by block (:func:`scene_frames`).
     """
     width, height = size
     scene.check()
     require_frame_memory(size, supersample)
-    points, tess = data if data is not None else scene.read(log)
-    camera = scene.camera.fit(tess, width / height, points)
-    with offscreen_renderer(scene, points, tess, log, debug) as renderer:
+    with scene_frames(scene, log, debug, data) as frames:
+        camera = frames.fit(width / height)
         with log.stage("render"):
-            image = render_image(renderer, camera, (width, height), supersample)
-        return Picture(image, renderer.clim, len(tess.faces), sprite_failures(renderer))
+            image = frames.render(frames.renderer, camera, (width, height), supersample)
+        return Picture(image, frames.renderer.clim, frames.n_faces, sprite_failures(frames.renderer))

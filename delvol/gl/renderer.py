@@ -93,15 +93,25 @@ class Renderer:
         """
         lower, upper = tess.bounds
         self.settings.fit_cut(lower, upper)
-        self.centre = (lower + upper) / 2
-        self.volume.set_data(tess, self.centre, hidden=hidden)
+        self.set_faces(tess, (lower + upper) / 2, hidden)
         self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
         n = tess.n_primary
         shown = slice(None) if hidden is None else ~hidden[:n]
         self.points.set_data(tess.points[:n][shown], tess.density[:n][shown], self.centre)
+        self._check("uploading the tessellation")
+
+    def set_faces(self, tess: Tessellation, centre: np.ndarray, hidden: np.ndarray | None = None) -> None:
+        """Upload only the faces, relative to ``centre``: one block of a larger tessellation.
+
+        Every block of a blocked render uses the whole data's centre, so that its vertices
+        become the same float32 values as in a single render. Faces touching ``hidden``
+        vertices are left out.
+        """
+        self.centre = np.asarray(centre, dtype=np.float64)
+        self.volume.set_data(tess, self.centre, hidden=hidden)
         self.auto_clim = None
         self.field_label = None
-        self._check("uploading the tessellation")
+        self._check("uploading the faces")
 
     def _tetra(self) -> TetraVisual:
         """The exact modes' visual, with the tessellation uploaded."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from contextlib import nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -49,6 +49,11 @@ from delvol.scene.sky_views import (
 )
 from delvol.scene.sprite_layout import Galaxies
 from delvol.scene.thumbnails import SLOT, ThumbnailLoader
+
+if TYPE_CHECKING:
+    from delvol.blocks.cluster import DaskRunner
+    from delvol.blocks.render import BlockedScene
+    from delvol.blocks.run import PreparedJob
 
 Source = str | os.PathLike | np.ndarray | PointSet | Tessellation
 """What a scene shows: a point file, an (N, 3) array, a point set or a tessellation."""
@@ -195,18 +200,33 @@ class CameraOptions:
         ``points`` (the point set read) tells whether the data is a sky catalogue, whose
         default view is the wedge (:meth:`view_for`).
         """
-        view = self.view_for(points)
-        lower, upper = tess.bounds
-        data = tess.points[: tess.n_primary]
+        return self.fit_box(*tess.bounds, aspect, tess.points[: tess.n_primary], self.view_for(points))
+
+    def fit_box(
+        self,
+        lower: np.ndarray,
+        upper: np.ndarray,
+        aspect: float,
+        data: np.ndarray | None = None,
+        view: str | None = None,
+    ) -> Camera:
+        """A camera framing ``data`` (else the box ``[lower, upper]``) in ``view`` (default :attr:`view`).
+
+        The sky views need the points: without ``data`` (a blocked render keeps them on its
+        workers) they are refused.
+        """
+        view = self.view if view is None else view
         cam = Camera(projection="orthographic" if self.ortho else "perspective")
         cam.set_state({"fov_y": self.fov, "up": self.up})
-        if view == "wedge":
+        if view in SKY_VIEWS and data is None:
+            raise DelvolError(f"--view {view} needs the points, which a blocked render keeps on its workers")
+        if view == "wedge" and data is not None:
             try:
                 inside = wedge_selection(data, self.wedge_dec, self.wedge_width)
             except ValueError as exc:
                 raise DelvolError(f"--view wedge: {exc}") from None
             wedge_camera(cam, data[inside], lower, upper, aspect)
-        elif view == "observer":
+        elif view == "observer" and data is not None:
             observer_camera(cam, data, lower, upper, aspect)
         else:
             elevation = DEFAULT_ELEVATION if self.elevation is None else self.elevation
@@ -521,26 +541,53 @@ class Scene:
             return self.load
         return replace(self.load, fields=(*self.load.fields, spec.name))
 
+    def read_points(self, log: StageLog = QUIET) -> PointSet:
+        """The points of the source (with the fields asked for), read when it is a file."""
+        source = self.source
+        if isinstance(source, Tessellation):
+            n = source.n_primary
+            return PointSet(source.points[:n], source.masses[:n])
+        if isinstance(source, PointSet):
+            return source
+        if isinstance(source, (str, os.PathLike)):
+            with log.stage("read"):
+                return load_points(source, self.load_options())
+        return PointSet(np.asarray(source))
+
     def read(self, log: StageLog = QUIET) -> tuple[PointSet, Tessellation]:
         """The points (with the fields asked for) and their tessellation (through the cache unless switched off).
+
+        With ``tessellation.blocks`` the tessellation is built in blocks on Dask
+        (:mod:`delvol.blocks`) and assembled: the same arrays as a single run.
 
         Raises
         ------
         DelvolError
             Unreadable input, or points that cannot be tessellated.
         """
-        source = self.source
-        if isinstance(source, Tessellation):
-            n = source.n_primary
-            return PointSet(source.points[:n], source.masses[:n]), source
-        if isinstance(source, PointSet):
-            points = source
-        elif isinstance(source, (str, os.PathLike)):
-            with log.stage("read"):
-                points = load_points(source, self.load_options())
-        else:
-            points = PointSet(np.asarray(source))
-        periodic = self.tessellation.box_size(points.metadata, self.path)
+        if isinstance(self.source, Tessellation):
+            return self.read_points(log), self.source
+        points = self.read_points(log)
+        options = self.tessellation
+        periodic = options.box_size(points.metadata, self.path)
+        if options.blocks is not None:
+            from delvol.blocks import tessellate_blocks
+
+            if self.survey.mask is not None:
+                raise DelvolError("--mask is not available with --blocks (buffer points need the whole survey at once)")
+
+            with self.dask_blocks(points, log) as (runner, n_blocks):
+                tess = tessellate_blocks(
+                    points.positions,
+                    points.masses,
+                    blocks=n_blocks,
+                    periodic=periodic,
+                    padding=options.padding,
+                    engine=options.engine,
+                    runner=runner,
+                    log=log,
+                )
+            return points, tess
         warning = tessellation_warning(len(points), periodic is not None, available_memory())
         if warning:
             log.warn(warning)
@@ -553,7 +600,7 @@ class Scene:
             # Buffer points go after the galaxies, massless (see Tessellation.buffer).
             positions = np.concatenate([positions, buffer])
             masses = None if masses is None else np.concatenate([masses, np.zeros(len(buffer))])
-        try:
+        with self.input_errors():
             tess = cached_tessellate(
                 positions,
                 masses,
@@ -564,9 +611,60 @@ class Scene:
                 engine=self.tessellation.engine,
                 **({"n_buffer": len(buffer)} if len(buffer) else {}),
             )
+        return points, tess
+
+    @contextmanager
+    def input_errors(self) -> Iterator[None]:
+        """Re-raise the geometry layer's DegenerateInputError as a DelvolError naming the source file."""
+        try:
+            yield
         except DegenerateInputError as exc:
             raise DelvolError(str(exc), self.path) from exc
-        return points, tess
+
+    @contextmanager
+    def dask_blocks(self, points: PointSet, log: StageLog = QUIET) -> Iterator[tuple[DaskRunner, int]]:
+        """The Dask runner that ``tessellation.workers`` or ``.scheduler`` ask for, and the block count.
+
+        The cluster (a LocalCluster unless a scheduler address is given) is closed afterwards.
+        """
+        from delvol.blocks.cluster import block_count, dask_runner
+
+        options = self.tessellation
+        if options.blocks is None:
+            raise ValueError("dask_blocks needs tessellation.blocks")
+        with dask_runner(options.workers, options.scheduler, verbose=log.verbose) as runner, self.input_errors():
+            yield runner, block_count(options.blocks, len(points), runner)
+
+    @contextmanager
+    def block_job(self, log: StageLog = QUIET) -> Iterator[tuple[PointSet, DaskRunner, PreparedJob]]:
+        """The points, a Dask runner and a job folder with the points partitioned into blocks.
+
+        For callers that run the blocks their own way (a block folder, a summary). The
+        cluster and the folder go away afterwards.
+        """
+        from delvol.blocks.run import prepared_job
+
+        points = self.read_points(log)
+        options = self.tessellation
+        build: dict[str, Any] = {
+            "periodic": options.box_size(points.metadata, self.path),
+            "padding": options.padding,
+            "engine": options.engine,
+        }
+        with self.dask_blocks(points, log) as (runner, n_blocks):
+            with prepared_job(points.positions, points.masses, n_blocks, log=log, **build) as prepared:
+                yield points, runner, prepared
+
+    @contextmanager
+    def built_blocks(self, log: StageLog = QUIET) -> Iterator[tuple[PointSet, BlockedScene]]:
+        """The points, built in blocks on Dask and kept on the workers to render or sample.
+
+        Nothing is assembled: see :class:`~delvol.blocks.render.BlockedScene`.
+        """
+        from delvol.blocks.render import blocked_scene
+
+        with self.block_job(log) as (points, runner, prepared), blocked_scene(runner, prepared, log) as blocked:
+            yield points, blocked
 
 
 SCENE_PARTS: dict[str, type] = {

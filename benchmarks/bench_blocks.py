@@ -1,0 +1,200 @@
+"""Blocked builds on Dask: speed-up with workers, ghost overhead by block count, peak memory.
+
+``python -m benchmarks.bench_blocks speedup --sizes 1e6 4e6``
+    Wall time of a blocked build (two blocks) on a LocalCluster of 2 worker processes
+    against 1, and against a plain single run, interleaved round by round. The cluster is
+    started before the clock runs; the time covers partition, blocks and assembly.
+``python -m benchmarks.bench_blocks ghosts --size 2e5 --blocks 2 4 8 16 27``
+    Ghost points per core point, shell rounds, and the blocks' summed build time against
+    a single run's, with the blocks run one after another in this process.
+``python -m benchmarks.bench_blocks memory --size 1.2e6 --blocks 8``
+    The largest single process's peak resident memory during a blocked build written to
+    a block folder (the driver, or any worker), against a single run's, each in a fresh
+    process.
+
+All point sets are the clustered (Soneira–Peebles) sets of :mod:`benchmarks.pointsets`,
+the same script that makes the 4e7-point set. Runs over ~3 GB go under
+``flock /tmp/delvol-heavy.lock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.pointsets import soneira_peebles
+
+
+def _single(points: np.ndarray) -> float:
+    from delvol.geometry import tessellate
+
+    start = time.perf_counter()
+    tessellate(points)
+    return time.perf_counter() - start
+
+
+def _blocked(points: np.ndarray, runner, blocks: int) -> float:
+    from delvol.blocks import tessellate_blocks
+
+    start = time.perf_counter()
+    tessellate_blocks(points, blocks=blocks, runner=runner)
+    return time.perf_counter() - start
+
+
+def speedup(sizes: list[float], rounds: int, blocks: int) -> None:
+    from delvol.blocks.cluster import dask_runner
+
+    for size in sizes:
+        points = soneira_peebles(int(size))
+        times: dict[str, list[float]] = {"single": [], "workers 1": [], "workers 2": []}
+        for r in range(rounds):
+            order = ["single", "workers 1", "workers 2"]
+            order = order[r % 3 :] + order[: r % 3]
+            for name in order:
+                if name == "single":
+                    times[name].append(_single(points))
+                else:
+                    with dask_runner(workers=int(name[-1])) as runner:
+                        times[name].append(_blocked(points, runner, blocks))
+                print(f"  {size:.0e} {name}: {times[name][-1]:.1f} s", file=sys.stderr, flush=True)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        print(
+            json.dumps(
+                {
+                    "points": int(size),
+                    "blocks": blocks,
+                    "seconds": med,
+                    "speedup_2_over_1_workers": med["workers 1"] / med["workers 2"],
+                    "speedup_2_workers_over_single": med["single"] / med["workers 2"],
+                }
+            ),
+            flush=True,
+        )
+
+
+def ghosts(size: float, block_counts: list[int]) -> None:
+    from delvol.blocks.build import build_block
+    from delvol.blocks.run import SerialRunner, job_folder, prepare_job
+
+    points = soneira_peebles(int(size))
+    single = _single(points)
+    for blocks in block_counts:
+        with job_folder() as folder:
+            job, *_ = prepare_job(points, None, blocks, folder)
+            stats = [r.stats for r in SerialRunner().map(build_block, job, list(range(blocks)))]
+        print(
+            json.dumps(
+                {
+                    "points": int(size),
+                    "blocks": blocks,
+                    "ghost_per_core": sum(s["n_ghost"] for s in stats) / len(points),
+                    "regrown": sum(s["rounds"] > 1 for s in stats),
+                    "max_rounds": max(s["rounds"] for s in stats),
+                    "block_seconds_over_single": sum(s["seconds"] for s in stats) / single,
+                }
+            ),
+            flush=True,
+        )
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _memory_child(mode: str, path: str, blocks: int, workers: int) -> None:
+    """In a fresh process: one build; print this process's (and the workers') peaks."""
+    points = np.load(path)
+    if mode == "single":
+        from delvol.geometry import tessellate
+
+        tessellate(points)
+        print(json.dumps({"peak_mb": _peak_mb()}))
+        return
+    from delvol.blocks.build import build_block
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.run import job_folder, job_info, prepare_job
+    from delvol.blocks.store import write_blocks
+
+    with dask_runner(workers=workers) as runner, job_folder() as folder, tempfile.TemporaryDirectory() as out:
+        job, pts, m, lower = prepare_job(points, None, blocks, folder)
+        stats = []
+
+        def results():
+            for r in runner.map(build_block, job, list(range(blocks))):
+                stats.append(r.stats)
+                yield r
+
+        write_blocks(Path(out) / "blocks", results(), pts, m, box_size=None, box_lower=lower, info=job_info(job))
+    workers_mb = [s["peak_rss_mb"] for s in stats]
+    print(json.dumps({"driver_peak_mb": _peak_mb(), "worker_peak_mb": max(workers_mb)}))
+
+
+def memory(size: float, blocks: int, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "points.npy"
+        np.save(path, soneira_peebles(int(size)))
+        results = {}
+        for mode in ("single", "blocked"):
+            child = [sys.executable, "-m", "benchmarks.bench_blocks", "_memory", mode, str(path)]
+            out = subprocess.run(
+                [*child, str(blocks), str(workers)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            results[mode] = json.loads(out.strip().splitlines()[-1])
+    largest = max(results["blocked"]["driver_peak_mb"], results["blocked"]["worker_peak_mb"])
+    print(
+        json.dumps(
+            {
+                "points": int(size),
+                "blocks": blocks,
+                "single_peak_mb": results["single"]["peak_mb"],
+                **results["blocked"],
+                "largest_process_over_single": largest / results["single"]["peak_mb"],
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("speedup")
+    p.add_argument("--sizes", type=float, nargs="+", default=[1e6, 4e6])
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--blocks", type=int, default=2)
+    p = sub.add_parser("ghosts")
+    p.add_argument("--size", type=float, default=2e5)
+    p.add_argument("--blocks", type=int, nargs="+", default=[2, 4, 8, 16, 27])
+    p = sub.add_parser("memory")
+    p.add_argument("--size", type=float, default=1.2e6)
+    p.add_argument("--blocks", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p = sub.add_parser("_memory")
+    p.add_argument("mode")
+    p.add_argument("path")
+    p.add_argument("blocks", type=int)
+    p.add_argument("workers", type=int)
+    args = parser.parse_args()
+    if args.what == "speedup":
+        speedup(args.sizes, args.rounds, args.blocks)
+    elif args.what == "ghosts":
+        ghosts(args.size, args.blocks)
+    elif args.what == "memory":
+        memory(args.size, args.blocks, args.workers)
+    else:
+        _memory_child(args.mode, args.path, args.blocks, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""Blocked tessellations on disk: one .npz per block, the per-point arrays, and an index.
+
+``delvol tessellate FILE --blocks N -o DIR/`` writes::
+
+    DIR/index.json          what is where, and the build's options and counts
+    DIR/points.npz          points (wrapped when periodic), masses, density, cell_volume, hull
+    DIR/block-00000.npz     core, vertex_keys, vertex_position, tetrahedra, tet_volume, faces
+    ...
+
+A block's ``tetrahedra`` and ``faces`` index its ``vertex_keys``; a key is
+``code * N + i`` for input point ``i`` (code 0) or its periodic image (codes 1-26, the
+shifts of :data:`~delvol.geometry.periodic.SHIFTS`). Neighbour tables are left out: across
+seams they need every block at once, and :func:`load_blocks` rebuilds them when the
+whole tessellation fits in memory. The folder is written beside its destination and
+moved into place at the end (:func:`delvol.atomic.atomic_folder`), so an interrupted run
+leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from delvol import __version__
+from delvol.atomic import atomic_folder
+from delvol.blocks.assemble import PointArrays, assemble
+from delvol.blocks.build import BlockResult
+from delvol.errors import DelvolError
+from delvol.geometry.tessellation import Tessellation
+
+INDEX = "index.json"
+FORMAT = "delvol-blocks"
+FORMAT_VERSION = 1
+_BLOCK_ARRAYS = ("core", "vertex_keys", "vertex_position", "tetrahedra", "tet_volume", "faces")
+
+
+def block_file(block: int) -> str:
+    return f"block-{block:05d}.npz"
+
+
+def is_block_folder(path: str | os.PathLike) -> bool:
+    return (Path(path) / INDEX).is_file()
+
+
+def write_blocks(
+    folder: str | os.PathLike,
+    results: Iterable[BlockResult],
+    positions: np.ndarray,
+    masses: np.ndarray,
+    *,
+    box_size: float | None,
+    box_lower: np.ndarray | None,
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    """Write each block as it arrives, then the per-point arrays and the index; return the index.
+
+    Refuses to replace a folder that is not a delvol block folder.
+    """
+    with atomic_folder(folder, is_block_folder, "delvol block folder") as tmp:
+        per_point = PointArrays(len(positions))
+        entries = []
+        for r in results:
+            per_point.add(r)
+            np.savez(tmp / block_file(r.block), **{key: getattr(r, key) for key in _BLOCK_ARRAYS})
+            entries.append(
+                {
+                    "block": r.block,
+                    "file": block_file(r.block),
+                    "n_core": len(r.core),
+                    "n_tetrahedra": len(r.tetrahedra),
+                    "n_faces": len(r.faces),
+                    **{k: r.stats[k] for k in ("n_ghost", "rounds", "seconds", "peak_rss_mb")},
+                }
+            )
+        np.savez(
+            tmp / "points.npz",
+            points=positions,
+            masses=masses,
+            density=per_point.density,
+            cell_volume=per_point.cell_volume,
+            hull=per_point.hull,
+        )
+        index = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "delvol": __version__,
+            "n_points": len(positions),
+            "box_size": box_size,
+            "box_lower": None if box_lower is None else [float(v) for v in box_lower],
+            "info": info,
+            "blocks": sorted(entries, key=lambda e: e["block"]),
+        }
+        (tmp / INDEX).write_text(json.dumps(index, indent=1))
+    return index
+
+
+def read_index(folder: str | os.PathLike) -> dict[str, Any]:
+    """The index of a block folder; DelvolError if it is not one."""
+    try:
+        index = json.loads((Path(folder) / INDEX).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DelvolError(f"not a delvol block folder ({exc})", folder) from None
+    if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
+        raise DelvolError(f"not a delvol block folder of format {FORMAT_VERSION}", folder)
+    return index
+
+
+def read_block(folder: str | os.PathLike, entry: dict[str, Any]) -> BlockResult:
+    """One block of a block folder (its per-point arrays are in ``points.npz``)."""
+    with np.load(Path(folder) / entry["file"], allow_pickle=False) as data:
+        arrays = {key: data[key] for key in _BLOCK_ARRAYS}
+    empty = np.zeros(0)
+    return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
+
+
+def load_blocks(folder: str | os.PathLike) -> Tessellation:
+    """The whole tessellation of a block folder, assembled (neighbours rebuilt) in memory."""
+    index = read_index(folder)
+    with np.load(Path(folder) / "points.npz", allow_pickle=False) as data:
+        points = {key: data[key] for key in data.files}
+    results = []
+    for entry in index["blocks"]:
+        r = read_block(folder, entry)
+        r.density, r.cell_volume, r.hull = (points[k][r.core] for k in ("density", "cell_volume", "hull"))
+        results.append(r)
+    box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
+    return assemble(
+        results,
+        points["points"],
+        points["masses"],
+        box_size=index["box_size"],
+        box_lower=box_lower,
+        info=index["info"],
+    )
