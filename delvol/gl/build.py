@@ -169,7 +169,11 @@ def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames
     for name, used in BLOCKED_LIMITS:
         if used(scene):
             raise DelvolError(f"{name} is not available with blocks (it needs every point or face at once)")
-    with scene.built_blocks(log) as (_, blocked):
+    with scene.built_blocks(log) as (points, blocked):
+        view = scene.camera.view_for(points)
+        if view == "wedge":
+            # The wedge hides the faces outside its slice, which the workers' renders do not know.
+            raise DelvolError("--view wedge is not available with blocks; give another --view")
         ctx = create_offscreen_context()
         try:
             renderer = Renderer(ctx, replace(scene.look), debug=debug)
@@ -179,8 +183,8 @@ def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames
                 for mesh in scene.overlays.meshes():
                     renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
                 n_faces = blocked.info["blocks"]["n_faces"]
-                # The points stay on the workers: the camera frames the blocks' bounds.
-                fit = partial(scene.camera.fit_box, *blocked.bounds)
+                # The tessellation stays on the workers; the input points frame the view.
+                fit = partial(scene.camera.fit_box, *blocked.bounds, data=blocked.positions, view=view)
                 yield Frames(renderer, fit, n_faces, partial(render_blocked_image, blocked))
             finally:
                 renderer.release()

@@ -212,14 +212,13 @@ class CameraOptions:
     ) -> Camera:
         """A camera framing ``data`` (else the box ``[lower, upper]``) in ``view`` (default :attr:`view`).
 
-        The sky views need the points: without ``data`` (a blocked render keeps them on its
-        workers) they are refused.
+        The sky views need the points, and are refused without ``data``.
         """
         view = self.view if view is None else view
         cam = Camera(projection="orthographic" if self.ortho else "perspective")
         cam.set_state({"fov_y": self.fov, "up": self.up})
         if view in SKY_VIEWS and data is None:
-            raise DelvolError(f"--view {view} needs the points, which a blocked render keeps on its workers")
+            raise DelvolError(f"--view {view} needs the points")
         if view == "wedge" and data is not None:
             try:
                 inside = wedge_selection(data, self.wedge_dec, self.wedge_width)
