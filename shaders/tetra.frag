@@ -10,6 +10,9 @@
 // length * (rho_in + rho_out) / 2, into r. OPACITY composites the segment's
 // emission-absorption back to front (premultiplied "over"): r is the density emitted and
 // attenuated in front of it, a the opacity; with zero extinction r is the line integral.
+// INTEGRAL with FIELD also adds the exact integral of rho * f into b, f linear in the
+// tetrahedron like rho (a product of two linear functions: Simpson's weights are exact),
+// so b / r is the density-weighted mean of f along the ray.
 in vec3 v_pos;
 
 out vec4 f_accum;
@@ -24,6 +27,10 @@ uniform vec4 u_near;           // the near clip plane: dot(u_near.xyz, x) + u_ne
 uniform vec3 u_centre;         // the data centre, for the box and the cut plane
 
 #include "cut.glsl"
+
+#ifdef FIELD
+uniform sampler2D u_field;     // 1 texel per tetrahedron: f at its 4 vertices
+#endif
 
 #ifdef OPACITY
 uniform isampler2D u_order;    // the tetrahedron to draw at each position, back to front
@@ -86,7 +93,16 @@ void main() {
     float rho_out = dot(max(lam + s_out * rate, 0.0), rho);
     float value = 0.5 * len * (rho_in + rho_out);
     if (isnan(value) || isinf(value)) discard;
+#ifdef FIELD
+    vec4 f = texelFetch(u_field, ivec2(tet % u_tets_per_row, tet / u_tets_per_row), 0);
+    float f_in = dot(max(lam + s_in * rate, 0.0), f);
+    float f_out = dot(max(lam + s_out * rate, 0.0), f);
+    float weighted = len * (2.0 * rho_in * f_in + rho_in * f_out + rho_out * f_in + 2.0 * rho_out * f_out) / 6.0;
+    if (isnan(weighted) || isinf(weighted)) discard;
+    f_accum = vec4(value, 0.0, weighted, 0.0);
+#else
     f_accum = vec4(value, 0.0, 0.0, 0.0);
+#endif
 #else
     // Midpoint sub-steps from the back: within each, constant density, exact attenuation.
     // Opaque material is lit by a headlight along the density gradient (constant in the

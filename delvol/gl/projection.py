@@ -9,10 +9,13 @@ scene and returns its map with what a FITS file of it needs (``delvol project``,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import moderngl
 import numpy as np
 
 from delvol.geometry import Tessellation
+from delvol.geometry.fields import FieldCache, FieldSpec, units_of
 from delvol.gl.offscreen import tile_matrix
 from delvol.gl.renderer import Renderer
 from delvol.io.maps import SurfaceDensityMap
@@ -78,6 +81,25 @@ def surface_density(
         ``Sigma`` in mass per unit area; row 0 is the lowest row coordinate (as FITS
         stores images), column 0 the lowest column coordinate. Outside the hull: 0.
     """
+    return integrated_maps(ctx, tess, axis, size, extent, supersample, max_tile)[0]
+
+
+def integrated_maps(
+    ctx: moderngl.Context,
+    tess: Tessellation,
+    axis: str,
+    size: tuple[int, int],
+    extent: tuple[float, float, float, float] | None = None,
+    supersample: int = 1,
+    max_tile: int = 4096,
+    field: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`surface_density`, and with ``field`` (one value per vertex) the map of the integral of rho * f.
+
+    Both are exact line integrals of the linear DTFE fields, averaged over each pixel, so
+    their ratio is the density-weighted mean of the field along the line of sight, and
+    maps of disjoint tessellations add up.
+    """
     if extent is None:
         extent = default_extent(tess, axis)
     x0, x1, y0, y1 = (float(e) for e in extent)
@@ -94,39 +116,66 @@ def surface_density(
     width, height = size[0] * supersample, size[1] * supersample
     renderer = Renderer(ctx, RenderSettings(mode="integral", hide_hull=False, show_overlays=False))
     image = np.empty((height, width), dtype=np.float64)
+    weighted = None if field is None else np.empty((height, width), dtype=np.float64)
     limit = min(max_tile, ctx.info["GL_MAX_TEXTURE_SIZE"], *ctx.info["GL_MAX_VIEWPORT_DIMS"])
     try:
         renderer.set_tessellation(tess)
+        if field is not None:
+            renderer.set_field(field)
         for y0 in range(0, height, limit):
             for x0 in range(0, width, limit):
                 x1, y1 = min(x0 + limit, width), min(y0 + limit, height)
                 renderer.resize((x1 - x0, y1 - y0))
                 renderer.clear()
                 renderer.accumulate(tile_matrix(x0, y0, x1, y1, width, height) @ view_proj)
-                image[y0:y1, x0:x1] = renderer.target.read(1)[..., 0]
+                tile = renderer.target.read(3)
+                image[y0:y1, x0:x1] = tile[..., 0]
+                if weighted is not None:
+                    weighted[y0:y1, x0:x1] = tile[..., 2]
     finally:
         renderer.release()
-    image = image[::-1]  # read() puts the top row first; FITS stores the lowest row first
-    if supersample > 1:
-        image = image.reshape(size[1], supersample, size[0], supersample).mean(axis=(1, 3))
-    return image
+    # read() puts the top row first; FITS stores the lowest row first.
+    maps = [None if m is None else pixel_average(m[::-1], size, supersample) for m in (image, weighted)]
+    assert maps[0] is not None
+    return maps[0], maps[1]
 
 
-def project_scene(scene: Scene, options: ProjectionOptions | None = None, log: StageLog = QUIET) -> SurfaceDensityMap:
+def pixel_average(image: np.ndarray, size: tuple[int, int], supersample: int) -> np.ndarray:
+    """The mean of each pixel's ``supersample`` x ``supersample`` rays."""
+    return image.reshape(size[1], supersample, size[0], supersample).mean(axis=(1, 3))
+
+
+def project_scene(
+    scene: Scene,
+    options: ProjectionOptions | None = None,
+    log: StageLog = QUIET,
+    fields: Sequence[FieldSpec] = (),
+) -> SurfaceDensityMap:
     """Read and tessellate a scene's points and map their exact surface density.
 
     The map (:class:`~delvol.scene.projection.ProjectionOptions`: axis, size, extent,
-    supersampling) renders in an offscreen context of its own.
+    supersampling) renders in an offscreen context of its own. Each of ``fields`` (scalar
+    specs; the scene must read them) adds the map of its density-weighted mean along the
+    line of sight, NaN where the surface density is 0.
     """
     from delvol.gl.context import create_offscreen_context
 
     options = options or ProjectionOptions()
     points, tess = scene.read(log)
     extent = options.extent or default_extent(tess, options.axis)
+    cache = FieldCache(tess, points.fields, points.metadata)
+    means: dict[str, tuple[np.ndarray, str]] = {}
     ctx = create_offscreen_context()
     try:
         with log.stage("project"):
-            image = surface_density(ctx, tess, options.axis, options.size, extent, options.supersample)
+            args = (ctx, tess, options.axis, options.size, extent, options.supersample)
+            image, _ = integrated_maps(*args)
+            for spec in fields:
+                _, weighted = integrated_maps(*args, field=cache.vertex_values(spec))
+                assert weighted is not None
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean = np.where(image > 0, weighted / image, np.nan)
+                means[str(spec)] = (mean, units_of(spec, points.metadata))
     finally:
         ctx.release()
     u, v, _ = map_axes(options.axis)
@@ -140,4 +189,5 @@ def project_scene(scene: Scene, options: ProjectionOptions | None = None, log: S
         has_masses=points.masses is not None,
         box_size=tess.box_size,
         points_mass=float(tess.masses[: tess.n_primary].sum()),
+        fields=means,
     )

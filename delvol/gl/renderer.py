@@ -66,6 +66,7 @@ class Renderer:
         self.tetra = TetraVisual(ctx)
         self._tess: Tessellation | None = None
         self._tetra_ready = False
+        self._field_values: np.ndarray | None = None  # per vertex, for the exact modes too
         self.isos: list[IsoVisual] = []
         self._iso_levels: tuple[float, ...] = ()
         self.points = PointsVisual(ctx)
@@ -111,12 +112,14 @@ class Renderer:
         self.volume.set_data(tess, self.centre, hidden=hidden)
         self.auto_clim = None
         self.field_label = None
+        self._field_values = None
         self._check("uploading the faces")
 
     def _tetra(self) -> TetraVisual:
         """The exact modes' visual, with the tessellation uploaded."""
         if not self._tetra_ready and self._tess is not None:
             self.tetra.set_data(self._tess, self.centre)
+            self.tetra.set_field(self._field_values)
             self._tetra_ready = True
             self._check("uploading the tetrahedra")
         return self.tetra
@@ -144,6 +147,9 @@ class Renderer:
     def set_field(self, values: np.ndarray | None, label: str = "field") -> None:
         """Colour by a field: hue from its density-weighted mean along each ray (``--color-by``).
 
+        The ``integral`` mode carries it too (exactly, into the same channel), which
+        ``delvol project --field`` reads; the tone map colours by it in ``faces`` only.
+
         Parameters
         ----------
         values : ndarray, shape (n_vertices,), optional
@@ -153,6 +159,9 @@ class Renderer:
             The field's name and units, for the legend.
         """
         self.volume.set_field(values)
+        self._field_values = values
+        if self._tetra_ready:
+            self.tetra.set_field(values)
         self.field_label = None if values is None else label
         self.auto_color_clim = None
         self._check("uploading the field")

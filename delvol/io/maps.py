@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,12 @@ from delvol.atomic import atomic_path
 MAP_SUFFIXES = (".fits", ".npy")
 """The file types a map is written as."""
 _AXIS_NAMES = "XYZ"
+
+
+def field_map_path(path: str | os.PathLike, name: str) -> Path:
+    """Where a ``.npy`` map's field map goes: beside it, ``MAP_NAME.npy`` (``:`` becomes ``-``)."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}_{name.replace(':', '-')}.npy")
 
 
 @dataclass
@@ -40,6 +46,9 @@ class SurfaceDensityMap:
         Side of the periodic box.
     points_mass : float
         The total mass of the points, to compare with :attr:`mass`.
+    fields : dict
+        Field name -> (map of its density-weighted mean along the line of sight, shaped
+        like ``image``, NaN where ``image`` is 0; its units).
     """
 
     image: np.ndarray
@@ -51,6 +60,7 @@ class SurfaceDensityMap:
     has_masses: bool = False
     box_size: float | None = None
     points_mass: float = 0.0
+    fields: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
 
     @property
     def pixel(self) -> tuple[float, float]:
@@ -68,7 +78,9 @@ class SurfaceDensityMap:
     def save(self, path: str | os.PathLike, source: str = "") -> None:
         """Write the map atomically as ``.fits`` (with its header) or ``.npy`` (the image alone).
 
-        ``source`` names the input file in the FITS header.
+        ``source`` names the input file in the FITS header. Field maps go into further
+        FITS extensions named after the field, or into ``.npy`` files beside the map
+        (:func:`field_map_path`).
 
         Raises
         ------
@@ -77,13 +89,23 @@ class SurfaceDensityMap:
         """
         suffix = Path(path).suffix.lower()
         if suffix == ".npy":
+            for name, (mean, _) in self.fields.items():
+                with atomic_path(field_map_path(path, name), suffix=".npy") as tmp:
+                    np.save(tmp, mean)
             with atomic_path(path, suffix=".npy") as tmp:
                 np.save(tmp, self.image)
         elif suffix == ".fits":
             from astropy.io import fits
 
+            header = self.fits_header(source)
+            hdus = [fits.PrimaryHDU(self.image.astype(np.float64), header)]
+            for name, (mean, units) in self.fields.items():
+                extension = fits.ImageHDU(mean.astype(np.float64), header.copy(), name=name.upper()[:68])
+                extension.header["BUNIT"] = (units[:68], "units of the field")
+                extension.header["FIELD"] = (name[:68], "density-weighted mean along the line of sight")
+                hdus.append(extension)
             with atomic_path(path, suffix=".fits") as tmp:
-                fits.PrimaryHDU(self.image.astype(np.float64), self.fits_header(source)).writeto(tmp, overwrite=True)
+                fits.HDUList(hdus).writeto(tmp, overwrite=True)
         else:
             raise ValueError(f"a map is written as {' or '.join(MAP_SUFFIXES)}, not {suffix or 'no suffix'}")
 

@@ -101,6 +101,8 @@ class TetraVisual:
         self._centre = np.zeros(3)
         self._clip = NO_CLIP
         self._spheres: tuple[np.ndarray, np.ndarray] | None = None
+        self._vertex_source = np.zeros(0, dtype=np.int64)
+        self._field: moderngl.Texture | None = None
         self.n_inner = self.n_hull = 0
         self.spacing = 1.0
         self.density_window = (0.0, 1.0)
@@ -117,10 +119,14 @@ class TetraVisual:
         self._centre = np.asarray(centre, dtype=np.float64)
         points, tets = tess.points, tess.tetrahedra
         density = np.nan_to_num(tess.density, nan=0.0, posinf=0.0)
+        # The tessellation's vertex each drawn vertex copies, to carry per-vertex fields.
+        self._vertex_source = np.arange(len(points))
         if tess.box_size is not None and tess.box_lower is not None:
             self._clip = (tess.box_lower, tess.box_lower + tess.box_size)
             points, tets, source = box_copies(points, tets, tess.box_lower, tess.box_size)
-            density = np.concatenate([density, density[tess.tetrahedra[source[len(tess.tetrahedra) :]]].ravel()])
+            copied = tess.tetrahedra[source[len(tess.tetrahedra) :]].ravel()
+            self._vertex_source = np.concatenate([self._vertex_source, copied])
+            density = density[self._vertex_source]
             on_hull = np.zeros(len(tets), dtype=bool)
         else:
             self._clip = NO_CLIP
@@ -153,10 +159,32 @@ class TetraVisual:
         self.spacing = float(np.prod(np.maximum(upper - lower, 1e-300)) / max(tess.n_primary, 1)) ** (1 / 3)
         self.density_window = density_window(primary)
 
+    def set_field(self, values: np.ndarray | None) -> None:
+        """Carry a field in the ``integral`` mode: the integral of rho * f goes into the blue channel.
+
+        ``values`` holds one value per vertex of the tessellation uploaded last (None: no field).
+        """
+        if self._field is not None:
+            self._field.release()
+            self._field = None
+        if values is None or not self._objects:
+            return
+        _, tets = self._tets
+        per_tet = np.nan_to_num(np.asarray(values, dtype=np.float64)[self._vertex_source][tets])
+        rows = max(1, -(-len(tets) // self.per_row))
+        texels = np.zeros((rows * self.per_row, 4), dtype=np.float32)
+        texels[: len(tets)] = per_tet
+        self._field = self.ctx.texture((self.per_row, rows), 4, texels.tobytes(), dtype="f4")
+        self._field.filter = (moderngl.NEAREST, moderngl.NEAREST)
+
     def _vao(self, key: str) -> tuple[moderngl.Program, moderngl.VertexArray]:
-        """The program of a mode and its vertex array: the opacity mode's draws re-sorted faces."""
+        """The program of a mode and its vertex array: the opacity mode's draws re-sorted faces.
+
+        ``key`` is the mode, with ``+field`` for the integral that also carries a field.
+        """
         if key not in self._programs:
-            self._programs[key] = load_program(self.ctx, "tetra.vert", "tetra.frag", (key.upper(),))
+            defines = tuple(part.upper() for part in key.split("+"))
+            self._programs[key] = load_program(self.ctx, "tetra.vert", "tetra.frag", defines)
         if key not in self._vaos:
             vbo, ibo, _ = self._objects[:3]
             if key == "opacity":
@@ -187,8 +215,11 @@ class TetraVisual:
         """Add the exact line integral of the tetrahedra in ``[start, stop)`` (additive blending on)."""
         if not self._objects:
             return
-        prog, vao = self._vao("integral")
+        prog, vao = self._vao("integral" if self._field is None else "integral+field")
         self._set_view(prog, view_proj, settings)
+        if self._field is not None:
+            self._field.use(location=1)
+            prog["u_field"] = 1
         for first, count in self.ranges(start, stop, not settings.hide_hull):
             prog["u_first"] = first
             vao.render(moderngl.TRIANGLES, vertices=12 * count, first=12 * first)
@@ -247,10 +278,10 @@ class TetraVisual:
         self._order.write(padded.tobytes())
 
     def _release_buffers(self) -> None:
-        for obj in (*self._vaos.values(), self._order, *self._objects):
+        for obj in (*self._vaos.values(), self._order, self._field, *self._objects):
             if obj is not None:
                 obj.release()
-        self._vaos, self._order, self._objects = {}, None, []
+        self._vaos, self._order, self._field, self._objects = {}, None, None, []
 
     def release(self) -> None:
         """Free every GL object this visual owns."""
