@@ -79,6 +79,11 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def range_option(help: str, default: Any, *, convert: Callable[[Any], Any] = tuple, **spec: Any) -> Any:
+    """An :func:`option` of two floats given as ``LO HI`` (a window, a pair of percentiles)."""
+    return option(help, default, parse=float, nargs=2, metavar=("LO", "HI"), convert=convert, **spec)
+
+
 def option_fields(cls: type) -> list[tuple[dataclasses.Field, OptionSpec]]:
     """The fields of dataclass ``cls`` that are options, in declaration order."""
     return [(f, f.metadata[OPTION]) for f in dataclasses.fields(cls) if OPTION in f.metadata]

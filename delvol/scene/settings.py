@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from delvol.geometry.fields import FieldSpec
-from delvol.options import option
+from delvol.options import option, range_option
 from delvol.scene.colormaps import COLORMAPS, DIVERGING
 
 STRETCHES = ("log", "asinh", "linear")
@@ -134,14 +134,10 @@ class RenderSettings:
         "(0 gives the integral)",
         10.0,
     )
-    opacity_window: tuple[float, float] | None = option(
+    opacity_window: tuple[float, float] | None = range_option(
         "opacity mode: log10 densities where the extinction starts and peaks "
         "(default: the 75th and 99.9th percentiles of the point densities)",
         None,
-        parse=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        convert=tuple,
     )
     iso_levels: tuple[float, ...] = option(
         "draw isodensity surfaces at these densities over the volume",
@@ -155,21 +151,13 @@ class RenderSettings:
     stretch: str = option("density stretch", "log", choices=STRETCHES)
     colormap: str = option("colormap", "magma", choices=COLORMAPS)
     exposure: float = option("brightness in stops", 0.0)
-    clim: tuple[float, float] | None = option(
+    clim: tuple[float, float] | None = range_option(
         "colour limits as log10 of the accumulated value (default: from percentiles)",
         None,
-        parse=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        convert=tuple,
     )
-    percentiles: tuple[float, float] = option(
+    percentiles: tuple[float, float] = range_option(
         "percentiles of the non-empty pixels that set the automatic colour limits",
         (2.0, 99.8),
-        parse=float,
-        nargs=2,
-        metavar=("LO", "HI"),
-        convert=tuple,
     )
     gamma: float = option("gamma after the stretch", 1.0)
     weighting: str = option("per-face weight: sum, length (sqrt of area) or area", "sum", choices=WEIGHTINGS)
@@ -210,22 +198,16 @@ class RenderSettings:
         group=COLOR,
     )
     color_map: str = option("diverging colormap of the field", DIVERGING[0], choices=DIVERGING, group=COLOR)
-    color_clim: tuple[float, float] | None = option(
+    color_clim: tuple[float, float] | None = range_option(
         "field values at the ends of the colormap (log10 with --color-log; default: from percentiles, "
         "symmetric about 0 when they straddle it)",
         None,
-        parse=float,
-        nargs=2,
-        metavar=("LO", "HI"),
         convert=_field_clim,
         group=COLOR,
     )
-    color_percentiles: tuple[float, float] = option(
+    color_percentiles: tuple[float, float] = range_option(
         "percentiles of the pixels' mean field that set the automatic field colour limits",
         (2.0, 98.0),
-        parse=float,
-        nargs=2,
-        metavar=("LO", "HI"),
         convert=_field_clim,
         group=COLOR,
     )
