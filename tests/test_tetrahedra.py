@@ -61,20 +61,13 @@ def test_power_distance_order_is_exact_for_every_neighbouring_pair(clustered):
     centre, r2 = circumspheres(t.points, t.tetrahedra)
     rng = np.random.default_rng(3)
     eyes = [*rng.uniform(-0.9, 0.9, (3, 3)), *(rng.normal(size=(3, 3)) * 4)]  # inside, then outside the hull
+    directions = [d / np.linalg.norm(d) for d in rng.normal(size=(3, 3))]
     checked = 0
-    for eye in eyes:
-        order = back_to_front(centre, r2, eye=eye)
+    for view in [{"eye": eye} for eye in eyes] + [{"direction": d} for d in directions]:
+        order = back_to_front(centre, r2, **view)
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
-        wrong, n = _order_violations(t, rank, eye=eye)
-        assert wrong == 0
-        checked += n
-    for direction in rng.normal(size=(3, 3)):
-        direction /= np.linalg.norm(direction)
-        order = back_to_front(centre, r2, direction=direction)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        wrong, n = _order_violations(t, rank, direction=direction)
+        wrong, n = _order_violations(t, rank, **view)
         assert wrong == 0
         checked += n
     assert checked > 9 * 3000

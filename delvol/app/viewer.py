@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,42 +135,42 @@ class Viewer:
             "toggle_mode": self._cmd_toggle_mode,
             "reset": self._cmd_reset,
             "toggle_projection": self._cmd_toggle_projection,
-            "exposure_up": self._cmd_exposure_up,
-            "exposure_down": self._cmd_exposure_down,
+            "exposure_up": partial(self._exposure, 0.25),
+            "exposure_down": partial(self._exposure, -0.25),
             "cycle_stretch": self._cmd_cycle_stretch,
             "cycle_colormap": self._cmd_cycle_colormap,
             "cycle_colormap_back": self._cmd_cycle_colormap_back,
             "cycle_render_mode": self._cmd_cycle_render_mode,
-            "opacity_up": self._cmd_opacity_up,
-            "opacity_down": self._cmd_opacity_down,
+            "opacity_up": partial(self._opacity, 2.0),
+            "opacity_down": partial(self._opacity, 0.5),
             "cycle_iso": self._cmd_cycle_iso,
             "cycle_weighting": self._cmd_cycle_weighting,
-            "clim_floor_down": self._cmd_clim_floor_down,
-            "clim_floor_up": self._cmd_clim_floor_up,
-            "clim_top_down": self._cmd_clim_top_down,
-            "clim_top_up": self._cmd_clim_top_up,
+            "clim_floor_down": partial(self._move_clim, -0.1, 0.0),
+            "clim_floor_up": partial(self._move_clim, 0.1, 0.0),
+            "clim_top_down": partial(self._move_clim, 0.0, -0.1),
+            "clim_top_up": partial(self._move_clim, 0.0, 0.1),
             "auto_clim": self._cmd_auto_clim,
-            "cycle_field": self._cmd_cycle_field,
-            "cycle_field_back": self._cmd_cycle_field_back,
-            "color_clim_wider": self._cmd_color_clim_wider,
-            "color_clim_narrower": self._cmd_color_clim_narrower,
-            "color_clim_down": self._cmd_color_clim_down,
-            "color_clim_up": self._cmd_color_clim_up,
+            "cycle_field": partial(self._cycle_field, 1),
+            "cycle_field_back": partial(self._cycle_field, -1),
+            "color_clim_wider": partial(self._set_color_clim, 1.25, 0.0),
+            "color_clim_narrower": partial(self._set_color_clim, 0.8, 0.0),
+            "color_clim_down": partial(self._set_color_clim, 1.0, -0.1),
+            "color_clim_up": partial(self._set_color_clim, 1.0, 0.1),
             "auto_color_clim": self._cmd_auto_color_clim,
             "toggle_color_log": self._cmd_toggle_color_log,
-            "toggle_legend": self._cmd_toggle_legend,
-            "toggle_faces": self._cmd_toggle_faces,
-            "toggle_points": self._cmd_toggle_points,
-            "toggle_overlays": self._cmd_toggle_overlays,
-            "toggle_hull": self._cmd_toggle_hull,
-            "toggle_path": self._cmd_toggle_path,
-            "toggle_sprites": self._cmd_toggle_sprites,
+            "toggle_legend": partial(self._toggle, "legend", "legend", False),
+            "toggle_faces": partial(self._toggle, "show_faces", "faces", True),
+            "toggle_points": partial(self._toggle, "show_points", "points", False),
+            "toggle_overlays": partial(self._toggle, "show_overlays", "overlays", False),
+            "toggle_hull": partial(self._toggle, "hide_hull", "hide hull faces", True),
+            "toggle_path": partial(self._toggle, "show_path", "camera path", False),
+            "toggle_sprites": partial(self._toggle, "show_sprites", "galaxy sprites", False),
             "pick_centre": self._cmd_pick_centre,
             "cycle_cut": self._cmd_cycle_cut,
-            "cut_forward": self._cmd_cut_forward,
-            "cut_forward_fast": self._cmd_cut_forward_fast,
-            "cut_back": self._cmd_cut_back,
-            "cut_back_fast": self._cmd_cut_back_fast,
+            "cut_forward": partial(self._move_cut, 0.01),
+            "cut_forward_fast": partial(self._move_cut, 0.1),
+            "cut_back": partial(self._move_cut, -0.01),
+            "cut_back_fast": partial(self._move_cut, -0.1),
             "screenshot": self._cmd_screenshot,
             "add_keyframe": self._cmd_add_keyframe,
             "drop_keyframe": self._cmd_drop_keyframe,
@@ -332,12 +333,6 @@ class Viewer:
         self.settings.exposure += stops
         self.echo(f"exposure: {self.settings.exposure:+.2f} stops")
 
-    def _cmd_exposure_up(self) -> None:
-        self._exposure(0.25)
-
-    def _cmd_exposure_down(self) -> None:
-        self._exposure(-0.25)
-
     def _cmd_cycle_stretch(self) -> None:
         self.settings.stretch = cycle(self.settings.stretch, STRETCHES)
         self.echo(f"stretch: {self.settings.stretch}")
@@ -368,12 +363,6 @@ class Viewer:
             self.invalidate()
         self.echo(f"opacity: {self.settings.opacity:.3g} per mean spacing at the top of the window")
 
-    def _cmd_opacity_up(self) -> None:
-        self._opacity(2.0)
-
-    def _cmd_opacity_down(self) -> None:
-        self._opacity(0.5)
-
     def _cmd_cycle_iso(self) -> None:
         levels = self.settings.iso_levels
         if not levels:
@@ -394,18 +383,6 @@ class Viewer:
             return
         self.settings.clim = clim
         self.echo(f"colour limits: 10^{clim[0]:.2f} .. 10^{clim[1]:.2f}")
-
-    def _cmd_clim_floor_down(self) -> None:
-        self._move_clim(-0.1, 0.0)
-
-    def _cmd_clim_floor_up(self) -> None:
-        self._move_clim(0.1, 0.0)
-
-    def _cmd_clim_top_down(self) -> None:
-        self._move_clim(0.0, -0.1)
-
-    def _cmd_clim_top_up(self) -> None:
-        self._move_clim(0.0, 0.1)
 
     def _cmd_auto_clim(self) -> None:
         self.settings.clim = None
@@ -432,12 +409,6 @@ class Viewer:
             self.settings.color_log = False
             self.echo("log10 colour off: this field has values <= 0 (U turns it on)")
 
-    def _cmd_cycle_field(self) -> None:
-        self._cycle_field(1)
-
-    def _cmd_cycle_field_back(self) -> None:
-        self._cycle_field(-1)
-
     def _set_color_clim(self, scale: float, shift: float) -> None:
         clim = self.renderer.color_clim
         if clim is None:
@@ -448,18 +419,6 @@ class Viewer:
         self.settings.color_clim = (centre - half, centre + half)
         lo, hi = self.settings.color_clim
         self.echo(f"field colour limits: {lo:.4g} .. {hi:.4g}")
-
-    def _cmd_color_clim_wider(self) -> None:
-        self._set_color_clim(1.25, 0.0)
-
-    def _cmd_color_clim_narrower(self) -> None:
-        self._set_color_clim(0.8, 0.0)
-
-    def _cmd_color_clim_down(self) -> None:
-        self._set_color_clim(1.0, -0.1)
-
-    def _cmd_color_clim_up(self) -> None:
-        self._set_color_clim(1.0, 0.1)
 
     def _cmd_auto_color_clim(self) -> None:
         self.settings.color_clim = None
@@ -474,9 +433,6 @@ class Viewer:
         if self.renderer.field_label is not None:
             self.renderer.update_auto_clim()
 
-    def _cmd_toggle_legend(self) -> None:
-        self._toggle("legend", "legend", False)
-
     def _toggle(self, attribute: str, label: str, accumulates: bool) -> None:
         value = not getattr(self.settings, attribute)
         setattr(self.settings, attribute, value)
@@ -484,23 +440,8 @@ class Viewer:
             self.invalidate()
         self.echo(f"{label}: {'on' if value else 'off'}")
 
-    def _cmd_toggle_faces(self) -> None:
-        self._toggle("show_faces", "faces", True)
-
-    def _cmd_toggle_points(self) -> None:
-        self._toggle("show_points", "points", False)
-
-    def _cmd_toggle_overlays(self) -> None:
-        self._toggle("show_overlays", "overlays", False)
-
-    def _cmd_toggle_sprites(self) -> None:
-        self._toggle("show_sprites", "galaxy sprites", False)
-
     def _cmd_pick_centre(self) -> None:
         self.pick(self.size[0] / 2, self.size[1] / 2)
-
-    def _cmd_toggle_hull(self) -> None:
-        self._toggle("hide_hull", "hide hull faces", True)
 
     def _cmd_cycle_cut(self) -> None:
         s = self.settings
@@ -516,18 +457,6 @@ class Viewer:
     def _move_cut(self, fraction: float) -> None:
         self.settings.cut_offset = self.settings.placed_cut()[0] - fraction * self.camera.scene_size
         self.invalidate()
-
-    def _cmd_cut_forward(self) -> None:
-        self._move_cut(0.01)
-
-    def _cmd_cut_forward_fast(self) -> None:
-        self._move_cut(0.1)
-
-    def _cmd_cut_back(self) -> None:
-        self._move_cut(-0.01)
-
-    def _cmd_cut_back_fast(self) -> None:
-        self._move_cut(-0.1)
 
     def _cmd_screenshot(self) -> None:
         try:
@@ -588,9 +517,6 @@ class Viewer:
         else:
             self.playing = (self._path(), 0.0)
             self.echo(f"playing {len(self.keyframes)} keyframes over {self.duration:g} s")
-
-    def _cmd_toggle_path(self) -> None:
-        self._toggle("show_path", "camera path", False)
 
     def _cmd_help(self) -> None:
         self.echo("delvol viewer keys:\n" + help_text())
