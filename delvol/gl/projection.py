@@ -169,13 +169,16 @@ def project_scene(
     try:
         with log.stage("project"):
             args = (ctx, tess, options.axis, options.size, extent, options.supersample)
-            image, _ = integrated_maps(*args)
+            # Every field's pass also gives the surface density: a separate pass only without fields.
+            image: np.ndarray | None = None
             for spec in fields:
-                _, weighted = integrated_maps(*args, field=cache.vertex_values(spec))
+                image, weighted = integrated_maps(*args, field=cache.vertex_values(spec))
                 assert weighted is not None
                 with np.errstate(invalid="ignore", divide="ignore"):
                     mean = np.where(image > 0, weighted / image, np.nan)
                 means[str(spec)] = (mean, units_of(spec, points.metadata))
+            if image is None:
+                image, _ = integrated_maps(*args)
     finally:
         ctx.release()
     u, v, _ = map_axes(options.axis)
