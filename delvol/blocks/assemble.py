@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from delvol.blocks.build import IMAGE_SHIFTS, BlockResult
+from delvol.blocks.build import BlockResult
+from delvol.blocks.lookup import IMAGE_SHIFTS
 from delvol.geometry.tessellation import Tessellation
 
 

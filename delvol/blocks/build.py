@@ -2,11 +2,15 @@
 
 A block gathers every point (and, when periodic, every image) inside its core box grown
 by a ghost shell, tessellates them, and certifies each core point: every tetrahedron
-touching it must have its circumsphere inside the region read (or provably empty of the
-points beyond it), and every hull face touching it must be on the hull of the whole set.
-If any core point fails, the cells that the failing spheres cover are added to the
-region and the block is rebuilt, until all pass (or the region holds every point, when
-the block's result is trivially exact).
+touching it must have an empty circumsphere, and every hull face touching it must be on
+the hull of the whole set. A sphere inside the padded box is empty (the block holds every
+point there); one reaching beyond it is searched in the cells it meets.
+
+A core point that fails is redone in a small patch: the points it fails with, its
+current neighbours, and the points found inside its spheres (or beyond its open hull
+faces). Once a patch holds a point's true neighbours, the point's star is the single
+run's; until then each round finds more of the points that are missing, so a few failures
+cost a few small engine runs, not another run of the whole block.
 
 Then each tetrahedron and face is emitted by exactly one block: the one owning its vertex
 with the smallest input index (unshifted, when periodic), so that the union of the
@@ -17,7 +21,6 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -25,23 +28,23 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from delvol.blocks.certify import beyond_global_hull, circumspheres, hull_faces
+from delvol.blocks.certify import beyond_global_hull, circumspheres, hull_faces, probes
 from delvol.blocks.job import Job
+from delvol.blocks.lookup import IMAGE_SHIFTS, PointSet, extent, in_spheres, points_in
 from delvol.blocks.region import Region
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.engines import ENGINES, Triangulation, engine_frame
 from delvol.geometry.engines.failure import check_count
 from delvol.geometry.faces import neighbors_from_tetrahedra, unique_faces
-from delvol.geometry.periodic import SHIFTS, in_padding
+from delvol.geometry.periodic import in_padding
 from delvol.geometry.tessellation import _representatives
 
-IMAGE_SHIFTS = np.vstack([np.zeros(3), SHIFTS])
-"""Shift of each image code: 0 for the input points, then :data:`SHIFTS` as in ``pad_periodic``."""
 _CODE_TABLE = np.zeros(27, dtype=np.int64)  # image code by (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
 _CODE_TABLE[(IMAGE_SHIFTS + 1).astype(int) @ np.array([9, 3, 1])] = np.arange(27)
-MAX_ROUNDS = 8
-_MAX_GROWTH = 2.0  # a round may add at most this many times the block's points in cells
-_CHECK_BUDGET = 4.0  # spheres are checked against the points beyond if at most this many times the block's
+MAX_ROUNDS = 24
+"""Patch rounds before the last, which holds every point (and so is exact by construction)."""
+_SPHERES_PER_CHUNK = 1 << 18  # circumspheres computed at once: bounds their temporaries
+_PROBES = 48  # an open face's probe sphere doubles its height this many times at most
 
 
 @dataclass(eq=False)
@@ -64,13 +67,13 @@ class BlockResult:
     faces : ndarray, shape (F, 3), int32
         Indices into ``vertex_keys``.
     region : dict
-        The certified region's :meth:`~delvol.blocks.region.Region.state`, to rebuild the
+        The padded box's :meth:`~delvol.blocks.region.Region.state`, to rebuild the
         block's point set (for sampling a grid).
     stats : dict
-        ``n_core``, ``n_ghost``, ``rounds``, ``failed`` (core points failing each round),
-        ``extra_cells`` (region cells added),
-        ``seconds``, ``peak_rss_mb`` (the worker process's high-water mark),
-        ``n_duplicates``.
+        ``n_core``, ``n_ghost`` (points tessellated besides the core, over all rounds),
+        ``rounds``, ``failed`` (core points failing each round), ``n_found`` (points
+        found beyond the shell), ``seconds``, ``peak_rss_mb`` (the worker process's
+        high-water mark), ``n_duplicates``, ``n_faces``.
     """
 
     block: int
@@ -106,71 +109,19 @@ def initial_region(job: Job, block: int) -> Region:
     return region
 
 
-def gather(
-    job: Job, block: int, region: Region, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """The block's core points then its ghosts: keys, positions, input positions, masses, core count.
+def gather(job: Job, block: int, region: Region, *, hull: bool = False) -> tuple[PointSet, int]:
+    """The block's core points, then every other point or image in the region; and the core count.
 
-    ``rows`` picks the core points to certify (default: all); the block's other core
-    points then count among the ghosts. Ghosts are the points of any block (the block's
-    own included, when periodic) whose position, or image position, lies in the region,
-    and the vertices of the global hull, so that the block's hull is the global hull. An
-    image's position is its point's plus the shift times the box side, computed as
-    ``pad_periodic`` does, so that both runs see bit-identical coordinates.
+    With ``hull``, the vertices of the global hull join the ghosts, so that the block's
+    hull is the global one (for locating grid samples anywhere in the data).
     """
     index, position, mass = (np.asarray(a) for a in job.core(block))
-    if rows is None:
-        keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains, skip=block)
-    else:
-        index, position, mass = index[rows], position[rows], mass[rows]
-        keys, positions, bases, masses = points_in(job, region.bounding_box(), region.contains)
-        other = ~np.isin(keys, index)
-        keys, positions, bases, masses = keys[other], positions[other], bases[other], masses[other]
-    far = ~region.contains(job.hull_points) & ~np.isin(job.hull_index, index)
-    if rows is None:
-        far &= job.layout.assign(job.hull_points) != block
-    return (
-        np.concatenate([index, keys, job.hull_index[far]]),
-        np.concatenate([position, positions, job.hull_points[far]]),
-        np.concatenate([position, bases, job.hull_points[far]]),
-        np.concatenate([mass, masses, job.hull_masses[far]]),
-        len(index),
-    )
-
-
-def points_in(
-    job: Job, box: tuple[np.ndarray, np.ndarray], keep: Callable[[np.ndarray], np.ndarray], skip: int = -1
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keys, positions, input positions and masses of the points and images in ``box`` that ``keep``.
-
-    ``skip`` leaves out one block's unshifted points.
-    """
-    lower, upper = box
-    n = job.n_points
-    keys, positions, bases, masses = (
-        [np.zeros(0, dtype=np.int64)],
-        [np.zeros((0, 3))],
-        [np.zeros((0, 3))],
-        [np.zeros(0)],
-    )
-    side = job.layout.box_size
-    shifts = [(0, np.zeros(3))] if side is None else list(enumerate(IMAGE_SHIFTS))
-    for other in range(job.layout.n_blocks):
-        for code, s in shifts:
-            if other == skip and code == 0:
-                continue
-            offset = s * side if side is not None else s
-            if np.any(job.layout.lower[other] + offset > upper) or np.any(job.layout.upper[other] + offset < lower):
-                continue
-            o_index, o_position, o_mass = job.core(other)
-            moved = o_position + s * side if side is not None else np.asarray(o_position)
-            candidate = np.flatnonzero(np.all((moved >= lower) & (moved <= upper), axis=1))
-            inside = candidate[keep(moved[candidate])]
-            keys.append(code * n + np.asarray(o_index)[inside])
-            positions.append(moved[inside])
-            bases.append(np.asarray(o_position)[inside])
-            masses.append(np.asarray(o_mass)[inside])
-    return np.concatenate(keys), np.concatenate(positions), np.concatenate(bases), np.concatenate(masses)
+    ghosts = points_in(job, region.bounding_box(), region.contains, skip=block)
+    parts = [PointSet(index, position, position, mass), ghosts]
+    if hull:
+        far = ~region.contains(job.hull_points) & (job.layout.assign(job.hull_points) != block)
+        parts.append(PointSet(job.hull_index[far], job.hull_points[far], job.hull_points[far], job.hull_masses[far]))
+    return PointSet.concat(parts), len(index)
 
 
 @dataclass(eq=False)
@@ -207,43 +158,69 @@ def _hull_vertices(tetrahedra: np.ndarray, neighbors: np.ndarray, n_points: int)
     return hull
 
 
-def build_block(job: Job, block: int) -> BlockResult:
-    """Tessellate one block, then redo the core points that fail certification until none do.
+@dataclass(eq=False)
+class _Check:
+    """One round's verdict: which of the points to certify fail, and what was missing.
 
-    The first round tessellates the whole block with its ghost shell. The points that fail
-    are redone on their own, with the points in a box around their failing spheres (and
-    the cells of the points those spheres held), so a few failures cost a small engine run,
-    not a second one of the whole block.
+    ``failing`` is over the points to certify; ``rows`` are known points (rows of the
+    block's known set) that belong in the next patch; ``found`` are new points.
+    """
+
+    failing: np.ndarray
+    rows: np.ndarray
+    found: PointSet
+
+
+def build_block(job: Job, block: int) -> BlockResult:
+    """Tessellate one block, then redo the core points that fail certification in patches.
+
+    The first round tessellates the whole block with its ghost shell. A patch holds the
+    points still to certify first, then their current neighbours and the points missing
+    around them; the last round, if ever reached, holds every point.
     """
     start = time.perf_counter()
     region = initial_region(job, block)
-    first_region = None
-    rows = None  # the core points still to certify: all of them at first
-    parts, failed_rounds, n_points = [], [], 0
+    known, n_core = gather(job, block, region)
+    read = None if region.everything else region.box
+    patch, n_todo = np.arange(len(known)), n_core
+    parts, failed_rounds, n_points, n_found = [], [], 0, 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        keys, positions, bases, masses, n_core = gather(job, block, region, rows)
-        n_points += len(keys)
-        tri = triangulate(positions, job.engine)
-        failing = None if region.everything else _failures(job, region, tri, positions, n_core)
-        certified = np.ones(n_core, dtype=bool) if failing is None else ~failing[0]
-        parts.append(_part(job, block, keys, positions, bases, masses, tri, certified))
-        if first_region is None:
-            first_region = region.state()
-        if failing is None:
+        points = known.take(patch)
+        n_points += len(patch)
+        tri = triangulate(points.positions, job.engine)
+        last = read is None or rounds == MAX_ROUNDS
+        check = None if last else _check(job, read, known, patch, n_todo, tri)
+        certified = np.ones(n_todo, dtype=bool) if check is None else ~check.failing
+        parts.append(_part(job, block, points, tri, certified))
+        if check is None or not check.failing.any():
             break
-        failed_rounds.append(int(np.count_nonzero(failing[0])))
-        all_rows = np.arange(job.counts[block]) if rows is None else rows
-        rows = all_rows[failing[0]]
-        region = _redo_region(job, region, positions[:n_core][failing[0]], failing[1], failing[2], len(positions))
-        if rounds == MAX_ROUNDS - 1:
-            region.everything = True  # the last round holds every point, so it is exact
+        failed_rounds.append(int(np.count_nonzero(check.failing)))
+        n_found += len(check.found)
+        todo = patch[:n_todo][check.failing]
+        if rounds == 1:  # the first patch: the failing points' neighbours; later ones only grow
+            local = np.flatnonzero(np.concatenate([check.failing, np.zeros(len(patch) - n_todo, dtype=bool)]))
+            kept = patch[np.unique(tri.simplices[np.isin(tri.simplices, local).any(axis=1)])]
+        else:
+            kept = patch
+        del tri
+        rows = np.concatenate([kept, check.rows, len(known) + np.arange(len(check.found))])
+        known = PointSet.concat([known, check.found])
+        if rounds == MAX_ROUNDS - 1:  # the last round holds every point, so it is exact
+            everything = points_in(job, extent(job), lambda x: np.ones(len(x), dtype=bool))
+            rows = len(known) + np.arange(len(everything))
+            known = PointSet.concat([known, everything])
+        others = np.setdiff1d(rows, todo)
+        others = others[~np.isin(known.keys[others], known.keys[todo])]
+        others = others[np.unique(known.keys[others], return_index=True)[1]]
+        patch, n_todo = np.concatenate([todo, others]), len(todo)
     result = _merge(block, parts)
-    result.region = first_region
+    result.region = region.state()
     result.stats = {
         "n_core": len(result.core),
         "n_ghost": n_points - len(result.core),
         "rounds": rounds,
         "failed": failed_rounds,
+        "n_found": n_found,
         "seconds": time.perf_counter() - start,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "n_duplicates": sum(p.stats["n_duplicates"] for p in parts),
@@ -252,95 +229,117 @@ def build_block(job: Job, block: int) -> BlockResult:
     return result
 
 
-def _redo_region(
-    job: Job, region: Region, failing: np.ndarray, cells: np.ndarray, spheres: tuple, budget: int
-) -> Region:
-    """The region for redoing failing points: a box round them, two shells thick.
+def _check(
+    job: Job,
+    read: tuple[np.ndarray, np.ndarray],
+    known: PointSet,
+    patch: np.ndarray,
+    n_todo: int,
+    tri: BlockTriangulation,
+) -> _Check:
+    """Certify the first ``n_todo`` points of a patch (rows ``patch`` of ``known``).
 
-    The cells of the points their failing spheres held are added. When that box would hold
-    more points than the block, the block's region grows by those cells instead.
+    A tetrahedron touching one of them is certified when its circumsphere holds no point
+    of ``known`` outside the patch and none beyond the box ``read`` (all of whose points
+    ``known`` holds); a hull face, when it is on the global hull. The points found inside
+    failing spheres, or inside probe spheres grown beyond open faces, join the next patch.
     """
-    lower, upper = failing.min(axis=0) - 2 * region.shell, failing.max(axis=0) + 2 * region.shell
-    lower, upper = np.maximum(lower, region.domain[0]), np.minimum(upper, region.domain[1])
-    redo = Region((lower, upper), region.domain, region.counts)
-    redo.shell = region.shell
-    if np.all(np.isfinite(lower)) and np.all(np.isfinite(upper)) and redo.expected(redo.in_box_cells()) <= budget:
-        redo.add(cells)
-        return redo
-    if region.expected(cells) > _MAX_GROWTH * budget:
-        # The huge spheres at the edge of a too-thin shell reach everywhere and say
-        # little about what is needed: double the shell instead.
-        region.widen(region.shell)
-        region.shell *= 2
-    else:
-        region.add(cells)
-    return region
-
-
-def _failures(
-    job: Job, region: Region, tri, positions: np.ndarray, n_core: int
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
-    """None if every core point is certified.
-
-    Otherwise the failing core points, the cells to add and the failing spheres' boxes.
-    """
+    positions = known.positions[patch]
     tets = tri.simplices
-    checked = np.flatnonzero((tets < n_core).any(axis=1))
-    centres, radii = circumspheres(tri.points, tets[checked], positions.mean(axis=0))
-    bad = np.flatnonzero(region.missing(centres, radii))
-    want = region.cells_met(centres[bad], radii[bad])
-    if len(bad) and np.isfinite(radii[bad]).all() and region.expected(want) <= _CHECK_BUDGET * len(positions):
-        # Read the points out there. Spheres holding none of them are certified after all
-        # (the large spheres of true tetrahedra in voids and near the hull); for the rest,
-        # the cells of the points they hold join the region, and nothing else.
-        _, beyond, _, _ = points_in(job, region.bounding_box_of(want), lambda x: region.in_cells(x, want))
-        want = np.zeros_like(want)
-        if len(beyond):
-            held = cKDTree(beyond).query_ball_point(centres[bad], radii[bad])
-            holds = np.array([len(h) > 0 for h in held], dtype=bool)
-            inside = beyond[np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in held]))]
-            want[tuple(region.cells_of(inside).T)] = True
-            bad = bad[holds]
-        else:
-            bad = bad[:0]
-    failing = np.zeros(len(positions), dtype=bool)
+    checked = np.flatnonzero((tets < n_todo).any(axis=1))
+    centre = positions.mean(axis=0)
+    in_patch = np.zeros(len(known), dtype=bool)
+    in_patch[patch] = True
+    tree = cKDTree(known.positions) if len(patch) < len(known) else None
+    known_keys = np.sort(known.keys)
+    bounds = extent(job)
+    bad = np.zeros(len(checked), dtype=bool)
+    rows, found = [np.zeros(0, dtype=np.int64)], [PointSet.empty()]
+    for begin in range(0, len(checked), _SPHERES_PER_CHUNK):
+        part = slice(begin, begin + _SPHERES_PER_CHUNK)
+        centres, radii = circumspheres(tri.points, tets[checked[part]], centre)
+        finite = np.isfinite(radii) & np.all(np.isfinite(centres), axis=1)
+        bad[part] = ~finite
+        lower = np.maximum(centres - radii[:, None], bounds[0])
+        upper = np.minimum(centres + radii[:, None], bounds[1])
+        beyond = np.flatnonzero(finite & ~np.all((lower >= read[0]) & (upper <= read[1]), axis=1))
+        extra, holds = in_spheres(job, centres[beyond], radii[beyond], read, known_keys)
+        found.append(extra)
+        bad[part][beyond[holds]] = True
+        if tree is not None:
+            near = _known_inside(tree, in_patch, centres[finite], radii[finite])
+            bad[part][np.flatnonzero(finite)[near[1]]] = True
+            rows.append(near[0])
+    failing = np.zeros(len(patch), dtype=bool)
     failing[tets[checked[bad]].ravel()] = True
     faces, inner = hull_faces(tets, tri.neighbors)
-    at_core = (faces < n_core).any(axis=1)
-    faces, inner = faces[at_core], inner[at_core]
+    at_todo = (faces < n_todo).any(axis=1)
+    faces, inner = faces[at_todo], inner[at_todo]
     if job.layout.box_size is None:
         open_face = beyond_global_hull(positions, faces, inner, job.hull_points)
     else:
         open_face = np.ones(len(faces), dtype=bool)
-    if open_face.any():  # cannot happen with the global hull among the ghosts; be safe
+    if open_face.any():
         failing[faces[open_face].ravel()] = True
-        want = region.cells_met(np.zeros((1, 3)), np.array([np.inf]))
-    failing = failing[_representatives(tri, len(positions))[:n_core]]  # a dropped duplicate follows its twin
-    if not failing.any():
-        return None
-    lower, upper = centres[bad] - radii[bad, None], centres[bad] + radii[bad, None]
-    if job.layout.box_size is None:
-        lower, upper = np.maximum(lower, job.layout.bounds[0]), np.minimum(upper, job.layout.bounds[1])
-    return failing, want, (lower, upper)
+        probe_rows, probe_found = _probe(
+            job, read, known_keys, positions, faces[open_face], inner[open_face], tree, in_patch
+        )
+        rows.append(probe_rows)
+        found.append(probe_found)
+    failing = failing[_representatives(tri.result, len(positions))[:n_todo]]  # a dropped duplicate follows its twin
+    new = PointSet.concat(found)
+    new = new.take(np.unique(new.keys, return_index=True)[1])
+    return _Check(failing, np.unique(np.concatenate(rows)), new)
 
 
-def _part(
+def _known_inside(
+    tree: cKDTree, in_patch: np.ndarray, centres: np.ndarray, radii: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Known points outside the patch inside spheres: (their rows, which spheres hold any)."""
+    hits = tree.query_ball_point(centres, radii * (1 + 1e-9), return_sorted=False)
+    out = [np.asarray(h, dtype=np.int64) for h in hits]
+    out = [h[~in_patch[h]] for h in out]
+    holds = np.array([len(h) > 0 for h in out], dtype=bool)
+    rows = np.unique(np.concatenate(out)) if len(out) else np.zeros(0, dtype=np.int64)
+    return rows, holds
+
+
+def _probe(
     job: Job,
-    block: int,
-    keys: np.ndarray,
+    read: tuple[np.ndarray, np.ndarray],
+    known_keys: np.ndarray,
     positions: np.ndarray,
-    bases: np.ndarray,
-    masses: np.ndarray,
-    tri,
-    certified: np.ndarray,
-) -> BlockResult:
+    faces: np.ndarray,
+    inner: np.ndarray,
+    tree: cKDTree | None,
+    in_patch: np.ndarray,
+) -> tuple[np.ndarray, PointSet]:
+    """Points beyond open hull faces: spheres through each face, grown outwards until one holds some."""
+    rows, found = [np.zeros(0, dtype=np.int64)], [PointSet.empty()]
+    todo = np.arange(len(faces))
+    for height in range(_PROBES):
+        if not len(todo):
+            break
+        centres, radii = probes(positions, faces[todo], inner[todo], 2.0**height)
+        extra, holds = in_spheres(job, centres, radii, read, known_keys)
+        found.append(extra)
+        if tree is not None:
+            near, near_holds = _known_inside(tree, in_patch, centres, radii)
+            rows.append(near)
+            holds |= near_holds
+        todo = todo[~holds]
+    return np.unique(np.concatenate(rows)), PointSet.concat(found)
+
+
+def _part(job: Job, block: int, points: PointSet, tri: BlockTriangulation, certified: np.ndarray) -> BlockResult:
     """One round's output: the certified core points' densities and the simplices they own."""
+    keys, positions, bases, masses = points.keys, points.positions, points.bases, points.masses
     tets = tri.simplices.astype(np.int32, copy=False)
     nbrs = tri.neighbors.astype(np.int32, copy=False)
     n_core = len(certified)
     volumes = tetrahedron_volumes(positions, tets)
     cells = contiguous_voronoi_volumes(tets, volumes, len(positions))
-    rep = _representatives(tri, len(positions))
+    rep = _representatives(tri.result, len(positions))
     merged = np.bincount(rep, weights=masses, minlength=len(positions))
     owner = np.zeros(len(keys), dtype=bool)
     owner[:n_core] = certified

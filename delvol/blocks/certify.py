@@ -89,3 +89,27 @@ def beyond_global_hull(points: np.ndarray, faces: np.ndarray, inner: np.ndarray,
         reach = (normal[part] @ hull_points.T).max(axis=1) - offset if len(hull_points) else -np.inf
         out[part] = reach > tolerance[part]
     return out
+
+
+def probes(points: np.ndarray, faces: np.ndarray, inner: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spheres through each face's vertices, centred ``height`` circumradii beyond its plane.
+
+    Growing ``height`` sweeps a face's sphere through the half-space beyond it: the first
+    points it takes in are the face's neighbours on the far side, which a block missing
+    them must add.
+    """
+    a = points[faces[:, 0]]
+    ab, ac = points[faces[:, 1]] - a, points[faces[:, 2]] - a
+    normal = np.cross(ab, ac)
+    area2 = np.einsum("ij,ij->i", normal, normal)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = (
+            np.einsum("ij,ij->i", ac, ac)[:, None] * np.cross(normal, ab)
+            + np.einsum("ij,ij->i", ab, ab)[:, None] * np.cross(ac, normal)
+        ) / (2.0 * area2[:, None])
+        normal /= np.sqrt(area2)[:, None]
+    flip = np.einsum("ij,ij->i", normal, points[inner] - a) > 0
+    normal[flip] *= -1.0  # outward
+    circumradius = np.linalg.norm(offset, axis=1)
+    rise = height * circumradius
+    return a + offset + rise[:, None] * normal, np.hypot(circumradius, rise)

@@ -54,7 +54,8 @@ def sample_block(
     if result.region is not None:  # the first round's region, as build_block recorded it
         region.restore(result.region)
     for _ in range(MAX_ROUNDS):
-        keys, positions, _, _, _ = gather(job, block, region)
+        points, _ = gather(job, block, region, hull=True)
+        keys, positions = points.keys, points.positions
         tri = triangulate(positions, locating_engine(job.engine))
         centre = positions.mean(axis=0)
         x = engine_frame(q, centre)

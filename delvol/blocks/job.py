@@ -4,6 +4,11 @@ The points are written once, one set of ``.npy`` files per block, into a job fol
 every worker can read (the local disk for a LocalCluster; a shared filesystem for a
 cluster by address). Tasks memory-map what they need, so a worker that dies loses nothing
 that cannot be reread, and no task carries points through the scheduler.
+
+Each block's points are stored sorted by the cell of a coarse grid over the data (stably,
+so input order holds within a cell), with the offset of every cell's first point: a task
+that needs the points in a box or a sphere reads the cells there and leaves the rest of
+the file untouched, in memory and on disk.
 """
 
 from __future__ import annotations
@@ -19,6 +24,30 @@ from delvol.blocks.layout import Layout
 from delvol.geometry.periodic import padding_width
 
 _ARRAYS = ("index", "position", "mass")
+
+
+def index_resolution(n_points: int) -> int:
+    """Cells per axis of the grid that orders the blocks' points: about 16 points a cell, 4 to 128 cells.
+
+    Coarser cells read more points than a sphere needs; finer ones cost more cells to
+    test per sphere (a block's part of a 128-cell grid has 2e6 / blocks offsets).
+    """
+    return int(np.clip(round(np.cbrt(n_points / 16)), 4, 128))
+
+
+_MAPPED: dict[Path, np.ndarray] = {}
+
+
+def _load(path: Path) -> np.ndarray:
+    """A job file, memory-mapped once per process: tasks look up the same blocks again and again.
+
+    Only one job's files stay mapped, so a finished job's deleted files free their disk.
+    """
+    if path not in _MAPPED:
+        if any(p.parent != path.parent for p in _MAPPED):
+            _MAPPED.clear()
+        _MAPPED[path] = np.load(path, mmap_mode="r")
+    return _MAPPED[path]
 
 
 @dataclass(frozen=True)
@@ -71,25 +100,98 @@ class Job:
 
     def core(self, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Global indices, positions and masses of a block's core points (memory-mapped)."""
-        return tuple(np.load(_path(self.folder, block, name), mmap_mode="r") for name in _ARRAYS)
+        return tuple(_load(_path(self.folder, block, name)) for name in _ARRAYS)
+
+    def cell_offsets(self, block: int) -> np.ndarray:
+        """Where each cell's rows start in a block's arrays (flat over :meth:`cell_span`), then the count."""
+        return _load(_path(self.folder, block, "offsets"))
+
+    @property
+    def cell_size(self) -> np.ndarray:
+        """Side of a cell of the grid that orders the blocks' points."""
+        lower, upper = self.layout.bounds
+        return np.maximum((upper - lower) / index_resolution(self.n_points), 1e-300)
+
+    def cell_span(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first cell (i, j, k) of a block's part of the grid, and that part's shape."""
+        first, last = (
+            _cell_of(self.layout.bounds[0], self.cell_size, c, self.n_points) for c in self.layout.box_of(block)
+        )
+        return first, last - first + 1
+
+    def cell_rows(self, block: int, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """Rows of a block's arrays in the cells ``first`` to ``last`` (inclusive, (i, j, k) each).
+
+        Parameters
+        ----------
+        first, last : ndarray, shape (C, 3)
+            Cell ranges, clipped here to the block's part of the grid.
+
+        Returns
+        -------
+        ndarray, int64
+            The rows, each once per range holding it.
+        """
+        start, shape = self.cell_span(block)
+        lo = np.maximum(first - start, 0)
+        hi = np.minimum(last - start, shape - 1)
+        keep = np.all(lo <= hi, axis=1)
+        lo, hi = lo[keep], hi[keep]
+        if not len(lo):
+            return np.zeros(0, dtype=np.int64)
+        offsets = self.cell_offsets(block)
+        # Each (i, j) column of a range is one run of rows: the k cells are contiguous.
+        n_i, n_j = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+        per = n_i * n_j
+        which = np.repeat(np.arange(len(lo)), per)
+        step = np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
+        i = lo[which, 0] + step // n_j[which]
+        j = lo[which, 1] + step % n_j[which]
+        base = (i * shape[1] + j) * shape[2]
+        begin = np.asarray(offsets[base + lo[which, 2]])
+        end = np.asarray(offsets[base + hi[which, 2] + 1])
+        return _runs(begin, end)
 
 
 def _path(folder: str | os.PathLike, block: int, name: str) -> Path:
     return Path(folder) / f"core-{block:05d}-{name}.npy"
 
 
-def write_cores(
-    folder: str | os.PathLike, positions: np.ndarray, masses: np.ndarray, owner: np.ndarray, n_blocks: int
-) -> np.ndarray:
-    """Write each block's core points (in input order within the block); return the counts."""
+def _cell_of(lower: np.ndarray, cell: np.ndarray, x: np.ndarray, n_points: int) -> np.ndarray:
+    """The grid cell (i, j, k) of each position (clipped into the grid)."""
+    return np.clip(np.floor((x - lower) / cell).astype(np.int64), 0, index_resolution(n_points) - 1)
+
+
+def _runs(begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``begin[k]:end[k]``."""
+    length = end - begin
+    keep = length > 0
+    begin, length = begin[keep], length[keep]
+    if not len(begin):
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(begin - np.cumsum(length) + length, length) + np.arange(length.sum())
+
+
+def write_cores(folder: str | os.PathLike, positions: np.ndarray, masses: np.ndarray, layout: Layout) -> np.ndarray:
+    """Write each block's core points, sorted by grid cell, and its cell offsets; return the counts."""
+    owner = layout.assign(positions)
     order = np.argsort(owner, kind="stable")
-    counts = np.bincount(owner, minlength=n_blocks)
+    counts = np.bincount(owner, minlength=layout.n_blocks)
     starts = np.concatenate([[0], np.cumsum(counts)])
+    cell = np.maximum((layout.bounds[1] - layout.bounds[0]) / index_resolution(layout.n_points), 1e-300)
     for block in range(len(counts)):
         rows = order[starts[block] : starts[block + 1]]
+        first, last = (_cell_of(layout.bounds[0], cell, c, layout.n_points) for c in layout.box_of(block))
+        shape = last - first + 1
+        local = np.clip(_cell_of(layout.bounds[0], cell, positions[rows], layout.n_points) - first, 0, shape - 1)
+        flat = (local[:, 0] * shape[1] + local[:, 1]) * shape[2] + local[:, 2]
+        by_cell = np.argsort(flat, kind="stable")  # stable: duplicates keep their input order
+        rows = rows[by_cell]
         np.save(_path(folder, block, "index"), rows.astype(np.int64))
         np.save(_path(folder, block, "position"), positions[rows])
         np.save(_path(folder, block, "mass"), masses[rows])
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=int(np.prod(shape))))])
+        np.save(_path(folder, block, "offsets"), offsets.astype(np.int64))
     return counts
 
 

@@ -54,6 +54,10 @@ class Layout:
     def n_blocks(self) -> int:
         return len(self.lower)
 
+    def box_of(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """A block's core box, lower and upper corners."""
+        return self.lower[block], self.upper[block]
+
     def assign(self, positions: np.ndarray) -> np.ndarray:
         """The block holding each position (positions outside the bounds go to the nearest)."""
         out = np.empty(len(positions), dtype=np.int32)

@@ -92,7 +92,7 @@ def prepare_job(
         pts = wrap_into_box(pts, lower, float(periodic))
         box = (lower, float(periodic))
     layout = partition(pts, n_blocks, box=box)
-    counts = write_cores(folder, pts, m, layout.assign(pts), layout.n_blocks)
+    counts = write_cores(folder, pts, m, layout)
     if periodic is None:
         hull = global_hull(folder, layout.n_blocks)
     else:
