@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 
 from delvol.blocks.certify import beyond_global_hull, circumspheres, hull_faces, probes
 from delvol.blocks.job import Job
-from delvol.blocks.lookup import IMAGE_SHIFTS, PointSet, extent, in_spheres, points_in
+from delvol.blocks.lookup import IMAGE_SHIFTS, PointSet, deepest, extent, in_spheres, points_in
 from delvol.blocks.region import Region
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.engines import ENGINES, Triangulation, engine_frame
@@ -189,7 +189,9 @@ def build_block(job: Job, block: int) -> BlockResult:
         n_points += len(patch)
         tri = triangulate(points.positions, job.engine)
         last = read is None or rounds == MAX_ROUNDS
-        check = None if last else _check(job, read, known, patch, n_todo, tri)
+        # Few points per failing sphere at first, more each round: most failures need only
+        # one or two, but a wide lens along the hull needs many.
+        check = None if last else _check(job, read, known, patch, n_todo, tri, 4 ** min(rounds, 4))
         certified = np.ones(n_todo, dtype=bool) if check is None else ~check.failing
         parts.append(_part(job, block, points, tri, certified))
         if check is None or not check.failing.any():
@@ -236,13 +238,15 @@ def _check(
     patch: np.ndarray,
     n_todo: int,
     tri: BlockTriangulation,
+    keep: int,
 ) -> _Check:
     """Certify the first ``n_todo`` points of a patch (rows ``patch`` of ``known``).
 
     A tetrahedron touching one of them is certified when its circumsphere holds no point
     of ``known`` outside the patch and none beyond the box ``read`` (all of whose points
     ``known`` holds); a hull face, when it is on the global hull. The points found inside
-    failing spheres, or inside probe spheres grown beyond open faces, join the next patch.
+    failing spheres, or inside probe spheres grown beyond open faces, join the next patch:
+    ``keep`` of them per sphere, those nearest its centre.
     """
     positions = known.positions[patch]
     tets = tri.simplices
@@ -250,7 +254,7 @@ def _check(
     centre = positions.mean(axis=0)
     in_patch = np.zeros(len(known), dtype=bool)
     in_patch[patch] = True
-    tree = cKDTree(known.positions) if len(patch) < len(known) else None
+    patch_only = len(patch) == len(known)
     known_keys = np.sort(known.keys)
     bounds = extent(job)
     bad = np.zeros(len(checked), dtype=bool)
@@ -263,11 +267,11 @@ def _check(
         lower = np.maximum(centres - radii[:, None], bounds[0])
         upper = np.minimum(centres + radii[:, None], bounds[1])
         beyond = np.flatnonzero(finite & ~np.all((lower >= read[0]) & (upper <= read[1]), axis=1))
-        extra, holds = in_spheres(job, centres[beyond], radii[beyond], read, known_keys)
+        extra, holds = in_spheres(job, centres[beyond], radii[beyond], read, known_keys, keep)
         found.append(extra)
         bad[part][beyond[holds]] = True
-        if tree is not None:
-            near = _known_inside(tree, in_patch, centres[finite], radii[finite])
+        if not patch_only:
+            near = _known_inside(known, in_patch, centres[finite], radii[finite], keep)
             bad[part][np.flatnonzero(finite)[near[1]]] = True
             rows.append(near[0])
     failing = np.zeros(len(patch), dtype=bool)
@@ -282,7 +286,7 @@ def _check(
     if open_face.any():
         failing[faces[open_face].ravel()] = True
         probe_rows, probe_found = _probe(
-            job, read, known_keys, positions, faces[open_face], inner[open_face], tree, in_patch
+            job, read, known_keys, positions, faces[open_face], inner[open_face], known, in_patch, keep
         )
         rows.append(probe_rows)
         found.append(probe_found)
@@ -293,15 +297,19 @@ def _check(
 
 
 def _known_inside(
-    tree: cKDTree, in_patch: np.ndarray, centres: np.ndarray, radii: np.ndarray
+    known: PointSet, in_patch: np.ndarray, centres: np.ndarray, radii: np.ndarray, keep: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Known points outside the patch inside spheres: (their rows, which spheres hold any)."""
-    hits = tree.query_ball_point(centres, radii * (1 + 1e-9), return_sorted=False)
-    out = [np.asarray(h, dtype=np.int64) for h in hits]
-    out = [h[~in_patch[h]] for h in out]
-    holds = np.array([len(h) > 0 for h in out], dtype=bool)
-    rows = np.unique(np.concatenate(out)) if len(out) else np.zeros(0, dtype=np.int64)
-    return rows, holds
+    """Known points outside the patch inside spheres: (the deepest rows, which spheres hold any)."""
+    if not len(centres):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    reach = radii[:, None] * (1 + 1e-9)
+    x = known.positions
+    near = np.all((x >= (centres - reach).min(axis=0)) & (x <= (centres + reach).max(axis=0)), axis=1)
+    outside = np.flatnonzero(near & ~in_patch)  # a patch's spheres are local: few known points can be in them
+    if not len(outside):
+        return np.zeros(0, dtype=np.int64), np.zeros(len(centres), dtype=bool)
+    rows, holds = deepest(cKDTree(known.positions[outside]), centres, radii * (1 + 1e-9), keep)
+    return outside[rows], holds
 
 
 def _probe(
@@ -311,8 +319,9 @@ def _probe(
     positions: np.ndarray,
     faces: np.ndarray,
     inner: np.ndarray,
-    tree: cKDTree | None,
+    known: PointSet,
     in_patch: np.ndarray,
+    keep: int,
 ) -> tuple[np.ndarray, PointSet]:
     """Points beyond open hull faces: spheres through each face, grown outwards until one holds some."""
     rows, found = [np.zeros(0, dtype=np.int64)], [PointSet.empty()]
@@ -321,10 +330,10 @@ def _probe(
         if not len(todo):
             break
         centres, radii = probes(positions, faces[todo], inner[todo], 2.0**height)
-        extra, holds = in_spheres(job, centres, radii, read, known_keys)
+        extra, holds = in_spheres(job, centres, radii, read, known_keys, keep)
         found.append(extra)
-        if tree is not None:
-            near, near_holds = _known_inside(tree, in_patch, centres, radii)
+        if not in_patch.all():
+            near, near_holds = _known_inside(known, in_patch, centres, radii, keep)
             rows.append(near)
             holds |= near_holds
         todo = todo[~holds]

@@ -131,6 +131,7 @@ def in_spheres(
     radii: np.ndarray,
     known: tuple[np.ndarray, np.ndarray] | None,
     known_keys: np.ndarray,
+    keep: int,
 ) -> tuple[PointSet, np.ndarray]:
     """The points outside the box ``known`` and not in ``known_keys`` inside spheres; which spheres hold any.
 
@@ -148,6 +149,8 @@ def in_spheres(
     known_keys : ndarray, sorted
         Keys of other points the caller has: not reported either (a tetrahedron's own
         vertices lie on its sphere).
+    keep : int
+        At most this many points are reported per sphere: those nearest its centre.
 
     Returns
     -------
@@ -182,11 +185,27 @@ def in_spheres(
     if not len(found):
         return found, holds
     found = found.take(np.unique(found.keys, return_index=True)[1])
-    hits = cKDTree(found.positions).query_ball_point(centres, reach, return_sorted=False)
-    counts = np.array([len(h) for h in hits])
-    holds = counts > 0
-    rows = np.unique(np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])) if holds.any() else []
-    return found.take(np.asarray(rows, dtype=np.int64)), holds
+    rows, holds = deepest(cKDTree(found.positions), centres, reach, keep)
+    return found.take(rows), holds
+
+
+def deepest(tree: cKDTree, centres: np.ndarray, radii: np.ndarray, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``keep`` points of ``tree`` nearest each sphere's centre that lie inside it, and which spheres hold any.
+
+    A wrong tetrahedron's sphere can hold thousands of points; adding the few deepest
+    breaks it and keeps the patches that redo failing points small.
+
+    Returns
+    -------
+    rows : ndarray, int64
+        Rows of the tree's points, each once.
+    holds : ndarray, shape (S,), bool
+    """
+    k = min(keep, tree.n)
+    dist, rows = tree.query(centres, k=k)
+    dist, rows = dist.reshape(len(centres), k), rows.reshape(len(centres), k)
+    inside = dist <= radii[:, None]
+    return np.unique(rows[inside]), inside[:, 0]
 
 
 Box = tuple[np.ndarray, np.ndarray]
