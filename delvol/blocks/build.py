@@ -35,9 +35,9 @@ from delvol.blocks.region import Region
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.engines import ENGINES, Triangulation, engine_frame
 from delvol.geometry.engines.failure import check_count
-from delvol.geometry.faces import neighbors_from_tetrahedra, unique_faces
+from delvol.geometry.faces import OPPOSITE, hull_sides
 from delvol.geometry.periodic import in_padding
-from delvol.geometry.tessellation import _representatives
+from delvol.geometry.tessellation import faces_of, hull_candidates, representatives
 
 _CODE_TABLE = np.zeros(27, dtype=np.int64)  # image code by (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
 _CODE_TABLE[(IMAGE_SHIFTS + 1).astype(int) @ np.array([9, 3, 1])] = np.arange(27)
@@ -103,7 +103,6 @@ def initial_region(job: Job, block: int) -> Region:
     if job.layout.box_size is not None:
         lo, hi = lo - job.layout.box_size, hi + job.layout.box_size
     region = Region(box, (lo, hi), job.counts_grid)
-    region.shell = shell
     if np.all(box[0] <= lo) and np.all(box[1] >= hi):
         region.everything = True
     return region
@@ -128,18 +127,35 @@ def gather(job: Job, block: int, region: Region, *, hull: bool = False) -> tuple
 class BlockTriangulation:
     """An engine's triangulation of a block's points, with what the certification needs.
 
-    ``points`` are the engine-frame coordinates the engine saw; ``neighbors`` are derived
-    when the engine gives none.
+    ``points`` are the engine-frame coordinates the engine saw; ``on_hull`` marks the
+    points on their convex hull (and those on it to within rounding), as a single run
+    marks them. Without the engine's neighbour table, hull faces and unique faces come
+    from those marks and the tetrahedra's orientation: matching all 4T faces to build
+    the table would double a block's peak memory.
     """
 
     points: np.ndarray
     simplices: np.ndarray
-    neighbors: np.ndarray
+    on_hull: np.ndarray
     result: Triangulation
 
     @property
     def dropped(self) -> np.ndarray:
         return self.result.dropped
+
+    def hull(self) -> tuple[np.ndarray, np.ndarray]:
+        """The hull triangles, and the fourth vertex of the tetrahedron behind each."""
+        if self.result.neighbors is not None:
+            return hull_faces(self.simplices, self.result.neighbors)
+        try:
+            tet, side = hull_sides(self.simplices, self.on_hull)
+        except ValueError:  # a hull vertex that Qhull's hull missed: match every face instead
+            tet, side = hull_sides(self.simplices, np.ones(len(self.on_hull), dtype=bool))
+        return self.simplices[tet[:, None], OPPOSITE[side]], self.simplices[tet, side]
+
+    def faces(self) -> np.ndarray:
+        """Every face once."""
+        return faces_of(self.result, self.on_hull)
 
 
 def triangulate(positions: np.ndarray, engine: str) -> BlockTriangulation:
@@ -147,15 +163,7 @@ def triangulate(positions: np.ndarray, engine: str) -> BlockTriangulation:
     check_count(positions)
     framed = engine_frame(positions, positions.mean(axis=0))
     tri = ENGINES[engine].triangulate(framed)
-    nbrs = tri.neighbors if tri.neighbors is not None else neighbors_from_tetrahedra(tri.tetrahedra)
-    return BlockTriangulation(framed, tri.tetrahedra, nbrs, tri)
-
-
-def _hull_vertices(tetrahedra: np.ndarray, neighbors: np.ndarray, n_points: int) -> np.ndarray:
-    """Boolean mask of the points that are vertices of a convex-hull triangle."""
-    hull = np.zeros(n_points, dtype=bool)
-    hull[hull_faces(tetrahedra, neighbors)[0].ravel()] = True
-    return hull
+    return BlockTriangulation(framed, tri.tetrahedra, hull_candidates(framed), tri)
 
 
 @dataclass(eq=False)
@@ -188,10 +196,11 @@ def build_block(job: Job, block: int) -> BlockResult:
         points = known.take(patch)
         n_points += len(patch)
         tri = triangulate(points.positions, job.engine)
-        last = read is None or rounds == MAX_ROUNDS
         # Few points per failing sphere at first, more each round: most failures need only
         # one or two, but a wide lens along the hull needs many.
-        check = None if last else _check(job, read, known, patch, n_todo, tri, 4 ** min(rounds, 4))
+        check = None
+        if read is not None and rounds < MAX_ROUNDS:
+            check = _check(job, read, known, patch, n_todo, tri, 4 ** min(rounds, 4))
         certified = np.ones(n_todo, dtype=bool) if check is None else ~check.failing
         parts.append(_part(job, block, points, tri, certified))
         if check is None or not check.failing.any():
@@ -276,7 +285,7 @@ def _check(
             rows.append(near[0])
     failing = np.zeros(len(patch), dtype=bool)
     failing[tets[checked[bad]].ravel()] = True
-    faces, inner = hull_faces(tets, tri.neighbors)
+    faces, inner = tri.hull()
     at_todo = (faces < n_todo).any(axis=1)
     faces, inner = faces[at_todo], inner[at_todo]
     if job.layout.box_size is None:
@@ -290,7 +299,7 @@ def _check(
         )
         rows.append(probe_rows)
         found.append(probe_found)
-    failing = failing[_representatives(tri.result, len(positions))[:n_todo]]  # a dropped duplicate follows its twin
+    failing = failing[representatives(tri.result, len(positions))[:n_todo]]  # a dropped duplicate follows its twin
     new = PointSet.concat(found)
     new = new.take(np.unique(new.keys, return_index=True)[1])
     return _Check(failing, np.unique(np.concatenate(rows)), new)
@@ -344,20 +353,19 @@ def _part(job: Job, block: int, points: PointSet, tri: BlockTriangulation, certi
     """One round's output: the certified core points' densities and the simplices they own."""
     keys, positions, bases, masses = points.keys, points.positions, points.bases, points.masses
     tets = tri.simplices.astype(np.int32, copy=False)
-    nbrs = tri.neighbors.astype(np.int32, copy=False)
     n_core = len(certified)
     volumes = tetrahedron_volumes(positions, tets)
     cells = contiguous_voronoi_volumes(tets, volumes, len(positions))
-    rep = _representatives(tri.result, len(positions))
+    rep = representatives(tri.result, len(positions))
     merged = np.bincount(rep, weights=masses, minlength=len(positions))
     owner = np.zeros(len(keys), dtype=bool)
     owner[:n_core] = certified
-    result = _emit(job, block, keys, positions, bases, tets, nbrs, volumes, owner)
+    result = _emit(job, block, keys, positions, bases, tets, tri.faces(), volumes, owner)
     core_rep = rep[:n_core][certified]
     result.density = dtfe_density(merged[core_rep], cells[core_rep])
     result.cell_volume = cells[core_rep]
     if job.layout.box_size is None:
-        result.hull = _hull_vertices(tets, nbrs, len(positions))[core_rep]
+        result.hull = tri.on_hull[core_rep]
     else:
         result.hull = np.zeros(len(core_rep), dtype=bool)
     result.stats = {"n_duplicates": int(np.count_nonzero(core_rep != np.flatnonzero(certified)))}
@@ -394,7 +402,7 @@ def _emit(
     positions: np.ndarray,
     bases: np.ndarray,
     tets: np.ndarray,
-    nbrs: np.ndarray,
+    faces: np.ndarray,
     volumes: np.ndarray,
     is_core: np.ndarray,
 ) -> BlockResult:
@@ -402,21 +410,32 @@ def _emit(
     n = job.n_points
     origin, code = keys % n, keys // n
     owned_tets = _owned(tets, origin, is_core)
-    faces = unique_faces(tets, nbrs)
     faces = faces[_owned(faces, origin, is_core)]
-    face_keys = keys[faces]
-    face_positions = None
-    if job.layout.box_size is not None:
+    owned = tets[owned_tets]
+    # The vertices used, as a mask over this round's points: np.unique over every corner
+    # of every simplex would sort 20 int64 per point and set a block's peak memory.
+    used = np.zeros(len(keys), dtype=bool)
+    used[owned] = True
+    periodic = job.layout.box_size is not None
+    if not periodic:
+        used[faces] = True
+    rows = np.flatnonzero(used)
+    if periodic:
         face_keys, face_positions = _translates(job, bases[faces], origin[faces], code[faces])
-    tet_keys = keys[tets[owned_tets]]
-    vertex_keys, inverse = np.unique(np.concatenate([tet_keys.ravel(), face_keys.ravel()]), return_inverse=True)
-    vertex_position = np.empty((len(vertex_keys), 3))
-    n_tet_refs = tet_keys.size
-    vertex_position[inverse[:n_tet_refs]] = positions[tets[owned_tets]].reshape(-1, 3)
-    if face_positions is None:
-        vertex_position[inverse[n_tet_refs:]] = positions[faces].reshape(-1, 3)
+        vertex_keys, inverse = np.unique(np.concatenate([keys[rows], face_keys.ravel()]), return_inverse=True)
+        vertex_position = np.empty((len(vertex_keys), 3))
+        vertex_position[inverse[: len(rows)]] = positions[rows]
+        vertex_position[inverse[len(rows) :]] = face_positions.reshape(-1, 3)
+        renumber = inverse[: len(rows)]
+        face_index = inverse[len(rows) :].reshape(-1, 3)
     else:
-        vertex_position[inverse[n_tet_refs:]] = face_positions.reshape(-1, 3)
+        order = np.argsort(keys[rows])
+        rows, renumber = rows[order], np.arange(len(rows))
+        vertex_keys, vertex_position = keys[rows], positions[rows]
+    new = np.zeros(len(keys), dtype=np.int32)
+    new[rows] = renumber
+    if not periodic:
+        face_index = new[faces]
     return BlockResult(
         block=block,
         core=keys[is_core].copy(),
@@ -425,9 +444,9 @@ def _emit(
         hull=np.empty(0, dtype=bool),
         vertex_keys=vertex_keys,
         vertex_position=vertex_position,
-        tetrahedra=inverse[:n_tet_refs].reshape(-1, 4).astype(np.int32),
+        tetrahedra=new[owned],
         tet_volume=volumes[owned_tets],
-        faces=inverse[n_tet_refs:].reshape(-1, 3).astype(np.int32),
+        faces=face_index.astype(np.int32, copy=False),
     )
 
 

@@ -100,7 +100,8 @@ class Job:
 
     def core(self, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Global indices, positions and masses of a block's core points (memory-mapped)."""
-        return tuple(_load(_path(self.folder, block, name)) for name in _ARRAYS)
+        index, position, mass = (_load(_path(self.folder, block, name)) for name in _ARRAYS)
+        return index, position, mass
 
     def cell_offsets(self, block: int) -> np.ndarray:
         """Where each cell's rows start in a block's arrays (flat over :meth:`cell_span`), then the count."""

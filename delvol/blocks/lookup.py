@@ -19,7 +19,7 @@ from delvol.geometry.periodic import SHIFTS, in_padding
 
 IMAGE_SHIFTS = np.vstack([np.zeros(3), SHIFTS])
 """Shift of each image code: 0 for the input points, then :data:`SHIFTS` as in ``pad_periodic``."""
-_PAIRS_PER_CHUNK = 1 << 22  # (sphere, cell) pairs tested at once: bounds the temporaries
+_PAIRS_PER_CHUNK = 1 << 18  # (sphere, cell) pairs tested at once: ~150 bytes each in temporaries
 _RADIUS_SLACK = 1e-9  # relative: a cell this close to a sphere counts as met
 
 

@@ -57,7 +57,6 @@ class Region:
         self.cell = np.maximum((domain[1] - domain[0]) / self.res, 1e-300)
         self.mask = np.zeros(counts.shape, dtype=bool)
         self.everything = False
-        self.shell = 0.0  # the ghost shell's width, for growing it
         axis = [domain[0][k] + np.arange(self.res + 1) * self.cell[k] for k in range(3)]
         self._lo = np.stack(np.meshgrid(*(a[:-1] for a in axis), indexing="ij"), axis=-1)
         self._hi = np.stack(np.meshgrid(*(a[1:] for a in axis), indexing="ij"), axis=-1)
@@ -76,17 +75,6 @@ class Region:
 
     def _inside_box(self) -> np.ndarray:
         return np.all((self._lo >= self.box[0]) & (self._hi <= self.box[1]), axis=-1)
-
-    def widen(self, amount: float) -> None:
-        """Grow the padded box by ``amount`` on every side."""
-        self.box = (self.box[0] - amount, self.box[1] + amount)
-        self._in_box = self._inside_box()
-        if np.all(self.box[0] <= self.domain[0]) and np.all(self.box[1] >= self.domain[1]):
-            self.everything = True
-
-    def cells_of(self, x: np.ndarray) -> np.ndarray:
-        """The (i, j, k) cell of each position."""
-        return self._cells(x)
 
     def _cells(self, x: np.ndarray) -> np.ndarray:
         return np.clip(np.floor((x - self.domain[0]) / self.cell).astype(np.int64), 0, self.res - 1)
@@ -181,26 +169,6 @@ class Region:
         hi = lo + self.cell
         gap = np.maximum(lo - centres, 0.0) + np.maximum(centres - hi, 0.0)
         return np.einsum("...k,...k->...", gap, gap) <= radii * radii
-
-    def in_cells(self, x: np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """Whether each position lies in one of the given cells (and outside the padded box)."""
-        c = self._cells(x)
-        return cells[c[:, 0], c[:, 1], c[:, 2]] & ~np.all((x >= self.box[0]) & (x <= self.box[1]), axis=1)
-
-    def bounding_box_of(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A box holding the given cells (the empty box if none)."""
-        marked = np.argwhere(cells)
-        if len(marked) == 0:
-            return self.domain[0], self.domain[0] - 1.0
-        return self.domain[0] + marked.min(axis=0) * self.cell, self.domain[0] + (marked.max(axis=0) + 1) * self.cell
-
-    def in_box_cells(self) -> np.ndarray:
-        """Mask of the cells that meet the padded box."""
-        return np.all((self._hi >= self.box[0]) & (self._lo <= self.box[1]), axis=-1)
-
-    def expected(self, cells: np.ndarray) -> int:
-        """Points in the given cells."""
-        return int(self.counts[cells].sum())
 
     def add(self, cells: np.ndarray) -> None:
         """Add cells to the region."""

@@ -211,7 +211,7 @@ def _validate(points: np.ndarray, masses: np.ndarray | None) -> tuple[np.ndarray
     return pts, m
 
 
-def _representatives(tri: Triangulation, n_points: int) -> np.ndarray:
+def representatives(tri: Triangulation, n_points: int) -> np.ndarray:
     """For every point, the vertex whose cell stands for it (itself unless the engine dropped it)."""
     rep = np.arange(n_points)
     rep[tri.dropped[:, 0]] = tri.dropped[:, 1]
@@ -295,15 +295,15 @@ def tessellate(
         origin = np.arange(len(work)) if images is None else images.origin
         # Every input point is represented by an input point (images map back to their
         # original), so its cell, merged mass and density all index the first n rows.
-        rep = origin[_representatives(tri, len(work))[:n]]
+        rep = origin[representatives(tri, len(work))[:n]]
         merged = np.bincount(rep, weights=m, minlength=n)
         rho = dtfe_density(merged, cells[:n])[rep]
         w = cells[:n][rep]
         del cells
     with log.stage("faces"):
-        on_hull = _on_hull(framed)
+        on_hull = hull_candidates(framed)
         del framed
-        faces = _unique_faces(tri, on_hull)
+        faces = faces_of(tri, on_hull)
         if images is None:
             hull = on_hull[rep]
             nbrs = tri.neighbors
@@ -346,7 +346,7 @@ def tessellate(
     )
 
 
-def _unique_faces(tri: Triangulation, on_hull: np.ndarray) -> np.ndarray:
+def faces_of(tri: Triangulation, on_hull: np.ndarray) -> np.ndarray:
     """Every face once, from the engine's neighbour table or else from orientation."""
     if tri.neighbors is not None:
         return unique_faces(tri.tetrahedra, tri.neighbors)
@@ -356,7 +356,7 @@ def _unique_faces(tri: Triangulation, on_hull: np.ndarray) -> np.ndarray:
         return oriented_faces(tri.tetrahedra, np.ones(len(on_hull), dtype=bool))
 
 
-def _on_hull(framed: np.ndarray) -> np.ndarray:
+def hull_candidates(framed: np.ndarray) -> np.ndarray:
     """Points on the convex hull to within rounding: its vertices and Qhull's coplanar points.
 
     The hull flags of every engine, so that they agree: engines with exact predicates see
