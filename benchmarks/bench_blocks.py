@@ -118,21 +118,14 @@ def _memory_child(mode: str, path: str, blocks: int, workers: int) -> None:
         tessellate(points)
         print(json.dumps({"peak_mb": _peak_mb()}))
         return
-    from delvol.blocks.build import build_block
     from delvol.blocks.cluster import dask_runner
     from delvol.blocks.run import job_folder, job_info, prepare_job
-    from delvol.blocks.store import write_blocks
+    from delvol.blocks.store import read_index, write_blocks
 
     with dask_runner(workers=workers) as runner, job_folder() as folder, tempfile.TemporaryDirectory() as out:
         job, pts, m, lower = prepare_job(points, None, blocks, folder)
-        stats = []
-
-        def results():
-            for r in runner.map(build_block, job, list(range(blocks))):
-                stats.append(r.stats)
-                yield r
-
-        write_blocks(Path(out) / "blocks", results(), pts, m, box_size=None, box_lower=lower, info=job_info(job))
+        write_blocks(Path(out) / "blocks", runner, job, pts, m, box_size=None, box_lower=lower, info=job_info(job))
+        stats = read_index(Path(out) / "blocks")["blocks"]
     workers_mb = [s["peak_rss_mb"] for s in stats]
     print(json.dumps({"driver_peak_mb": _peak_mb(), "worker_peak_mb": max(workers_mb)}))
 

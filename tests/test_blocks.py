@@ -117,15 +117,13 @@ def test_partition_balances_clustered_counts():
 
 
 def test_block_folder_round_trip(tmp_path, clustered):
-    from delvol.blocks.build import build_block
     from delvol.blocks.run import SerialRunner, job_folder, job_info, prepare_job
 
     pts, single = clustered
     with job_folder(tmp_path / "work") as folder:
         job, wrapped, masses, _ = prepare_job(pts, None, 4, folder)
-        results = SerialRunner().map(build_block, job, list(range(4)))
         index = write_blocks(
-            tmp_path / "out", results, wrapped, masses, box_size=None, box_lower=None, info=job_info(job)
+            tmp_path / "out", SerialRunner(), job, wrapped, masses, box_size=None, box_lower=None, info=job_info(job)
         )
     assert len(index["blocks"]) == 4
     assert sorted(p.name for p in (tmp_path / "out").iterdir())[:2] == ["block-00000.npz", "block-00001.npz"]
@@ -136,7 +134,7 @@ def test_block_folder_round_trip(tmp_path, clustered):
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "keep.txt").write_text("mine")
     with pytest.raises(DelvolError, match="not a delvol block folder"):
-        write_blocks(tmp_path / "other", [], wrapped, masses, box_size=None, box_lower=None, info={})
+        write_blocks(tmp_path / "other", SerialRunner(), job, wrapped, masses, box_size=None, box_lower=None, info={})
 
 
 def test_version_mismatch_is_named():

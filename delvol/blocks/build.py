@@ -90,6 +90,23 @@ class BlockResult:
     region: dict[str, Any] | None = None
 
 
+def without_simplices(result: BlockResult) -> BlockResult:
+    """A block result without its tetrahedra and faces, to gather the per-point arrays cheaply."""
+    return BlockResult(
+        result.block,
+        result.core,
+        result.density,
+        result.cell_volume,
+        result.hull,
+        np.zeros(0, dtype=np.int64),
+        np.zeros((0, 3)),
+        np.zeros((0, 4), dtype=np.int32),
+        np.zeros(0),
+        np.zeros((0, 3), dtype=np.int32),
+        result.stats,
+    )
+
+
 def initial_shell(job: Job, block: int) -> float:
     """The first ghost shell's width: ``job.shell`` of the block's mean spacings."""
     return float(job.shell * job.layout.mean_spacing(job.counts)[block])

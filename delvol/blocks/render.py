@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from delvol.blocks.assemble import PointArrays
-from delvol.blocks.build import BlockResult, build_block
+from delvol.blocks.build import BlockResult, build_block, without_simplices
 from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
 from delvol.blocks.run import PreparedJob, build_info
@@ -78,24 +78,6 @@ class BlockedScene:
         return (lower + upper) / 2
 
 
-def _per_point(result: BlockResult) -> BlockResult:
-    """A block result without its tetrahedra and faces, to gather the per-point arrays cheaply."""
-    empty = np.zeros((0, 3), dtype=np.int32)
-    return BlockResult(
-        result.block,
-        result.core,
-        result.density,
-        result.cell_volume,
-        result.hull,
-        np.zeros(0, dtype=np.int64),
-        np.zeros((0, 3)),
-        np.zeros((0, 4), dtype=np.int32),
-        np.zeros(0),
-        empty,
-        result.stats,
-    )
-
-
 @contextmanager
 def blocked_scene(runner: DaskRunner, prepared: PreparedJob, log: StageLog = QUIET) -> Iterator[BlockedScene]:
     """Build the blocks of a :func:`~delvol.blocks.run.prepared_job` on the workers and keep them there.
@@ -107,7 +89,7 @@ def blocked_scene(runner: DaskRunner, prepared: PreparedJob, log: StageLog = QUI
     job, pts, _, lower = prepared
     with log.stage("blocks"):
         futures = runner.submit_blocks(build_block, job, list(range(job.layout.n_blocks)), "build")
-        summaries = [runner.submit(_per_point, f, name=f"per-point-{b:05d}") for b, f in futures.items()]
+        summaries = [runner.submit(without_simplices, f, name=f"per-point-{b:05d}") for b, f in futures.items()]
         results = [s.result() for s in summaries]
     per_point = PointArrays(len(pts))
     for r in results:

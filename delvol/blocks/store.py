@@ -20,22 +20,27 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from delvol import __version__
 from delvol.atomic import atomic_folder
 from delvol.blocks.assemble import PointArrays, assemble
-from delvol.blocks.build import BlockResult
+from delvol.blocks.build import BlockResult, build_block, without_simplices
+from delvol.blocks.job import Job
 from delvol.errors import DelvolError
 from delvol.geometry.tessellation import Tessellation
+
+if TYPE_CHECKING:
+    from delvol.blocks.run import Runner
 
 INDEX = "index.json"
 FORMAT = "delvol-blocks"
 FORMAT_VERSION = 1
+_ENTRY_STATS = ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb")
 _BLOCK_ARRAYS = ("core", "vertex_keys", "vertex_position", "tetrahedra", "tet_volume", "faces")
 
 
@@ -49,7 +54,8 @@ def is_block_folder(path: str | os.PathLike) -> bool:
 
 def write_blocks(
     folder: str | os.PathLike,
-    results: Iterable[BlockResult],
+    runner: Runner,
+    job: Job,
     positions: np.ndarray,
     masses: np.ndarray,
     *,
@@ -57,24 +63,27 @@ def write_blocks(
     box_lower: np.ndarray | None,
     info: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write each block as it arrives, then the per-point arrays and the index; return the index.
+    """Build every block and write it where it was built, then the per-point arrays and the index.
 
-    Refuses to replace a folder that is not a delvol block folder.
+    Each worker writes its blocks' files itself and sends back only the per-point arrays,
+    so no process ever holds more than the block it builds: the folder must be on a
+    filesystem the workers share with this process (as the job folder must). Refuses to
+    replace a folder that is not a delvol block folder. Returns the index.
     """
     with atomic_folder(folder, is_block_folder, "delvol block folder") as tmp:
         per_point = PointArrays(len(positions))
         entries = []
-        for r in results:
+        for r in runner.map(partial(build_and_save, folder=str(tmp)), job, list(range(job.layout.n_blocks))):
             per_point.add(r)
-            np.savez(tmp / block_file(r.block), **{key: getattr(r, key) for key in _BLOCK_ARRAYS})
             entries.append(
                 {
                     "block": r.block,
                     "file": block_file(r.block),
                     "n_core": len(r.core),
-                    "n_tetrahedra": len(r.tetrahedra),
-                    "n_faces": len(r.faces),
-                    **{k: r.stats[k] for k in ("n_ghost", "rounds", "seconds", "peak_rss_mb")},
+                    **{
+                        k: r.stats[k]
+                        for k in ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb")
+                    },
                 }
             )
         np.savez(
@@ -97,6 +106,14 @@ def write_blocks(
         }
         (tmp / INDEX).write_text(json.dumps(index, indent=1))
     return index
+
+
+def build_and_save(job: Job, block: int, folder: str) -> BlockResult:
+    """Build one block, write its file into ``folder``; return it without its simplices."""
+    result = build_block(job, block)
+    np.savez(Path(folder) / block_file(block), **{key: getattr(result, key) for key in _BLOCK_ARRAYS})
+    result.stats["n_tetrahedra"] = len(result.tetrahedra)
+    return without_simplices(result)
 
 
 def read_index(folder: str | os.PathLike) -> dict[str, Any]:

@@ -74,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_folder(args: argparse.Namespace, scene: Scene, log: StageLog) -> int:
     """Build block by block and write each block as it arrives: no process holds the whole job."""
-    from delvol.blocks.build import build_block
     from delvol.blocks.run import job_info
     from delvol.blocks.store import write_blocks
 
@@ -83,7 +82,8 @@ def _run_folder(args: argparse.Namespace, scene: Scene, log: StageLog) -> int:
     with scene.block_job(log) as (_, runner, (job, pts, m, lower)), log.stage("blocks"):
         index = write_blocks(
             args.output,
-            runner.map(build_block, job, list(range(job.layout.n_blocks))),
+            runner,
+            job,
             pts,
             m,
             box_size=job.layout.box_size,
