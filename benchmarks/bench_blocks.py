@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -106,16 +105,18 @@ def ghosts(size: float, block_counts: list[int]) -> None:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from delvol.memory import peak_rss
+
+    return peak_rss() / 2**20
 
 
-def _memory_child(mode: str, path: str, blocks: int, workers: int) -> None:
+def _memory_child(mode: str, path: str, blocks: int, workers: int, engine: str) -> None:
     """In a fresh process: one build; print this process's (and the workers') peaks."""
     points = np.load(path)
     if mode == "single":
         from delvol.geometry import tessellate
 
-        tessellate(points)
+        tessellate(points, engine=engine)
         print(json.dumps({"peak_mb": _peak_mb()}))
         return
     from delvol.blocks.cluster import dask_runner
@@ -123,14 +124,14 @@ def _memory_child(mode: str, path: str, blocks: int, workers: int) -> None:
     from delvol.blocks.store import read_index, write_blocks
 
     with dask_runner(workers=workers) as runner, job_folder() as folder, tempfile.TemporaryDirectory() as out:
-        job, pts, m, lower = prepare_job(points, None, blocks, folder)
+        job, pts, m, lower = prepare_job(points, None, blocks, folder, engine=engine)
         write_blocks(Path(out) / "blocks", runner, job, pts, m, box_size=None, box_lower=lower, info=job_info(job))
         stats = read_index(Path(out) / "blocks")["blocks"]
     workers_mb = [s["peak_rss_mb"] for s in stats]
     print(json.dumps({"driver_peak_mb": _peak_mb(), "worker_peak_mb": max(workers_mb)}))
 
 
-def memory(size: float, blocks: int, workers: int) -> None:
+def memory(size: float, blocks: int, workers: int, engine: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "points.npy"
         np.save(path, soneira_peebles(int(size)))
@@ -138,7 +139,7 @@ def memory(size: float, blocks: int, workers: int) -> None:
         for mode in ("single", "blocked"):
             child = [sys.executable, "-m", "benchmarks.bench_blocks", "_memory", mode, str(path)]
             out = subprocess.run(
-                [*child, str(blocks), str(workers)],
+                [*child, str(blocks), str(workers), engine],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -150,6 +151,7 @@ def memory(size: float, blocks: int, workers: int) -> None:
             {
                 "points": int(size),
                 "blocks": blocks,
+                "engine": engine,
                 "single_peak_mb": results["single"]["peak_mb"],
                 **results["blocked"],
                 "largest_process_over_single": largest / results["single"]["peak_mb"],
@@ -173,20 +175,22 @@ def main() -> None:
     p.add_argument("--size", type=float, default=1.2e6)
     p.add_argument("--blocks", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--engine", default="auto", help="Delaunay engine of both runs (auto: the fastest installed)")
     p = sub.add_parser("_memory")
     p.add_argument("mode")
     p.add_argument("path")
     p.add_argument("blocks", type=int)
     p.add_argument("workers", type=int)
+    p.add_argument("engine")
     args = parser.parse_args()
     if args.what == "speedup":
         speedup(args.sizes, args.rounds, args.blocks)
     elif args.what == "ghosts":
         ghosts(args.size, args.blocks)
     elif args.what == "memory":
-        memory(args.size, args.blocks, args.workers)
+        memory(args.size, args.blocks, args.workers, args.engine)
     else:
-        _memory_child(args.mode, args.path, args.blocks, args.workers)
+        _memory_child(args.mode, args.path, args.blocks, args.workers, args.engine)
 
 
 if __name__ == "__main__":

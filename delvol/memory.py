@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from delvol.errors import DelvolError
 
@@ -10,6 +12,26 @@ QHULL_BYTES_PER_POINT = 2400
 """Peak memory of a Qhull tessellation per input point (measured: about 2.4 kB)."""
 FRAME_BYTES_PER_PIXEL = 16
 """Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes, since it started its program.
+
+    Linux's ``VmHWM``, not ``ru_maxrss``: the latter carries over ``exec`` from the parent,
+    so a child of a big process would report at least the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    scale = 1 if sys.platform == "darwin" else 1024  # macOS reports bytes, Linux kilobytes
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def available_memory() -> int:

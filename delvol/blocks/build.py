@@ -19,7 +19,6 @@ blocks' output is the single run's.
 
 from __future__ import annotations
 
-import resource
 import time
 from dataclasses import dataclass, field
 from itertools import product
@@ -38,6 +37,7 @@ from delvol.geometry.engines.failure import check_count
 from delvol.geometry.faces import OPPOSITE, hull_sides
 from delvol.geometry.periodic import in_padding
 from delvol.geometry.tessellation import faces_of, hull_candidates, representatives
+from delvol.memory import peak_rss
 
 _CODE_TABLE = np.zeros(27, dtype=np.int64)  # image code by (sx + 1) * 9 + (sy + 1) * 3 + (sz + 1)
 _CODE_TABLE[(IMAGE_SHIFTS + 1).astype(int) @ np.array([9, 3, 1])] = np.arange(27)
@@ -250,7 +250,7 @@ def build_block(job: Job, block: int) -> BlockResult:
         "failed": failed_rounds,
         "n_found": n_found,
         "seconds": time.perf_counter() - start,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss() / 2**20,
         "n_duplicates": sum(p.stats["n_duplicates"] for p in parts),
         "n_faces": len(result.faces),
     }
