@@ -7,10 +7,15 @@
 ``python -m benchmarks.bench_blocks ghosts --size 2e5 --blocks 2 4 8 16 27``
     Ghost points per core point, shell rounds, and the blocks' summed build time against
     a single run's, with the blocks run one after another in this process.
-``python -m benchmarks.bench_blocks memory --size 1.2e6 --blocks 8``
+``python -m benchmarks.bench_blocks memory --size 1.2e6 --blocks 8 [--engine scipy]``
     The largest single process's peak resident memory during a blocked build written to
     a block folder (the driver, or any worker), against a single run's, each in a fresh
     process.
+``python -m benchmarks.bench_blocks large --size 4e7 --blocks 32 --points big.npy --out big/``
+    One out-of-core run: the clustered set is made (or reused from ``--points``) and
+    built block by block into the folder ``--out``, as ``delvol tessellate --blocks -o
+    DIR/`` does; prints the wall time by stage, the driver's and the largest worker's
+    peak memory, and the ghost points per core point.
 
 All point sets are the clustered (Soneira–Peebles) sets of :mod:`benchmarks.pointsets`,
 the same script that makes the 4e7-point set. Runs over ~3 GB go under
@@ -161,6 +166,47 @@ def memory(size: float, blocks: int, workers: int, engine: str) -> None:
     )
 
 
+def large(size: float, blocks: int, workers: int, points: str, out: str) -> None:
+    if not Path(points).exists():
+        np.save(points, soneira_peebles(int(size)))
+    child = [sys.executable, "-m", "benchmarks.bench_blocks", "_large", points, out, str(blocks), str(workers)]
+    print(subprocess.run(child, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1], flush=True)
+
+
+def _large_child(points_path: str, out: str, blocks: int, workers: int) -> None:
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.run import job_folder, job_info, prepare_job
+    from delvol.blocks.store import write_blocks
+
+    seconds = {}
+    start = time.perf_counter()
+    points = np.load(points_path)
+    with dask_runner(workers=workers) as runner, job_folder(Path(out).parent) as folder:
+        job, pts, m, lower = prepare_job(points, None, blocks, folder)
+        seconds["partition"] = time.perf_counter() - start
+        index = write_blocks(out, runner, job, pts, m, box_size=None, box_lower=lower, info=job_info(job))
+        seconds["blocks"] = time.perf_counter() - start - seconds["partition"]
+    entries = index["blocks"]
+    print(
+        json.dumps(
+            {
+                "points": len(points),
+                "blocks": blocks,
+                "workers": workers,
+                "engine": job.engine,
+                "seconds": seconds,
+                "driver_peak_mb": _peak_mb(),
+                "worker_peak_mb": max(e["peak_rss_mb"] for e in entries),
+                "ghost_per_core": sum(e["n_ghost"] for e in entries) / len(points),
+                "max_rounds": max(e["rounds"] for e in entries),
+                "n_tetrahedra": sum(e["n_tetrahedra"] for e in entries),
+                "n_faces": sum(e["n_faces"] for e in entries),
+            }
+        ),
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -176,6 +222,17 @@ def main() -> None:
     p.add_argument("--blocks", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--engine", default="auto", help="Delaunay engine of both runs (auto: the fastest installed)")
+    p = sub.add_parser("large")
+    p.add_argument("--size", type=float, default=4e7)
+    p.add_argument("--blocks", type=int, default=32)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--points", required=True, help="the point set's .npy (made if missing)")
+    p.add_argument("--out", required=True, help="the block folder to write")
+    p = sub.add_parser("_large")
+    p.add_argument("points")
+    p.add_argument("out")
+    p.add_argument("blocks", type=int)
+    p.add_argument("workers", type=int)
     p = sub.add_parser("_memory")
     p.add_argument("mode")
     p.add_argument("path")
@@ -189,6 +246,10 @@ def main() -> None:
         ghosts(args.size, args.blocks)
     elif args.what == "memory":
         memory(args.size, args.blocks, args.workers, args.engine)
+    elif args.what == "large":
+        large(args.size, args.blocks, args.workers, args.points, args.out)
+    elif args.what == "_large":
+        _large_child(args.points, args.out, args.blocks, args.workers)
     else:
         _memory_child(args.mode, args.path, args.blocks, args.workers, args.engine)
 

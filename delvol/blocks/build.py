@@ -306,16 +306,25 @@ def _check(
     at_todo = (faces < n_todo).any(axis=1)
     faces, inner = faces[at_todo], inner[at_todo]
     if job.layout.box_size is None:
-        open_face = beyond_global_hull(positions, faces, inner, job.hull_points)
+        # An open face has a vertex of the global hull beyond it: the farthest joins the
+        # patch (a patch holding it cannot keep that face), and its own failing spheres
+        # then pull in the points between.
+        beyond = beyond_global_hull(positions, faces, inner, job.hull_points)
+        open_face = beyond >= 0
+        hull = np.unique(beyond[open_face])
+        missing = PointSet(job.hull_index[hull], job.hull_points[hull], job.hull_points[hull], job.hull_masses[hull])
+        have = np.isin(known.keys, missing.keys)
+        rows.append(np.flatnonzero(have & ~in_patch))
+        found.append(missing.take(np.flatnonzero(~np.isin(missing.keys, known.keys))))
     else:
         open_face = np.ones(len(faces), dtype=bool)
-    if open_face.any():
-        failing[faces[open_face].ravel()] = True
-        probe_rows, probe_found = _probe(
-            job, read, known_keys, positions, faces[open_face], inner[open_face], known, in_patch, keep
-        )
-        rows.append(probe_rows)
-        found.append(probe_found)
+        if open_face.any():
+            probe_rows, probe_found = _probe(
+                job, read, known_keys, positions, faces[open_face], inner[open_face], known, in_patch, keep
+            )
+            rows.append(probe_rows)
+            found.append(probe_found)
+    failing[faces[open_face].ravel()] = True
     failing = failing[representatives(tri.result, len(positions))[:n_todo]]  # a dropped duplicate follows its twin
     new = PointSet.concat(found)
     new = new.take(np.unique(new.keys, return_index=True)[1])

@@ -70,24 +70,25 @@ def hull_faces(tetrahedra: np.ndarray, neighbors: np.ndarray) -> tuple[np.ndarra
 
 
 def beyond_global_hull(points: np.ndarray, faces: np.ndarray, inner: np.ndarray, hull_points: np.ndarray) -> np.ndarray:
-    """Whether some hull vertex of the whole set lies beyond each face's plane.
+    """The hull vertex of the whole set farthest beyond each face's plane, or -1 if none is.
 
-    Such a face is on its block's hull only: the whole set continues past it.
+    A face with one is on its block's hull only: the whole set continues past it, and
+    that vertex is a point the block is missing.
     """
-    if len(faces) == 0:
-        return np.zeros(0, dtype=bool)
+    out = np.full(len(faces), -1, dtype=np.int64)
+    if len(faces) == 0 or len(hull_points) == 0:
+        return out
     a = points[faces[:, 0]]
     normal = np.cross(points[faces[:, 1]] - a, points[faces[:, 2]] - a)
     flip = np.einsum("ij,ij->i", normal, points[inner] - a) > 0
     normal[flip] *= -1.0  # outward
-    scale = np.ptp(hull_points, axis=0).max() if len(hull_points) else 1.0
+    scale = np.ptp(hull_points, axis=0).max()
     tolerance = _PLANE_TOLERANCE * np.linalg.norm(normal, axis=1) * scale
-    out = np.zeros(len(faces), dtype=bool)
     for start in range(0, len(faces), 4096):  # bounds the (faces, hull points) product
         part = slice(start, start + 4096)
-        offset = np.einsum("ij,ij->i", normal[part], a[part])
-        reach = (normal[part] @ hull_points.T).max(axis=1) - offset if len(hull_points) else -np.inf
-        out[part] = reach > tolerance[part]
+        reach = normal[part] @ hull_points.T - np.einsum("ij,ij->i", normal[part], a[part])[:, None]
+        far = np.argmax(reach, axis=1)
+        out[part] = np.where(reach[np.arange(len(far)), far] > tolerance[part], far, -1)
     return out
 
 

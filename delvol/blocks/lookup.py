@@ -223,6 +223,13 @@ def _cells_to_read(
     cell, origin = job.cell_size, job.layout.bounds[0]
     first = np.clip(_cells(origin, cell, centres - radii[:, None]) - start, 0, shape - 1)
     last = np.clip(_cells(origin, cell, centres + radii[:, None]) - start, 0, shape - 1)
+    if known is not None:  # only the cells outside the known box: a thin slab for most spheres
+        inner = (
+            np.ceil((known[0] - origin) / cell).astype(np.int64) - start,
+            _cells(origin, cell, known[1]) - 1 - start,
+        )
+        sphere, first, last = _outside(first, last, *inner)
+        centres, radii = centres[sphere], radii[sphere]
     extent_ = last - first + 1
     size = np.prod(extent_, axis=1)
     out = []
@@ -233,9 +240,34 @@ def _cells_to_read(
         part = slice(begin, end)
         out.append(_chunk_cells(grid, centres[part], radii[part], first[part], extent_[part], known, where))
         begin = end
-    flat = np.unique(np.concatenate(out))
+    flat = np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
     local = np.stack(np.unravel_index(flat, tuple(shape)), axis=1)
     return local + start
+
+
+def _outside(
+    first: np.ndarray, last: np.ndarray, inner_first: np.ndarray, inner_last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split cell ranges into the (up to six) ranges outside the range ``inner_first..inner_last``.
+
+    Returns the range each piece came from, and the pieces' first and last cells.
+    """
+    rows, firsts, lasts = [], [], []
+    lo, hi = first.copy(), last.copy()  # the middle so far: inside ``inner`` on the axes done
+    for k in range(3):
+        for below in (True, False):
+            f, l_ = lo.copy(), hi.copy()
+            if below:
+                l_[:, k] = np.minimum(hi[:, k], inner_first[k] - 1)
+            else:
+                f[:, k] = np.maximum(lo[:, k], inner_last[k] + 1)
+            ok = np.all(f <= l_, axis=1)
+            rows.append(np.flatnonzero(ok))
+            firsts.append(f[ok])
+            lasts.append(l_[ok])
+        lo[:, k] = np.maximum(lo[:, k], inner_first[k])
+        hi[:, k] = np.minimum(hi[:, k], inner_last[k])
+    return np.concatenate(rows), np.concatenate(firsts), np.concatenate(lasts)
 
 
 def _chunk_cells(
