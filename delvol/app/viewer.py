@@ -289,6 +289,9 @@ class Viewer:
         mode = "ortho" if self.camera.projection == "orthographic" else self.camera.mode
         unit = "faces" if self.settings.mode == "faces" else "tetrahedra"
         detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} {unit}"
+        blocks = self.renderer.blocks
+        if blocks is not None and blocks.n_faces < blocks.blocks.n_faces.sum():
+            detail += f" - {blocks.n_faces:,} of {blocks.blocks.n_faces.sum():,} faces (far blocks coarser)"
         sprites = self.renderer.sprites
         if sprites is not None and sprites.n_pending:
             detail += f" - {sprites.n_pending} thumbnails loading"
