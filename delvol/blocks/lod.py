@@ -30,7 +30,7 @@ GPU_MEMORY = 2**30
 """The GPU memory the faces may take by default (1 GiB: most GPUs, with room for the frame)."""
 DEFAULT_FACE_BUDGET = GPU_MEMORY // BYTES_PER_FACE
 """Faces drawn at most by default: 67,108,864."""
-NEAR = 1e-3
+NEAR = 0.1
 """Blocks nearer the eye than this fraction of the median block diagonal count as around it."""
 
 
