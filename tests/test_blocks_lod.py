@@ -189,3 +189,13 @@ def test_blocks_refuse_what_needs_every_face(folder):
     scene = Scene.from_options(folder, show_points=True)
     with pytest.raises(DelvolError, match="points is not available with blocks"):
         blocked_view(scene, scene.read_view(10)[0])
+
+
+@pytest.mark.gl
+def test_a_budget_below_one_face_a_block_is_one_line(ctx, folder):
+    from delvol.gl.build import blocks_renderer
+
+    scene = Scene(folder)
+    points, blocks = scene.read_view(7)
+    with pytest.raises(DelvolError, match="--face-budget: a face budget of 7 is less than one face for each of 8"):
+        blocks_renderer(ctx, scene, points, blocks, 7)

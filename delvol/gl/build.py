@@ -186,6 +186,10 @@ def blocks_renderer(
     from functools import partial
 
     view = blocked_view(scene, points)
+    try:
+        blocks.strides(blocks.lower.mean(axis=0), budget)  # a budget too small for any view fails now
+    except ValueError as exc:
+        raise DelvolError(f"--face-budget: {exc}", scene.path) from None
     renderer = Renderer(ctx, replace(scene.look), debug=debug)
     try:
         renderer.set_blocks(blocks, budget)
