@@ -10,6 +10,7 @@ in float v_field;
 #endif
 
 out vec4 f_accum;
+uniform float u_scale;  // k when only every k-th face is drawn (far blocks), so sums stay unbiased
 
 #ifdef WEIGHTED
 uniform sampler2D u_face_weight;  // one float per face, rows of u_weight_width faces
@@ -38,8 +39,8 @@ void main() {
     // field along the ray (--color-by), as additive and order-independent as r itself.
     float weighted_field = value * v_field;
     if (isnan(weighted_field) || isinf(weighted_field)) discard;
-    f_accum = vec4(value, 1.0, weighted_field, 0.0);
+    f_accum = u_scale * vec4(value, 1.0, weighted_field, 0.0);
 #else
-    f_accum = vec4(value, 1.0, 0.0, 0.0);  // g counts the faces along the ray
+    f_accum = u_scale * vec4(value, 1.0, 0.0, 0.0);  // g counts the faces along the ray
 #endif
 }

@@ -281,3 +281,21 @@ def test_info_grid_and_folder_commands_with_blocks(tmp_path, cloud, capsys):
     assert main([*args, "-o", str(tmp_path / "single.npy")]) == 0
     assert main([*args, *dask, "-o", str(tmp_path / "blocked.npy")]) == 0
     np.testing.assert_allclose(np.load(tmp_path / "blocked.npy"), np.load(tmp_path / "single.npy"), rtol=1e-9)
+
+
+def test_view_keeps_the_blocks_apart_past_the_face_budget(tmp_path, cloud):
+    from delvol.blocks.lod import BlockFaces
+    from delvol.scene.description import Scene
+
+    pts, single = cloud
+    np.save(tmp_path / "cloud.npy", pts)
+    scene = Scene.from_options(tmp_path / "cloud.npy", blocks=4, workers=1)
+    points, faces = scene.read_view(len(single.faces) // 4)
+    assert isinstance(faces, BlockFaces) and len(points) == len(pts)
+    assert faces.n_faces.sum() == len(single.faces)
+    for block in faces.blocks:
+        assert len(block.tetrahedra) == 0
+        np.testing.assert_allclose(block.density, single.density[block.origin], rtol=1e-12)
+    _, tess = scene.read_view(len(single.faces))
+    assert not isinstance(tess, BlockFaces)
+    np.testing.assert_allclose(tess.density, single.density, rtol=1e-12)

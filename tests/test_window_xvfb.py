@@ -135,3 +135,26 @@ def test_no_display_points_to_render(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "delvol render" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_view_a_block_folder_in_a_real_window(display, tmp_path):
+    from delvol.blocks.build import build_block
+    from delvol.blocks.run import SerialRunner, job_folder, prepare_job
+    from delvol.blocks.store import write_blocks
+
+    pts = np.load(SAMPLE).astype(np.float64)
+    with job_folder(tmp_path / "work") as work:
+        job, wrapped, masses, _ = prepare_job(pts, None, 4, work)
+        results = SerialRunner().map(build_block, job, list(range(4)))
+        index = write_blocks(tmp_path / "blocks", results, wrapped, masses, box_size=None, box_lower=None, info={})
+    budget = sum(entry["n_faces"] for entry in index["blocks"]) // 4
+    shots = tmp_path / "shots"
+    with viewer_window(
+        display, tmp_path, tmp_path / "blocks", "--face-budget", budget, "--screenshot-dir", shots
+    ) as wid:
+        title = wait_for(lambda: xdotool(display, "getwindowname", wid), 30, "the title")
+        xdotool(display, "key", "--window", wid, "p")
+        shot = wait_for(lambda: sorted(shots.glob("delvol-*.png")), 30, "the screenshot")[0]
+    assert f"N={len(pts):,}" in title and "far blocks coarser" in title
+    pixels = np.asarray(Image.open(shot))
+    assert pixels.shape == (320, 480, 3) and pixels.std() > 5

@@ -29,10 +29,11 @@ import numpy as np
 
 from delvol.app.keymap import HELD_MOTIONS, command_for, help_text
 from delvol.app.picking import GalaxyPicker
+from delvol.blocks.lod import DEFAULT_FACE_BUDGET, BlockFaces
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache, FieldSpec
-from delvol.gl.build import build_renderer
+from delvol.gl.build import blocks_renderer, build_renderer
 from delvol.gl.offscreen import save_png, to_uint8
 from delvol.gl.passes import FloatTarget
 from delvol.gl.renderer import Renderer
@@ -246,6 +247,8 @@ class Viewer:
             self._advance_playback(dt)
         elif self.controller.update(dt):
             self.invalidate()
+        if self.progress.dirty:
+            self.renderer.follow(self.camera.position)  # blocks: a new level of detail where it changed
         vp = self.view_projection
         progress = self.progress
         mode = self.settings.mode
@@ -286,6 +289,9 @@ class Viewer:
         mode = "ortho" if self.camera.projection == "orthographic" else self.camera.mode
         unit = "faces" if self.settings.mode == "faces" else "tetrahedra"
         detail = "" if self.progress.done >= 1 else f" - {self.progress.done:.0%} {unit}"
+        blocks = self.renderer.blocks
+        if blocks is not None and blocks.n_faces < blocks.blocks.n_faces.sum():
+            detail += f" - {blocks.n_faces:,} of {blocks.blocks.n_faces.sum():,} faces (far blocks coarser)"
         sprites = self.renderer.sprites
         if sprites is not None and sprites.n_pending:
             detail += f" - {sprites.n_pending} thumbnails loading"
@@ -346,12 +352,18 @@ class Viewer:
         self.echo(f"colormap: {self.settings.colormap}")
 
     def _cmd_cycle_weighting(self) -> None:
+        if self.renderer.blocks is not None:
+            self.echo("weighting: only sums with blocks (weights need every face at once)")
+            return
         self.settings.weighting = cycle(self.settings.weighting, WEIGHTINGS)
         self.renderer.auto_clim = None  # weights change the scale of the sums
         self.invalidate()
         self.echo(f"weighting: {self.settings.weighting}")
 
     def _cmd_cycle_render_mode(self) -> None:
+        if self.renderer.blocks is not None:
+            self.echo("volume: only faces with blocks (the exact modes need every tetrahedron)")
+            return
         self.settings.mode = cycle(self.settings.mode, MODES)
         self.renderer.auto_clim = None  # each mode accumulates a different quantity
         self.invalidate()
@@ -526,33 +538,43 @@ def scene_viewer(
     ctx: moderngl.Context,
     scene: Scene,
     points: PointSet,
-    tess: Tessellation,
+    tess: Tessellation | BlockFaces,
     size: tuple[int, int],
     store: GalaxyStore | None = None,
     debug: bool = False,
+    face_budget: int = DEFAULT_FACE_BUDGET,
     **options: Any,
 ) -> Viewer:
-    """A viewer of ``scene`` (already read into ``points`` and ``tess``) drawing with ``ctx``.
+    """A viewer of ``scene``, already read into ``points`` and ``tess`` (:meth:`Scene.read_view`), drawing with ``ctx``.
 
     The camera starts as the scene describes, fitted to a view of ``size``; R fits it
     again to the viewer's current size. ``store``, open on the render thread, lets a click
-    pick a galaxy sprite. ``options`` go to :class:`Viewer`.
+    pick a galaxy sprite. Every block's faces (:class:`BlockFaces`) are drawn with level
+    of detail, at most ``face_budget`` faces (:meth:`Renderer.set_blocks`). ``options`` go
+    to :class:`Viewer`.
     """
-    fields = FieldCache(tess, points.fields, points.metadata)
-    renderer = build_renderer(ctx, scene, points, tess, synchronous=False, debug=debug, fields=fields)
+    fields: FieldCache | None = None
+    if isinstance(tess, BlockFaces):
+        renderer, fit = blocks_renderer(ctx, scene, points, tess, face_budget, debug)
+        n_points = len(tess.positions)
+    else:
+        fields = FieldCache(tess, points.fields, points.metadata)
+        renderer = build_renderer(ctx, scene, points, tess, synchronous=False, debug=debug, fields=fields)
+        fit = partial(scene.camera.fit, tess, points=points)
+        n_points = tess.n_primary
 
     def reset(camera: Camera) -> None:
         width, height = viewer.size if viewer.size != (1, 1) else size
-        fitted = scene.camera.fit(tess, width / height, points)
+        fitted = fit(width / height)
         fitted.mode = camera.mode
         camera.set_state(fitted.get_state())
 
     picker = GalaxyPicker(store, points.metadata["units"]) if store is not None else None
-    camera = scene.camera.fit(tess, size[0] / size[1], points)
+    camera = fit(size[0] / size[1])
     viewer = Viewer(
         renderer,
         camera,
-        tess.n_primary,
+        n_points,
         reset=reset,
         picker=picker,
         fields=fields,

@@ -32,6 +32,15 @@ class PointArrays:
         self.filled[result.core] = True
 
 
+def data_bounds(
+    positions: np.ndarray, box_size: float | None, box_lower: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The region the data fills: the periodic box, or the bounding box of ``positions``."""
+    if box_size is not None and box_lower is not None:
+        return box_lower, box_lower + box_size
+    return positions.min(axis=0), positions.max(axis=0)
+
+
 def image_positions(keys: np.ndarray, positions: np.ndarray, box_size: float | None) -> np.ndarray:
     """Positions of vertices named by key (``code * N + index``), as ``pad_periodic`` places them."""
     n = len(positions)

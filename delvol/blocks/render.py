@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from delvol.blocks.assemble import PointArrays
+from delvol.blocks.assemble import PointArrays, data_bounds
 from delvol.blocks.build import BlockResult, build_block, without_simplices
 from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
+from delvol.blocks.lod import block_faces
 from delvol.blocks.run import PreparedJob, build_info
-from delvol.geometry.tessellation import Tessellation
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
@@ -67,9 +67,7 @@ class BlockedScene:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """As :attr:`Tessellation.bounds`: the periodic box, or the inputs' bounding box."""
-        if self.box_size is not None and self.box_lower is not None:
-            return self.box_lower, self.box_lower + self.box_size
-        return self.positions.min(axis=0), self.positions.max(axis=0)
+        return data_bounds(self.positions, self.box_size, self.box_lower)
 
     @property
     def centre(self) -> np.ndarray:
@@ -99,29 +97,6 @@ def blocked_scene(runner: DaskRunner, prepared: PreparedJob, log: StageLog = QUI
     yield BlockedScene(runner, job, futures, per_point, pts, lower, build_info(job, results))
 
 
-def _block_tessellation(result: BlockResult, folder: str, box_size: float | None, box_lower) -> Tessellation:
-    """A block's faces as a :class:`Tessellation` the volume visual can draw (no tetrahedra)."""
-    n = len(np.load(Path(folder) / "density.npy", mmap_mode="r"))
-    origin = result.vertex_keys % n
-    density = np.load(Path(folder) / "density.npy", mmap_mode="r")[origin]
-    hull = np.load(Path(folder) / "hull.npy", mmap_mode="r")[origin]
-    no_tets = np.zeros((0, 4), dtype=np.int32)
-    return Tessellation(
-        points=result.vertex_position,
-        masses=np.ones(len(origin)),
-        tetrahedra=no_tets,
-        neighbors=no_tets,
-        faces=result.faces,
-        tet_volume=np.zeros(0),
-        cell_volume=np.zeros(len(origin)),
-        density=density,
-        hull=hull,
-        origin=origin,
-        box_size=box_size,
-        box_lower=box_lower,
-    )
-
-
 def accumulate_block(
     result: BlockResult,
     folder: str,
@@ -148,7 +123,8 @@ def accumulate_block(
     renderer = _WORKER["renderers"].get(result.block)
     if renderer is None:
         renderer = Renderer(_WORKER["ctx"])
-        renderer.set_faces(_block_tessellation(result, folder, *box), centre)
+        density, hull = (np.load(Path(folder) / name, mmap_mode="r") for name in ("density.npy", "hull.npy"))
+        renderer.set_faces(block_faces(result, density, hull, *box), centre)
         _WORKER["renderers"][result.block] = renderer
     renderer.settings = settings
     renderer.resize(size)

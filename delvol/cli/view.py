@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from delvol.blocks.lod import BYTES_PER_FACE, DEFAULT_FACE_BUDGET
 from delvol.cli.common import add_field_arguments
 from delvol.cli.render_options import add_scene_arguments, parse_size, scene_from_args
 from delvol.progress import StageLog
+from delvol.scene.description import positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=20.0,
         help="seconds the path takes to play with L, as in `delvol fly --duration` (default 20)",
     )
+    p.add_argument(
+        "--face-budget",
+        type=positive_int,
+        default=DEFAULT_FACE_BUDGET,
+        metavar="N",
+        help="most faces on the GPU for blocks (a block folder DIR/ or --blocks): past it far blocks draw every "
+        f"k-th face, weighted by k (default {DEFAULT_FACE_BUDGET:,}: 1 GiB at {BYTES_PER_FACE} bytes a face)",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         load_path(args.path)  # a broken path file fails now; it is read again on the fitted camera
     scene = scene_from_args(args)
     log = StageLog()
-    points, tess = scene.read(log)
+    points, tess = scene.read_view(args.face_budget, log)
 
     def make_viewer(ctx) -> Viewer:
         with log.stage("upload"):
@@ -56,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 args.size,
                 store,
                 debug=args.debug,
+                face_budget=args.face_budget,
                 screenshot_dir=args.screenshot_dir,
                 echo=lambda line: print(line, flush=True),
                 path_out=args.path_out,

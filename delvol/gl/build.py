@@ -11,6 +11,7 @@ from typing import NamedTuple
 import moderngl
 import numpy as np
 
+from delvol.blocks.lod import BlockFaces
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache
@@ -158,6 +159,48 @@ BLOCKED_LIMITS = (
 """What a blocked render cannot draw: each needs every point, face or tetrahedron at once."""
 
 
+def check_blocked(scene: Scene) -> None:
+    """Refuse what blocks cannot draw (:data:`BLOCKED_LIMITS`), before anything is built."""
+    for name, used in BLOCKED_LIMITS:
+        if used(scene):
+            raise DelvolError(f"{name} is not available with blocks (it needs every point or face at once)")
+
+
+def blocked_view(scene: Scene, points: PointSet) -> str | None:
+    """The scene's view of blocked data (:meth:`CameraOptions.view_for`), refusing what blocks cannot draw."""
+    check_blocked(scene)
+    view = scene.camera.view_for(points)
+    if view == "wedge":
+        # The wedge hides the faces outside its slice, which the blocks' faces do not know.
+        raise DelvolError("--view wedge is not available with blocks; give another --view")
+    return view
+
+
+def blocks_renderer(
+    ctx: moderngl.Context, scene: Scene, points: PointSet, blocks: BlockFaces, budget: int, debug: bool = False
+) -> tuple[Renderer, Callable[[float], Camera]]:
+    """A renderer drawing every block's faces with level of detail (:meth:`Renderer.set_blocks`), and its camera fit.
+
+    ``fit(aspect)`` frames the input points as :func:`scene_frames` does for blocks.
+    """
+    from functools import partial
+
+    view = blocked_view(scene, points)
+    try:
+        blocks.strides(blocks.lower.mean(axis=0), budget)  # a budget too small for any view fails now
+    except ValueError as exc:
+        raise DelvolError(f"--face-budget: {exc}", scene.path) from None
+    renderer = Renderer(ctx, replace(scene.look), debug=debug)
+    try:
+        renderer.set_blocks(blocks, budget)
+        for mesh in scene.overlays.meshes(points.metadata):
+            renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
+    except BaseException:
+        renderer.release()
+        raise
+    return renderer, partial(scene.camera.fit_box, *blocks.bounds, data=blocks.positions, view=view)
+
+
 @contextmanager
 def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]:
     """:func:`scene_frames` for blocks: a client-side renderer that tone-maps the workers' summed images."""
@@ -166,14 +209,9 @@ def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames
     from delvol.blocks.render import render_blocked_image
     from delvol.gl.context import create_offscreen_context
 
-    for name, used in BLOCKED_LIMITS:
-        if used(scene):
-            raise DelvolError(f"{name} is not available with blocks (it needs every point or face at once)")
+    check_blocked(scene)
     with scene.built_blocks(log) as (points, blocked):
-        view = scene.camera.view_for(points)
-        if view == "wedge":
-            # The wedge hides the faces outside its slice, which the workers' renders do not know.
-            raise DelvolError("--view wedge is not available with blocks; give another --view")
+        view = blocked_view(scene, points)
         ctx = create_offscreen_context()
         try:
             renderer = Renderer(ctx, replace(scene.look), debug=debug)

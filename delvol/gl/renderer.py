@@ -5,10 +5,12 @@ from __future__ import annotations
 import moderngl
 import numpy as np
 
+from delvol.blocks.lod import BlockFaces
 from delvol.geometry import Tessellation
 from delvol.geometry.isosurface import isosurface
 from delvol.gl.context import check_gl
 from delvol.gl.passes import FloatTarget, ToneMapPass
+from delvol.gl.visuals.blocks import BlockVolumeVisual
 from delvol.gl.visuals.inset import InsetVisual, LegendVisual
 from delvol.gl.visuals.iso import IsoVisual
 from delvol.gl.visuals.mesh import PALETTE, MeshVisual
@@ -63,6 +65,7 @@ class Renderer:
         self.settings = settings or RenderSettings()
         self.tonemap = ToneMapPass(ctx)
         self.volume = VolumeVisual(ctx)
+        self.blocks: BlockVolumeVisual | None = None  # a blocked tessellation's faces, drawn instead
         self.tetra = TetraVisual(ctx)
         self._tess: Tessellation | None = None
         self._tetra_ready = False
@@ -115,6 +118,29 @@ class Renderer:
         self._field_values = None
         self._check("uploading the faces")
 
+    def set_blocks(self, blocks: BlockFaces, budget: int) -> None:
+        """Upload a blocked tessellation's faces with level of detail, instead of one tessellation.
+
+        At most ``budget`` faces are drawn: far blocks draw every k-th face, times k
+        (:class:`BlockVolumeVisual`); :meth:`follow` chooses k for the camera. Only the
+        faces mode draws blocks. A cut plane left unplaced is placed for their bounds.
+        """
+        lower, upper = blocks.bounds
+        self.settings.fit_cut(lower, upper)
+        self.centre = (lower + upper) / 2
+        if self.blocks is not None:
+            self.blocks.release()
+        self.blocks = BlockVolumeVisual(self.ctx, blocks, self.centre, budget)
+        self.auto_clim = None
+
+    def follow(self, eye: np.ndarray) -> bool:
+        """Choose the blocks' level of detail for a camera at ``eye``; whether it changed (no blocks: False)."""
+        if self.blocks is None:
+            return False
+        changed = self.blocks.follow(eye)
+        self._check("uploading blocks")
+        return changed
+
     def _tetra(self) -> TetraVisual:
         """The exact modes' visual, with the tessellation uploaded."""
         if not self._tetra_ready and self._tess is not None:
@@ -127,7 +153,9 @@ class Renderer:
     @property
     def n_items(self) -> int:
         """What the volume's mode draws: faces, or tetrahedra (uploading them on first use)."""
-        return self.volume.n_faces if self.settings.mode == "faces" else self._tetra().n_tets
+        if self.settings.mode != "faces":
+            return self._tetra().n_tets
+        return self.volume.n_faces if self.blocks is None else self.blocks.n_faces
 
     def _update_isos(self) -> None:
         """Extract the isosurfaces when the levels have changed."""
@@ -259,7 +287,7 @@ class Renderer:
         ctx.blend_func = moderngl.ONE, moderngl.ONE
         vp = self.with_centre(view_proj)
         if mode == "faces":
-            self.volume.draw(vp, self.settings, start, stop)
+            (self.volume if self.blocks is None else self.blocks).draw(vp, self.settings, start, stop)
         else:
             # Back faces only: a convex tetrahedron's cover each of its rays exactly once.
             ctx.enable(moderngl.CULL_FACE)
@@ -386,6 +414,7 @@ class Renderer:
         """Free every GL object of the renderer and its visuals."""
         layers = (
             self.volume,
+            self.blocks,
             self.tetra,
             *self.isos,
             self.points,
@@ -399,5 +428,6 @@ class Renderer:
             if obj is not None:
                 obj.release()
         self.overlays, self.path, self.sprites, self.inset, self.accum = [], None, None, None, None
+        self.blocks = None
         self.isos, self._iso_levels, self._tetra_ready = [], (), False
         self.legend_visual, self._legend_key = None, None

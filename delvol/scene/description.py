@@ -52,6 +52,7 @@ from delvol.scene.thumbnails import SLOT, ThumbnailLoader
 
 if TYPE_CHECKING:
     from delvol.blocks.cluster import DaskRunner
+    from delvol.blocks.lod import BlockFaces
     from delvol.blocks.render import BlockedScene
     from delvol.blocks.run import PreparedJob
 
@@ -611,6 +612,55 @@ class Scene:
                 **({"n_buffer": len(buffer)} if len(buffer) else {}),
             )
         return points, tess
+
+    def read_view(self, face_budget: int, log: StageLog = QUIET) -> tuple[PointSet, Tessellation | BlockFaces]:
+        """What the viewer shows: the points and their tessellation, or every block's faces apart.
+
+        A block folder (``delvol tessellate FILE --blocks N -o DIR/``) or a scene built in
+        blocks is assembled, as :meth:`read` assembles it, when its faces fit
+        ``face_budget``; otherwise each block's faces are kept on their own
+        (:class:`~delvol.blocks.lod.BlockFaces`) for a viewer that draws far blocks coarser.
+        """
+        from delvol.blocks.store import is_block_folder
+
+        if self.path is not None and is_block_folder(self.path):
+            return self._read_block_folder(face_budget, log)
+        if self.tessellation.blocks is None:
+            return self.read(log)
+        from delvol.blocks.assemble import PointArrays, assemble
+        from delvol.blocks.build import build_block
+        from delvol.blocks.lod import BlockFaces
+        from delvol.blocks.run import build_info
+
+        with self.block_job(log) as (points, runner, (job, pts, masses, lower)), log.stage("blocks"):
+            results = []
+            for r in runner.map(build_block, job, list(range(job.layout.n_blocks))):
+                results.append(r)
+                if sum(len(x.faces) for x in results) > face_budget:
+                    for x in results:  # a coarser view draws faces only
+                        x.tetrahedra, x.tet_volume = x.tetrahedra[:0], x.tet_volume[:0]
+            info = build_info(job, results)
+        box_size = job.layout.box_size
+        if info["blocks"]["n_faces"] <= face_budget:
+            with log.stage("assemble"):
+                return points, assemble(results, pts, masses, box_size=box_size, box_lower=lower, info=info)
+        per_point = PointArrays(len(pts))
+        for r in results:
+            per_point.add(r)
+        return points, BlockFaces.from_results(results, pts, per_point.density, per_point.hull, box_size, lower)
+
+    def _read_block_folder(self, face_budget: int, log: StageLog) -> tuple[PointSet, Tessellation | BlockFaces]:
+        """:meth:`read_view` of a block folder."""
+        from delvol.blocks.lod import read_block_faces
+        from delvol.blocks.store import load_blocks, read_index
+
+        assert self.path is not None, "a block folder is a path"
+        with log.stage("read blocks"):
+            if sum(entry["n_faces"] for entry in read_index(self.path)["blocks"]) <= face_budget:
+                tess = load_blocks(self.path)
+                return PointSet(tess.points[: tess.n_primary], tess.masses[: tess.n_primary]), tess
+            faces = read_block_faces(self.path)
+            return PointSet(faces.positions), faces
 
     @contextmanager
     def input_errors(self) -> Iterator[None]:

@@ -51,12 +51,18 @@ class VolumeVisual:
     Parameters
     ----------
     ctx : moderngl.Context
+    programs : dict, optional
+        Compiled shader variants to share with other visuals (the blocks of a blocked
+        tessellation); their owner releases them. Default: this visual's own.
     """
 
-    def __init__(self, ctx: moderngl.Context) -> None:
+    def __init__(
+        self, ctx: moderngl.Context, programs: dict[tuple[bool, bool, bool], moderngl.Program] | None = None
+    ) -> None:
         self.ctx = ctx
         # Shader variants by (weighted, clipped, field), compiled on first use, each with its VAO.
-        self._programs: dict[tuple[bool, bool, bool], moderngl.Program] = {}
+        self._own_programs = programs is None
+        self._programs = {} if programs is None else programs
         self._vaos: dict[tuple[bool, bool, bool], moderngl.VertexArray] = {}
         self._buffers: list[moderngl.Buffer] = []
         self._field: moderngl.Buffer | None = None  # one float per vertex: the --color-by field, if any
@@ -143,8 +149,10 @@ class VolumeVisual:
         """(first, count) face ranges covering the fraction ``[start, stop)`` of each group."""
         return fraction_ranges(start, stop, self.n_inner, self.n_hull if include_hull else 0)
 
-    def draw(self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0) -> None:
-        """Add the faces in the fraction ``[start, stop)`` to the bound float framebuffer.
+    def draw(
+        self, view_proj: np.ndarray, settings: RenderSettings, start: float = 0.0, stop: float = 1.0, scale: float = 1.0
+    ) -> None:
+        """Add the faces in the fraction ``[start, stop)``, times ``scale``, to the bound float framebuffer.
 
         ``view_proj`` must already include the translation to the data centre.
         """
@@ -154,6 +162,7 @@ class VolumeVisual:
         clipped = self._clip is not NO_CLIP or settings.cut_mode != "off"
         prog, vao = self._variant(weighted, clipped)
         prog["u_view_proj"].write(gl_bytes(view_proj))
+        prog["u_scale"] = scale
         if weighted:
             self._upload_weights(settings.weighting).use(location=0)
             prog["u_face_weight"] = 0
@@ -191,6 +200,7 @@ class VolumeVisual:
     def release(self) -> None:
         """Free every GL object this visual owns."""
         self._release_buffers()
-        for program in self._programs.values():
-            program.release()
-        self._programs = {}
+        if self._own_programs:
+            for program in self._programs.values():
+                program.release()
+            self._programs.clear()
