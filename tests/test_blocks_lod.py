@@ -7,7 +7,6 @@ import pytest
 
 from benchmarks.pointsets import soneira_peebles
 from delvol.app.viewer import scene_viewer
-from delvol.blocks.build import build_block
 from delvol.blocks.lod import BlockFaces, choose_strides, read_block_faces, subsample
 from delvol.blocks.run import SerialRunner, job_folder, job_info, prepare_job
 from delvol.blocks.store import load_blocks, write_blocks
@@ -64,8 +63,9 @@ def folder(tmp_path_factory):
     pts = soneira_peebles(3000, seed=7)
     with job_folder(tmp / "work") as work:
         job, wrapped, masses, _ = prepare_job(pts, None, 8, work)
-        results = SerialRunner().map(build_block, job, list(range(8)))
-        write_blocks(tmp / "out", results, wrapped, masses, box_size=None, box_lower=None, info=job_info(job))
+        write_blocks(
+            tmp / "out", SerialRunner(), job, wrapped, masses, box_size=None, box_lower=None, info=job_info(job)
+        )
     return tmp / "out"
 
 

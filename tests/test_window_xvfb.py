@@ -138,15 +138,15 @@ def test_no_display_points_to_render(tmp_path):
 
 
 def test_view_a_block_folder_in_a_real_window(display, tmp_path):
-    from delvol.blocks.build import build_block
     from delvol.blocks.run import SerialRunner, job_folder, prepare_job
     from delvol.blocks.store import write_blocks
 
     pts = np.load(SAMPLE).astype(np.float64)
     with job_folder(tmp_path / "work") as work:
         job, wrapped, masses, _ = prepare_job(pts, None, 4, work)
-        results = SerialRunner().map(build_block, job, list(range(4)))
-        index = write_blocks(tmp_path / "blocks", results, wrapped, masses, box_size=None, box_lower=None, info={})
+        index = write_blocks(
+            tmp_path / "blocks", SerialRunner(), job, wrapped, masses, box_size=None, box_lower=None, info={}
+        )
     budget = sum(entry["n_faces"] for entry in index["blocks"]) // 4
     shots = tmp_path / "shots"
     with viewer_window(
