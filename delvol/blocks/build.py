@@ -29,8 +29,20 @@ from scipy.spatial import cKDTree
 
 from delvol.blocks.certify import beyond_global_hull, circumspheres, hull_faces, probes
 from delvol.blocks.job import Job
-from delvol.blocks.lookup import IMAGE_SHIFTS, PointSet, deepest, extent, in_spheres, points_in
-from delvol.blocks.region import Region
+from delvol.blocks.lookup import (
+    IMAGE_SHIFTS,
+    Known,
+    PointSet,
+    cells_of,
+    deepest,
+    extent,
+    in_spheres,
+    padded,
+    points_in,
+    read_rows,
+    translates,
+)
+from delvol.blocks.region import Region, local_spacing
 from delvol.geometry.dtfe import contiguous_voronoi_volumes, dtfe_density, tetrahedron_volumes
 from delvol.geometry.engines import ENGINES, Triangulation, engine_frame
 from delvol.geometry.engines.failure import check_count
@@ -140,6 +152,41 @@ def gather(job: Job, block: int, region: Region, *, hull: bool = False) -> tuple
     return PointSet.concat(parts), len(index)
 
 
+def gather_shell(job: Job, block: int) -> tuple[PointSet, int, Known]:
+    """The block's core points, then its ghost shell; the core count; where it holds every point.
+
+    The shell is made of whole grid cells (those of every block translate near it), each
+    taken when it lies within ``job.shell`` *local* mean spacings of the core box, and never
+    beyond ``job.shell`` of the block's mean spacings (:func:`initial_shell`). In clustered
+    data a cluster at a seam then gives a thin shell, where spheres are small, and a void a
+    thick one, where they are large: a shell of the block's mean spacing everywhere took
+    up to one ghost per core point at 1.2e6 points in 8 blocks.
+    """
+    index, position, mass = (np.asarray(a) for a in job.core(block))
+    core = PointSet(index, position, position, mass)
+    box = job.layout.box_of(block)
+    cap = initial_shell(job, block)
+    region = initial_region(job, block)
+    cell, origin = job.cell_size, job.layout.bounds[0]
+    parts, held = [core], {}
+    for other, code, offset in translates(job, box[0] - cap, box[1] + cap):
+        if other == block and code == 0:
+            continue
+        start, shape = job.cell_span(other)
+        first = np.clip(cells_of(origin, cell, box[0] - cap - offset) - start, 0, shape - 1)
+        last = np.clip(cells_of(origin, cell, box[1] + cap - offset) - start, 0, shape - 1)
+        local = np.stack(
+            np.meshgrid(*(np.arange(first[k], last[k] + 1) for k in range(3)), indexing="ij"), axis=-1
+        ).reshape(-1, 3)
+        lo = origin + (start + local) * cell + offset
+        gap = np.maximum(box[0] - (lo + cell), 0.0) + np.maximum(lo - box[1], 0.0)
+        width = np.minimum(job.shell * local_spacing(region.counts, region.domain, lo + cell / 2), cap)
+        take = local[np.einsum("ij,ij->i", gap, gap) <= width * width]
+        held[(other, code)] = np.sort((take[:, 0] * shape[1] + take[:, 1]) * shape[2] + take[:, 2])
+        parts.append(read_rows(job, other, code, job.cell_rows(other, take + start, take + start)))
+    return PointSet.concat([core, padded(job, PointSet.concat(parts[1:]))]), len(index), Known(box, held)
+
+
 @dataclass(eq=False)
 class BlockTriangulation:
     """An engine's triangulation of a block's points, with what the certification needs.
@@ -205,8 +252,11 @@ def build_block(job: Job, block: int) -> BlockResult:
     """
     start = time.perf_counter()
     region = initial_region(job, block)
-    known, n_core = gather(job, block, region)
-    read = None if region.everything else region.box
+    if region.everything:  # the shell would hold every point: no need to certify
+        known, n_core = gather(job, block, region)
+        read = None
+    else:
+        known, n_core, read = gather_shell(job, block)
     patch, n_todo = np.arange(len(known)), n_core
     parts, failed_rounds, n_points, n_found = [], [], 0, 0
     for rounds in range(1, MAX_ROUNDS + 1):
@@ -259,7 +309,7 @@ def build_block(job: Job, block: int) -> BlockResult:
 
 def _check(
     job: Job,
-    read: tuple[np.ndarray, np.ndarray],
+    read: Known,
     known: PointSet,
     patch: np.ndarray,
     n_todo: int,
@@ -269,8 +319,8 @@ def _check(
     """Certify the first ``n_todo`` points of a patch (rows ``patch`` of ``known``).
 
     A tetrahedron touching one of them is certified when its circumsphere holds no point
-    of ``known`` outside the patch and none beyond the box ``read`` (all of whose points
-    ``known`` holds); a hull face, when it is on the global hull. The points found inside
+    of ``known`` outside the patch and none where the block has not read every point
+    (outside ``read``); a hull face, when it is on the global hull. The points found inside
     failing spheres, or inside probe spheres grown beyond open faces, join the next patch:
     ``keep`` of them per sphere, those nearest its centre.
     """
@@ -292,7 +342,7 @@ def _check(
         bad[part] = ~finite
         lower = np.maximum(centres - radii[:, None], bounds[0])
         upper = np.minimum(centres + radii[:, None], bounds[1])
-        beyond = np.flatnonzero(finite & ~np.all((lower >= read[0]) & (upper <= read[1]), axis=1))
+        beyond = np.flatnonzero(finite & ~np.all((lower >= read.box[0]) & (upper <= read.box[1]), axis=1))
         extra, holds = in_spheres(job, centres[beyond], radii[beyond], read, known_keys, keep)
         found.append(extra)
         bad[part][beyond[holds]] = True
@@ -349,7 +399,7 @@ def _known_inside(
 
 def _probe(
     job: Job,
-    read: tuple[np.ndarray, np.ndarray],
+    read: Known,
     known_keys: np.ndarray,
     positions: np.ndarray,
     faces: np.ndarray,

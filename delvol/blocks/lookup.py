@@ -59,6 +59,24 @@ class PointSet:
         return PointSet(np.zeros(0, dtype=np.int64), np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0))
 
 
+@dataclass(eq=False)
+class Known:
+    """Where a block holds every point: a box, and whole grid cells of block translates.
+
+    Attributes
+    ----------
+    box : (ndarray, ndarray)
+        Closed; every point in it is held.
+    cells : dict
+        ``(block, image code)``: the sorted flat indices, over that block's part of the
+        grid (:meth:`~delvol.blocks.job.Job.cell_span`), of the cells whose points (of that
+        block, so translated) are all held.
+    """
+
+    box: tuple[np.ndarray, np.ndarray]
+    cells: dict[tuple[int, int], np.ndarray]
+
+
 def extent(job: Job) -> tuple[np.ndarray, np.ndarray]:
     """Where points can be: the data bounds, or the periodic box and the single run's padding."""
     lower, upper = job.layout.bounds
@@ -68,7 +86,7 @@ def extent(job: Job) -> tuple[np.ndarray, np.ndarray]:
     return lower - width, upper + width
 
 
-def _translates(job: Job, lower: np.ndarray, upper: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+def translates(job: Job, lower: np.ndarray, upper: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
     """(block, image code, offset) of every block translate whose core box meets ``[lower, upper]``."""
     side = job.layout.box_size
     codes = [0] if side is None else range(len(IMAGE_SHIFTS))
@@ -80,7 +98,7 @@ def _translates(job: Job, lower: np.ndarray, upper: np.ndarray) -> Iterator[tupl
                 yield block, code, offset
 
 
-def _read(job: Job, block: int, code: int, rows: np.ndarray) -> PointSet:
+def read_rows(job: Job, block: int, code: int, rows: np.ndarray) -> PointSet:
     """Rows of one block's files as the image ``code`` (0: the points themselves)."""
     index, position, mass = job.core(block)
     base = np.asarray(position[rows])
@@ -88,7 +106,7 @@ def _read(job: Job, block: int, code: int, rows: np.ndarray) -> PointSet:
     return PointSet(code * job.n_points + np.asarray(index[rows]), moved, base, np.asarray(mass[rows]))
 
 
-def _padded(job: Job, found: PointSet) -> PointSet:
+def padded(job: Job, found: PointSet) -> PointSet:
     """Only the images that the single run's padding holds (all points, when not periodic)."""
     side, width = job.layout.box_size, job.periodic_width
     if side is None or width is None or not len(found):
@@ -107,12 +125,12 @@ def points_in(
     lower, upper = box
     parts = [PointSet.empty()]
     cell, origin = job.cell_size, job.layout.bounds[0]
-    for block, code, offset in _translates(job, lower, upper):
+    for block, code, offset in translates(job, lower, upper):
         if block == skip and code == 0:
             continue
-        first = _cells(origin, cell, lower - offset)[None]
-        last = _cells(origin, cell, upper - offset)[None]
-        found = _read(job, block, code, job.cell_rows(block, first, last))
+        first = cells_of(origin, cell, lower - offset)[None]
+        last = cells_of(origin, cell, upper - offset)[None]
+        found = read_rows(job, block, code, job.cell_rows(block, first, last))
         x = found.positions
         inside = np.all((x >= lower) & (x <= upper), axis=1)
         inside[inside] = keep(x[inside])
@@ -120,7 +138,7 @@ def points_in(
     return PointSet.concat(parts)
 
 
-def _cells(origin: np.ndarray, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
+def cells_of(origin: np.ndarray, cell: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Grid cells of positions, unclipped (the block's part of the grid clips them)."""
     return np.floor((x - origin) / cell).astype(np.int64)
 
@@ -129,11 +147,11 @@ def in_spheres(
     job: Job,
     centres: np.ndarray,
     radii: np.ndarray,
-    known: tuple[np.ndarray, np.ndarray] | None,
+    known: Known | None,
     known_keys: np.ndarray,
     keep: int,
 ) -> tuple[PointSet, np.ndarray]:
-    """The points outside the box ``known`` and not in ``known_keys`` inside spheres; which spheres hold any.
+    """The points not ``known`` and not in ``known_keys`` inside spheres; which spheres hold any.
 
     A sphere that wholly covers an occupied cell certainly holds points, and only the
     nearest such cell is read for it: enough to prove it holds some, and cheap for the
@@ -144,8 +162,8 @@ def in_spheres(
     centres : ndarray, shape (S, 3)
     radii : ndarray, shape (S,)
         Finite.
-    known : (ndarray, ndarray) or None
-        A box whose points the caller has: they are not reported.
+    known : Known or None
+        Where the caller has every point: not searched.
     known_keys : ndarray, sorted
         Keys of other points the caller has: not reported either (a tetrahedron's own
         vertices lie on its sphere).
@@ -165,19 +183,23 @@ def in_spheres(
     lo, hi = extent(job)
     low, high = centres - reach[:, None], centres + reach[:, None]
     candidates = [PointSet.empty()]
-    for block, code, offset in _translates(job, low.min(axis=0), high.max(axis=0)):
+    for block, code, offset in translates(job, low.min(axis=0), high.max(axis=0)):
         blo, bhi = job.layout.lower[block] + offset, job.layout.upper[block] + offset
         near = np.flatnonzero(np.all(low <= bhi, axis=1) & np.all(high >= blo, axis=1))
         if not len(near):
             continue
-        mine = None if known is None else (known[0] - offset, known[1] - offset)
-        cells = _cells_to_read(job, block, centres[near] - offset, reach[near], mine, (lo - offset, hi - offset))
+        mine = None if known is None else (known.box[0] - offset, known.box[1] - offset)
+        held = np.zeros(0, dtype=np.int64) if known is None else known.cells.get((block, code), np.zeros(0, np.int64))
+        where = (lo - offset, hi - offset)
+        cells = _cells_to_read(job, block, centres[near] - offset, reach[near], mine, held, where)
         if len(cells):
-            found = _read(job, block, code, job.cell_rows(block, cells, cells))
+            found = read_rows(job, block, code, job.cell_rows(block, cells, cells))
             candidates.append(found)
-    found = _padded(job, PointSet.concat(candidates))
+    found = padded(job, PointSet.concat(candidates))
     x = found.positions
-    outside = np.ones(len(found), dtype=bool) if known is None else ~np.all((x >= known[0]) & (x <= known[1]), axis=1)
+    outside = np.ones(len(found), dtype=bool)
+    if known is not None:
+        outside &= ~np.all((x >= known.box[0]) & (x <= known.box[1]), axis=1)
     at = np.minimum(np.searchsorted(known_keys, found.keys), max(len(known_keys) - 1, 0))
     if len(known_keys):
         outside &= known_keys[at] != found.keys
@@ -212,21 +234,28 @@ Box = tuple[np.ndarray, np.ndarray]
 
 
 def _cells_to_read(
-    job: Job, block: int, centres: np.ndarray, radii: np.ndarray, known: Box | None, where: Box
+    job: Job,
+    block: int,
+    centres: np.ndarray,
+    radii: np.ndarray,
+    known: Box | None,
+    held: np.ndarray,
+    where: Box,
 ) -> np.ndarray:
     """Global cells (i, j, k) of one block to read for spheres (all in the block's unshifted frame).
 
-    ``known`` is the box the caller has read; ``where`` the box that can hold points.
+    ``known`` is the box the caller has read, ``held`` the block's cells it has read (sorted
+    flat indices); ``where`` the box that can hold points.
     """
     start, shape = job.cell_span(block)
     offsets = np.asarray(job.cell_offsets(block))
     cell, origin = job.cell_size, job.layout.bounds[0]
-    first = np.clip(_cells(origin, cell, centres - radii[:, None]) - start, 0, shape - 1)
-    last = np.clip(_cells(origin, cell, centres + radii[:, None]) - start, 0, shape - 1)
+    first = np.clip(cells_of(origin, cell, centres - radii[:, None]) - start, 0, shape - 1)
+    last = np.clip(cells_of(origin, cell, centres + radii[:, None]) - start, 0, shape - 1)
     if known is not None:  # only the cells outside the known box: a thin slab for most spheres
         inner = (
             np.ceil((known[0] - origin) / cell).astype(np.int64) - start,
-            _cells(origin, cell, known[1]) - 1 - start,
+            cells_of(origin, cell, known[1]) - 1 - start,
         )
         sphere, first, last = _outside(first, last, *inner)
         centres, radii = centres[sphere], radii[sphere]
@@ -238,7 +267,7 @@ def _cells_to_read(
         end = begin + max(1, int(np.searchsorted(np.cumsum(size[begin:]), _PAIRS_PER_CHUNK, side="right")))
         grid = (start, shape, offsets, origin, cell)
         part = slice(begin, end)
-        out.append(_chunk_cells(grid, centres[part], radii[part], first[part], extent_[part], known, where))
+        out.append(_chunk_cells(grid, centres[part], radii[part], first[part], extent_[part], known, held, where))
         begin = end
     flat = np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
     local = np.stack(np.unravel_index(flat, tuple(shape)), axis=1)
@@ -277,6 +306,7 @@ def _chunk_cells(
     first: np.ndarray,
     extent_: np.ndarray,
     known: Box | None,
+    held: np.ndarray,
     where: Box,
 ) -> np.ndarray:
     """Flat local cells to read for a chunk of spheres (see :func:`in_spheres`).
@@ -291,6 +321,8 @@ def _chunk_cells(
     local = first[which] + np.stack([step // (ey * ez), (step // ez) % ey, step % ez], axis=1)
     flat = (local[:, 0] * shape[1] + local[:, 1]) * shape[2] + local[:, 2]
     occupied = offsets[flat + 1] > offsets[flat]
+    if len(held):
+        occupied &= held[np.minimum(np.searchsorted(held, flat), len(held) - 1)] != flat
     which, local, flat = which[occupied], local[occupied], flat[occupied]
     lo = origin + (local + start) * cell
     hi = lo + cell

@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import product
 
 import numpy as np
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter, uniform_filter
 
 RESOLUTION = 64
 """Cells per axis of the count grid (per period when periodic, over three periods)."""
@@ -31,6 +31,20 @@ def count_grid(positions: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], per
         c = np.clip(np.floor((positions[start : start + (1 << 22)] - bounds[0]) / cell).astype(np.int64), 0, res - 1)
         np.add.at(counts, (c[:, 0], c[:, 1], c[:, 2]), 1)
     return np.tile(counts, (3, 3, 3)) if periodic else counts
+
+
+def local_spacing(counts: np.ndarray, domain: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The mean interparticle spacing around each position, from the count grid.
+
+    Averaged over the 3x3x3 cells around it, so that one empty or crowded cell does not
+    decide; infinite where those cells hold no point.
+    """
+    res = counts.shape[0]
+    cell = (domain[1] - domain[0]) / res
+    mean = uniform_filter(counts.astype(np.float64), size=3, mode="nearest")
+    c = np.clip(np.floor((x - domain[0]) / cell).astype(np.int64), 0, res - 1)
+    with np.errstate(divide="ignore"):
+        return np.cbrt(np.prod(cell) / mean[c[:, 0], c[:, 1], c[:, 2]])
 
 
 class Region:
