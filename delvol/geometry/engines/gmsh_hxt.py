@@ -10,7 +10,9 @@ points into a bounding box and drops every tetrahedron that touched the box, whi
 a layer of tetrahedra along the hull.
 
 gmsh returns tetrahedra only, 1-based, as uint64, every one positively oriented (HXT's
-exact predicates); exact duplicates are skipped with a warning and simply left out.
+exact predicates); exact duplicates are skipped and simply left out, each with a warning that
+HXT prints to fd 2 whatever gmsh's options say: :func:`~delvol.stderr_filter.filtered_stderr`
+drops those lines, since ``tessellate`` counts and reports the duplicates itself.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from scipy.spatial import cKDTree
 
 from delvol.geometry.engines.base import NO_DROPPED, Triangulation
 from delvol.geometry.engines.failure import explain_failure
+from delvol.stderr_filter import filtered_stderr
 
 NAME = "gmsh"
 LICENCE = "GPL-2.0-or-later (gmsh)"
 _HXT = 10  # Mesh.Algorithm3D
 _LOCK = threading.Lock()  # one global gmsh model per process
+# HXT's line for each exact duplicate, which it writes from C straight to fd 2 (gmsh 4.15): not
+# through gmsh's logger, so General.Terminal = 0 and General.Verbosity = 0 leave it printed.
+DUPLICATE_WARNINGS = (b"/!\\ Warning : skipping supposedly duplicate point (",)
 
 
 @functools.cache
@@ -81,13 +87,13 @@ def _run_hxt(coordinates: np.ndarray) -> np.ndarray:
     """gmsh's raw output (1-based uint64), with gmsh set up for HXT and quiet."""
     import gmsh
 
-    with _LOCK:
+    with _LOCK, filtered_stderr(DUPLICATE_WARNINGS):
         ours = not gmsh.isInitialized()
         if ours:
             _initialize(gmsh)
         saved = {name: gmsh.option.getNumber(name) for name in ("General.Terminal", "Mesh.Algorithm3D")}
         try:
-            gmsh.option.setNumber("General.Terminal", 0)  # duplicates and failures are reported here
+            gmsh.option.setNumber("General.Terminal", 0)  # failures are reported here (HXT's duplicates: see above)
             gmsh.option.setNumber("Mesh.Algorithm3D", _HXT)
             return _tetrahedralize_call(gmsh)(coordinates)
         finally:
