@@ -8,7 +8,9 @@ a successful command must leave nothing unexpected on stderr, so :func:`filtered
 points fd 2 at a pipe for the length of such a call. A thread reads the pipe, drops the lines
 that start with one of the given prefixes, and passes everything else through to the real
 stderr at once and byte for byte: the library's real errors, and what Python itself writes
-meanwhile (the progress ticker prints from its own thread while the engine runs).
+meanwhile (the progress ticker prints from its own thread while the engine runs). Lines
+that start with a ``hold`` prefix are kept back for the caller instead, who can fold a
+library's error message into its own one-line error rather than print two lines.
 
 A pipe and a reader rather than a temporary file: the output still appears as it is written
 (a minute-long tessellation's progress ticks), and no amount of it can fill a pipe that
@@ -35,13 +37,16 @@ _DRAIN_SECONDS = 1.0
 
 
 class StderrFilter:
-    """Copy the pipe to the real stderr, a line at a time, leaving out the dropped lines."""
+    """Copy the pipe to the real stderr, a line at a time, leaving out the lines dropped or held."""
 
-    def __init__(self, read_fd: int, out_fd: int, prefixes: Sequence[bytes]) -> None:
+    def __init__(self, read_fd: int, out_fd: int, drop: Sequence[bytes], hold: Sequence[bytes]) -> None:
         self.dropped = 0
+        self.held: list[bytes] = []
         self._read_fd = read_fd
         self._out_fd = out_fd
-        self._prefixes = tuple(prefixes)
+        self._drop = tuple(drop)
+        self._hold = tuple(hold)
+        self._prefixes = self._drop + self._hold
         self._writable = True
         self.thread = threading.Thread(target=self._run, name="delvol stderr filter", daemon=True)
 
@@ -50,27 +55,41 @@ class StderrFilter:
             pending = b""
             while chunk := os.read(self._read_fd, _READ_SIZE):
                 *lines, pending = (pending + chunk).split(b"\n")
-                kept = [line + b"\n" for line in lines if not self._drops(line)]
-                self.dropped += len(lines) - len(kept)
+                kept = [line + b"\n" for line in lines if not self._keeps_back(line)]
                 # A partial line goes out now (a progress bar redraws with "\r" and no newline)
-                # unless it is, or may still become, one to drop.
-                if pending and not self._may_drop(pending):
+                # unless it is, or may still become, one to drop or hold.
+                if pending and not self._may_keep_back(pending):
                     kept.append(pending)
                     pending = b""
                 self._write(b"".join(kept))
-            if pending and not self._drops(pending):
+            if pending and not self._keeps_back(pending):
                 self._write(pending)
-            elif pending:
-                self.dropped += 1
         finally:
             os.close(self._read_fd)
             os.close(self._out_fd)
 
-    def _drops(self, line: bytes) -> bool:
-        return line.startswith(self._prefixes)
+    def _keeps_back(self, line: bytes) -> bool:
+        """Whether ``line`` is dropped or held (and counted so) rather than written."""
+        if line.startswith(self._drop):
+            self.dropped += 1
+            return True
+        if line.startswith(self._hold):
+            self.held.append(line)
+            return True
+        return False
 
-    def _may_drop(self, partial: bytes) -> bool:
+    def _may_keep_back(self, partial: bytes) -> bool:
         return any(partial.startswith(prefix) or prefix.startswith(partial) for prefix in self._prefixes)
+
+    def emit_held(self) -> None:
+        """Write the held lines to stderr after all, for a caller that has no better use for them."""
+        data = b"".join(line + b"\n" for line in self.held)
+        self.held = []
+        try:
+            while data:
+                data = data[os.write(_STDERR, data) :]
+        except OSError:  # no stderr left to tell, and this may run while an exception unwinds
+            pass
 
     def _write(self, data: bytes) -> None:
         # Once the real stderr fails (a closed pipe), keep reading and discard: a reader that
@@ -93,21 +112,26 @@ def _flush_python_stderr() -> None:
 
 
 @contextmanager
-def filtered_stderr(prefixes: Sequence[bytes]) -> Iterator[StderrFilter | None]:
-    """Within the block, drop the lines written to fd 2 that start with one of ``prefixes``.
+def filtered_stderr(drop: Sequence[bytes], hold: Sequence[bytes] = ()) -> Iterator[StderrFilter | None]:
+    """Within the block, drop the lines written to fd 2 that start with one of ``drop``.
 
     Parameters
     ----------
-    prefixes : sequence of bytes
-        The starts of the lines to drop, exactly as the library writes them. Every other byte
-        reaches the real stderr unchanged and without waiting for the end of its line.
+    drop : sequence of bytes
+        The starts of the lines to drop, exactly as the library writes them. Every line that
+        is neither dropped nor held reaches the real stderr unchanged and without waiting for
+        the end of its line.
+    hold : sequence of bytes
+        The starts of the lines to keep back in ``held`` (without their newline) for the
+        caller to use or :meth:`~StderrFilter.emit_held`. Should the block raise, they are
+        written to stderr when it ends, since nobody else will.
 
     Yields
     ------
     StderrFilter or None
-        Its ``dropped`` attribute counts the lines dropped, once the block has ended; None when
-        fd 2 is not open (a daemon, ``pythonw``), where there is nothing to filter and the
-        block runs as it is.
+        Its ``dropped`` attribute counts the lines dropped and ``held`` lists the lines held,
+        once the block has ended; None when fd 2 is not open (a daemon, ``pythonw``), where
+        there is nothing to filter and the block runs as it is.
 
     Notes
     -----
@@ -126,16 +150,20 @@ def filtered_stderr(prefixes: Sequence[bytes]) -> Iterator[StderrFilter | None]:
         _flush_python_stderr()
         read_fd, write_fd = os.pipe()
         saved = os.dup(_STDERR)
-        pump = StderrFilter(read_fd, os.dup(saved), prefixes)
+        pump = StderrFilter(read_fd, os.dup(saved), drop, hold)
         pump.thread.start()
         try:
             os.dup2(write_fd, _STDERR)
         finally:
             os.close(write_fd)  # fd 2 is the pipe's only write end now: restoring it ends the pipe
+        completed = False
         try:
             yield pump
+            completed = True
         finally:
             _flush_python_stderr()
             os.dup2(saved, _STDERR)
             os.close(saved)
             pump.thread.join(_DRAIN_SECONDS)
+            if not completed:
+                pump.emit_held()

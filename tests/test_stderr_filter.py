@@ -52,6 +52,17 @@ def test_fd2_comes_back_after_an_exception(capfd, error):
     assert capfd.readouterr().err == "written before the error\nafter\n"
 
 
+def test_held_lines_go_to_the_caller_or_out_when_the_block_raises(capfd):
+    with filtered_stderr(DROP, hold=[b"= X = Error : "]) as pump:
+        os.write(2, b"= X = Error : all vertices are coplanar   \nkept\n")
+    assert pump is not None and pump.held == [b"= X = Error : all vertices are coplanar   "]
+    assert capfd.readouterr().err == "kept\n"
+    with pytest.raises(RuntimeError), filtered_stderr(DROP, hold=[b"= X = Error : "]):
+        os.write(2, b"= X = Error : lost otherwise\n")
+        raise RuntimeError
+    assert capfd.readouterr().err == "= X = Error : lost otherwise\n"
+
+
 SCRIPT = """
 import os, sys, threading
 from delvol.stderr_filter import filtered_stderr
