@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import signal
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -231,3 +234,30 @@ def test_the_python_api_takes_the_engine():
     assert delvol.tessellate(points, engine="scipy", cache=False).info["engine"] == "scipy"
     with pytest.raises(DelvolError, match="unknown Delaunay engine"):
         delvol.tessellate(points, engine="nope", cache=False)
+
+
+@pytest.mark.parametrize("engine", [engine_param("gmsh")])
+def test_gmsh_prints_nothing_for_the_duplicates_it_skips(tmp_path, engine):
+    """HXT writes a warning per duplicate to fd 2 from C: a real process's stderr stays empty."""
+    points = np.random.default_rng(2).random((500, 3))
+    np.save(tmp_path / "twins.npy", np.vstack([points, points[:7], points[:3]]))
+    command = [sys.executable, "-m", "delvol", "info", "twins.npy", "--engine", engine, "--no-cache"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert re.search(r"^duplicates +10 ", result.stdout, re.MULTILINE), result.stdout
+    np.save(tmp_path / "flat.npy", points * [1, 1, 0])
+    command[4] = "flat.npy"
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("delvol: error: flat.npy: all points lie in a plane")
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # not HXT's "= X = Error" line too
+
+
+@pytest.mark.parametrize("engine", [engine_param("gmsh")])
+def test_gmsh_failure_gives_hxts_reason_in_place_of_its_line(capfd, engine):
+    from delvol.geometry.engines import gmsh_hxt
+
+    flat = np.random.default_rng(2).random((50, 3)) * [1, 1, 0]
+    raw, errors = gmsh_hxt._run_hxt(flat.reshape(-1))
+    assert len(raw) == 0 and errors == ["all vertices are coplanar or nearly coplanar"]
+    assert capfd.readouterr().err == ""

@@ -10,7 +10,12 @@ points into a bounding box and drops every tetrahedron that touched the box, whi
 a layer of tetrahedra along the hull.
 
 gmsh returns tetrahedra only, 1-based, as uint64, every one positively oriented (HXT's
-exact predicates); exact duplicates are skipped with a warning and simply left out.
+exact predicates); exact duplicates are skipped and simply left out, each with a warning that
+HXT prints to fd 2 whatever gmsh's options say: :func:`~delvol.stderr_filter.filtered_stderr`
+drops those lines, since ``tessellate`` counts and reports the duplicates itself. When HXT
+fails (coplanar points) it returns no tetrahedra, raises nothing, and says why only in an
+``= X = Error :`` line on fd 2, so that line is held back and becomes the reason in delvol's
+one-line error.
 """
 
 from __future__ import annotations
@@ -27,11 +32,16 @@ from scipy.spatial import cKDTree
 
 from delvol.geometry.engines.base import NO_DROPPED, Triangulation
 from delvol.geometry.engines.failure import explain_failure
+from delvol.stderr_filter import filtered_stderr
 
 NAME = "gmsh"
 LICENCE = "GPL-2.0-or-later (gmsh)"
 _HXT = 10  # Mesh.Algorithm3D
 _LOCK = threading.Lock()  # one global gmsh model per process
+# HXT's line for each exact duplicate, which it writes from C straight to fd 2 (gmsh 4.15): not
+# through gmsh's logger, so General.Terminal = 0 and General.Verbosity = 0 leave it printed.
+DUPLICATE_WARNINGS = (b"/!\\ Warning : skipping supposedly duplicate point (",)
+HXT_ERROR = b"= X = Error : "
 
 
 @functools.cache
@@ -77,35 +87,44 @@ def _initialize(gmsh) -> None:
         ctypes.CDLL(None).signal(sigpipe, ctypes.c_void_p(1))  # SIG_IGN, from any thread
 
 
-def _run_hxt(coordinates: np.ndarray) -> np.ndarray:
-    """gmsh's raw output (1-based uint64), with gmsh set up for HXT and quiet."""
+def _run_hxt(coordinates: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """gmsh's raw output (1-based uint64) and HXT's error messages, with gmsh set up for HXT and quiet.
+
+    The error messages have been printed already when there are tetrahedra.
+    """
     import gmsh
 
-    with _LOCK:
+    with _LOCK, filtered_stderr(DUPLICATE_WARNINGS, hold=[HXT_ERROR]) as pump:
         ours = not gmsh.isInitialized()
         if ours:
             _initialize(gmsh)
         saved = {name: gmsh.option.getNumber(name) for name in ("General.Terminal", "Mesh.Algorithm3D")}
         try:
-            gmsh.option.setNumber("General.Terminal", 0)  # duplicates and failures are reported here
+            gmsh.option.setNumber("General.Terminal", 0)  # delvol reports failures (HXT's own lines: see above)
             gmsh.option.setNumber("Mesh.Algorithm3D", _HXT)
-            return _tetrahedralize_call(gmsh)(coordinates)
+            raw = _tetrahedralize_call(gmsh)(coordinates)
         finally:
             if ours:
                 gmsh.finalize()
             else:
                 for name, value in saved.items():
                     gmsh.option.setNumber(name, value)
+    if pump is None:
+        return raw, []
+    errors = [line.removeprefix(HXT_ERROR).decode(errors="replace").strip() for line in pump.held]
+    if len(raw):  # HXT complained yet gave tetrahedra: no failure to fold its words into
+        pump.emit_held()
+    return raw, errors
 
 
 def triangulate(framed: np.ndarray) -> Triangulation:
     """Triangulate with gmsh/HXT: zero-based int32 tetrahedra, no neighbours, no locator."""
     try:
-        raw = _run_hxt(np.ascontiguousarray(framed).reshape(-1))
+        raw, errors = _run_hxt(np.ascontiguousarray(framed).reshape(-1))
     except Exception as exc:  # gmsh raises bare Exception with its last error message
         raise explain_failure(framed, "gmsh", exc) from exc
     if len(raw) == 0:
-        raise explain_failure(framed, "gmsh", None)
+        raise explain_failure(framed, "gmsh", RuntimeError(errors[0]) if errors else None)
     # Zero-based int32, stored column by column: the face pass and the per-vertex sums read
     # one vertex of every tetrahedron at a time, which then streams through memory.
     columns = np.empty((4, len(raw) // 4), dtype=np.int32)
