@@ -16,8 +16,8 @@ QHULL_BYTES_PER_POINT = 2400
 """Peak memory of a Qhull tessellation per input point (measured: about 2.4 kB)."""
 FRAME_BYTES_PER_PIXEL = 16
 """Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
-SLAB_BYTES = 1 << 26
-"""Bytes of a slab in :func:`in_slabs`: 64 MiB, small beside any grid worth mapping."""
+SLAB_BYTES = 1 << 24
+"""Bytes of a slab in :func:`in_slabs`: 16 MiB, small beside any grid worth mapping."""
 
 
 def peak_rss() -> int:

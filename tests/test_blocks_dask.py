@@ -212,7 +212,8 @@ def test_blocked_render_equals_single_render(runner, cloud):
 
 
 @pytest.mark.parametrize("periodic", [False, True])
-def test_blocked_grid_equals_single_grid(runner, periodic, tmp_path):
+def test_blocked_grid_equals_single_grid(runner, periodic, tmp_path, monkeypatch):
+    import delvol.blocks.grid
     from benchmarks.pointsets import poisson
     from delvol.atomic import atomic_npy
     from delvol.blocks.grid import blocked_grid, grid_array
@@ -232,6 +233,7 @@ def test_blocked_grid_equals_single_grid(runner, periodic, tmp_path):
         blocked_scene(runner, prepared) as scene,
     ):
         field = blocked_grid(scene, shape, lower, upper)
+        monkeypatch.setattr(delvol.blocks.grid, "PIECE_SAMPLES", 100)  # several pieces a block
         with atomic_npy(tmp_path / "rho.npy", shape) as out:
             assert blocked_grid(scene, shape, lower, upper, out=out) is out
         # Chunks that cut across the blocks, each put together from several blocks' pieces.

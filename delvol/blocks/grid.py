@@ -32,6 +32,8 @@ from delvol.geometry.periodic import wrap_into_box
 from delvol.memory import in_slabs, release_pages
 
 MAX_ROUNDS = 6
+PIECE_SAMPLES = 1 << 20
+"""Samples fetched to the client at a time by :func:`blocked_grid`: 16 MiB of indices and values."""
 
 
 def _candidate_axes(
@@ -114,9 +116,9 @@ def blocked_grid(
         The grid's corners.
     out : ndarray, optional
         Where to write: a C-contiguous float array of ``shape``, such as the memory map
-        that :func:`delvol.atomic.atomic_npy` opens. A memory map's pages are written out
-        and dropped after each block, so that the client holds about one block's samples
-        (flat indices and values, 16 bytes a cell) rather than the grid.
+        that :func:`delvol.atomic.atomic_npy` opens. The samples arrive in pieces of
+        :data:`PIECE_SAMPLES` and a memory map's pages are written out and dropped after
+        each, so that the client holds about one piece rather than the grid.
 
     Returns
     -------
@@ -138,11 +140,29 @@ def blocked_grid(
         for b, f in scene.futures.items()
     }
     for _, block, _ in runner.completed(parts, "grid"):
-        index, values = parts.pop(block).result()  # popped: the worker may free it
-        flat[index] = values
-        del index, values  # else they live on while the next block's samples arrive: two at the peak
-        release_pages(field)
+        samples = parts.pop(block)  # popped: the worker frees it once its pieces are here
+        # A block in a void owns a large share of the grid: fetched in pieces, the client
+        # holds one piece of its samples at a time, whatever the blocks' sizes.
+        n_samples = runner.submit(_count, samples, name=f"grid-count-{block:05d}").result()
+        pieces = [
+            runner.submit(_samples_slice, samples, start, start + PIECE_SAMPLES, name=f"grid-piece-{block:05d}")
+            for start in range(0, n_samples, PIECE_SAMPLES)
+        ]
+        del samples
+        while pieces:
+            index, values = pieces.pop(0).result()
+            flat[index] = values
+            del index, values  # else they live on while the next piece arrives: two at the peak
+            release_pages(field)
     return field
+
+
+def _count(samples: tuple[np.ndarray, np.ndarray]) -> int:
+    return len(samples[0])
+
+
+def _samples_slice(samples: tuple[np.ndarray, np.ndarray], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    return samples[0][start:stop], samples[1][start:stop]
 
 
 def grid_array(
