@@ -11,6 +11,12 @@
     The largest single process's peak resident memory during a blocked build written to
     a block folder (the driver, or any worker), against a single run's, each in a fresh
     process.
+``python -m benchmarks.bench_blocks grid --size 2e5 --shape 256 --blocks 8``
+    The client's peak memory while a blocked density grid is written to a ``.npy``
+    through a memory map, block by block (as ``delvol grid --blocks`` does), against
+    filling the grid in memory and saving it; each in a fresh process, the peak counted
+    from after the blocks are built (the cluster, the points and the per-point arrays
+    are the same in both).
 ``python -m benchmarks.bench_blocks large --size 4e7 --blocks 32 --points big.npy --out big/``
     One out-of-core run: the clustered set is made (or reused from ``--points``) and
     built block by block into the folder ``--out``, as ``delvol tessellate --blocks -o
@@ -136,20 +142,21 @@ def _memory_child(mode: str, path: str, blocks: int, workers: int, engine: str) 
     print(json.dumps({"driver_peak_mb": _peak_mb(), "worker_peak_mb": max(workers_mb)}))
 
 
-def memory(size: float, blocks: int, workers: int, engine: str) -> None:
+def _children(what: str, modes: tuple[str, ...], size: float, *args: object) -> dict[str, dict]:
+    """Run ``_WHAT MODE POINTS ARGS...`` in a fresh process for each mode, on one clustered set; their JSON by mode."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "points.npy"
         np.save(path, soneira_peebles(int(size)))
         results = {}
-        for mode in ("single", "blocked"):
-            child = [sys.executable, "-m", "benchmarks.bench_blocks", "_memory", mode, str(path)]
-            out = subprocess.run(
-                [*child, str(blocks), str(workers), engine],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+        for mode in modes:
+            child = [sys.executable, "-m", "benchmarks.bench_blocks", f"_{what}", mode, str(path), *map(str, args)]
+            out = subprocess.run(child, check=True, capture_output=True, text=True).stdout
             results[mode] = json.loads(out.strip().splitlines()[-1])
+    return results
+
+
+def memory(size: float, blocks: int, workers: int, engine: str) -> None:
+    results = _children("memory", ("single", "blocked"), size, blocks, workers, engine)
     largest = max(results["blocked"]["driver_peak_mb"], results["blocked"]["worker_peak_mb"])
     print(
         json.dumps(
@@ -160,6 +167,60 @@ def memory(size: float, blocks: int, workers: int, engine: str) -> None:
                 "single_peak_mb": results["single"]["peak_mb"],
                 **results["blocked"],
                 "largest_process_over_single": largest / results["single"]["peak_mb"],
+            }
+        ),
+        flush=True,
+    )
+
+
+def _grid_child(mode: str, path: str, shape: int, blocks: int, workers: int) -> None:
+    """In a fresh process: build the blocks, then write the grid one way; print the added peak."""
+    from benchmarks.peak_rss import _reset_peak, _status_kb
+    from delvol.atomic import atomic_npy, atomic_path
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.grid import blocked_grid
+    from delvol.blocks.render import blocked_scene
+    from delvol.blocks.run import prepared_job
+
+    grid = (shape, shape, shape)
+    out = Path(path).with_suffix(f".{mode}.npy")
+    with (
+        dask_runner(workers=workers) as runner,
+        prepared_job(np.load(path), None, blocks) as prepared,
+        blocked_scene(runner, prepared) as scene,
+    ):
+        lower, upper = scene.bounds
+        if not _reset_peak():
+            raise SystemExit("cannot reset the peak (/proc/self/clear_refs)")
+        base = _status_kb("VmRSS")
+        start = time.perf_counter()
+        if mode == "memmap":
+            with atomic_npy(out, grid) as field:
+                blocked_grid(scene, grid, lower, upper, out=field)
+        else:
+            field = blocked_grid(scene, grid, lower, upper)
+            with atomic_path(out) as tmp:
+                np.save(tmp, field)
+        seconds = time.perf_counter() - start
+        added = (_status_kb("VmHWM") - base) / 1024
+    out.unlink()
+    print(json.dumps({"added_peak_mb": added, "base_mb": base / 1024, "seconds": seconds}))
+
+
+def grid(size: float, shape: int, blocks: int, workers: int) -> None:
+    results = _children("grid", ("memory", "memmap"), size, shape, blocks, workers)
+    grid_mb = 8 * shape**3 / 2**20
+    print(
+        json.dumps(
+            {
+                "points": int(size),
+                "shape": shape,
+                "blocks": blocks,
+                "grid_mb": grid_mb,
+                "block_samples_mb": 16 * shape**3 / blocks / 2**20,
+                "memory": results["memory"],
+                "memmap": results["memmap"],
+                "memmap_over_memory": results["memmap"]["added_peak_mb"] / results["memory"]["added_peak_mb"],
             }
         ),
         flush=True,
@@ -222,6 +283,17 @@ def main() -> None:
     p.add_argument("--blocks", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--engine", default="auto", help="Delaunay engine of both runs (auto: the fastest installed)")
+    p = sub.add_parser("grid")
+    p.add_argument("--size", type=float, default=2e5)
+    p.add_argument("--shape", type=int, default=256)
+    p.add_argument("--blocks", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p = sub.add_parser("_grid")
+    p.add_argument("mode")
+    p.add_argument("path")
+    p.add_argument("shape", type=int)
+    p.add_argument("blocks", type=int)
+    p.add_argument("workers", type=int)
     p = sub.add_parser("large")
     p.add_argument("--size", type=float, default=4e7)
     p.add_argument("--blocks", type=int, default=32)
@@ -246,6 +318,10 @@ def main() -> None:
         ghosts(args.size, args.blocks)
     elif args.what == "memory":
         memory(args.size, args.blocks, args.workers, args.engine)
+    elif args.what == "grid":
+        grid(args.size, args.shape, args.blocks, args.workers)
+    elif args.what == "_grid":
+        _grid_child(args.mode, args.path, args.shape, args.blocks, args.workers)
     elif args.what == "large":
         large(args.size, args.blocks, args.workers, args.points, args.out)
     elif args.what == "_large":

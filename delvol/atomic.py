@@ -19,6 +19,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import DTypeLike
+
 from delvol.errors import DelvolError
 
 
@@ -104,6 +107,46 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     finally:
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_npy(path: str | os.PathLike, shape: tuple[int, ...], dtype: DTypeLike = np.float64) -> Iterator[np.memmap]:
+    """Yield a writable memory map of a new ``.npy`` file; it moves into place whole, on success.
+
+    For an array larger than memory, written piece by piece (see
+    :func:`delvol.memory.release_pages`). The file's blocks are allocated first, so a full
+    disk is an ``OSError`` here rather than a ``SIGBUS`` on a later write into the map.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final ``.npy`` file, as for :func:`atomic_path`.
+    shape : tuple of int
+    dtype : dtype, optional
+
+    Raises
+    ------
+    DelvolError
+        The destination is not a regular file.
+    OSError
+        Writing failed (disk full, ...); its ``filename`` is ``path``.
+    """
+    with atomic_path(path, suffix=".npy") as tmp:
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        _allocate(tmp)
+        yield array
+
+
+def _allocate(path: Path) -> None:
+    """Reserve the disk blocks of ``path``'s whole length (NumPy leaves the file sparse)."""
+    if not hasattr(os, "posix_fallocate"):  # macOS, Windows: a full disk shows on writing
+        return
+    with open(path, "r+b") as fh:
+        try:
+            os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # filesystems that cannot reserve
+                raise
 
 
 @contextmanager

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from delvol.errors import DelvolError
 
@@ -12,6 +16,8 @@ QHULL_BYTES_PER_POINT = 2400
 """Peak memory of a Qhull tessellation per input point (measured: about 2.4 kB)."""
 FRAME_BYTES_PER_PIXEL = 16
 """Peak bytes per rendered pixel: the float32 RGB frame plus its 8-bit copy and slack."""
+SLAB_BYTES = 1 << 24
+"""Bytes of a slab in :func:`in_slabs`: 16 MiB, small beside any grid worth mapping."""
 
 
 def peak_rss() -> int:
@@ -120,3 +126,50 @@ def require_frame_memory(size: tuple[int, int], supersample: int) -> None:
     width, height = size
     pixels = float(width) * height * supersample**2
     require_memory(pixels * FRAME_BYTES_PER_PIXEL, f"a {width}x{height} frame at --supersample {supersample}")
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Write a memory-mapped array's changes to its file and drop its pages from this process.
+
+    Every page of a shared mapping that was touched counts in the process's resident
+    memory until the mapping closes, so a grid filled through a memory map would end up
+    resident whole. Dropped pages stay in the file and are read back when next touched.
+    An array in memory, or a copy-on-write map (whose changes live only in its pages), is
+    left as it is.
+
+    Parameters
+    ----------
+    array : ndarray
+        A :class:`numpy.memmap`, a view of one, or any other array.
+    """
+    base: object = array
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap) and base.mode == "c":
+            return
+        base = base.base
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+        base.flush()
+        base.madvise(mmap.MADV_DONTNEED)
+
+
+def in_slabs(array: np.ndarray, nbytes: int = SLAB_BYTES) -> Iterator[np.ndarray]:
+    """Views of ``array`` along its first axis, about ``nbytes`` each; a map's pages dropped after each.
+
+    For filling or reading a memory-mapped array larger than memory: the process holds
+    one slab's pages at a time (see :func:`release_pages`).
+
+    Parameters
+    ----------
+    array : ndarray
+    nbytes : int
+
+    Yields
+    ------
+    ndarray
+        ``array[start:stop]``, a view: writes to it reach ``array``.
+    """
+    row = max(1, array[:1].nbytes)
+    step = max(1, nbytes // row)
+    for start in range(0, len(array), step):
+        yield array[start : start + step]
+        release_pages(array)

@@ -212,9 +212,11 @@ def test_blocked_render_equals_single_render(runner, cloud):
 
 
 @pytest.mark.parametrize("periodic", [False, True])
-def test_blocked_grid_equals_single_grid(runner, periodic):
+def test_blocked_grid_equals_single_grid(runner, periodic, tmp_path, monkeypatch):
+    import delvol.blocks.grid
     from benchmarks.pointsets import poisson
-    from delvol.blocks.grid import blocked_grid
+    from delvol.atomic import atomic_npy
+    from delvol.blocks.grid import blocked_grid, grid_array
     from delvol.blocks.render import blocked_scene
     from delvol.blocks.run import prepared_job
     from delvol.geometry.interpolate import density_grid
@@ -222,14 +224,69 @@ def test_blocked_grid_equals_single_grid(runner, periodic):
     pts = poisson(1500, seed=4) if periodic else soneira_peebles(3000, seed=4)
     single = tessellate(pts, periodic=1.0 if periodic else None)
     lower, upper = single.bounds
-    expected = density_grid(single, (12, 10, 8), lower, upper)
+    # Wider than the data: cells beyond every block's box are NaN (or wrap, when periodic).
+    lower, upper = lower - 0.3 * (upper - lower), upper + 0.1 * (upper - lower)
+    shape = (12, 10, 8)
+    expected = density_grid(single, shape, lower, upper)
     with (
         prepared_job(pts, None, 4, periodic=1.0 if periodic else None) as prepared,
         blocked_scene(runner, prepared) as scene,
     ):
-        field = blocked_grid(scene, (12, 10, 8), lower, upper)
+        field = blocked_grid(scene, shape, lower, upper)
+        monkeypatch.setattr(delvol.blocks.grid, "PIECE_SAMPLES", 100)  # several pieces a block
+        with atomic_npy(tmp_path / "rho.npy", shape) as out:
+            assert blocked_grid(scene, shape, lower, upper, out=out) is out
+        # Chunks that cut across the blocks, each put together from several blocks' pieces.
+        with runner.client.as_current():
+            lazy = grid_array(scene, shape, lower, upper, chunks=(5, 4, 3))
+            assert lazy.chunks == ((5, 5, 2), (4, 4, 2), (3, 3, 2))
+            computed = lazy.compute()
     np.testing.assert_array_equal(np.isnan(field), np.isnan(expected))
+    assert np.isnan(field).any() != periodic and np.isfinite(field).any()
     np.testing.assert_allclose(field, expected, rtol=1e-9)
+    np.testing.assert_array_equal(np.load(tmp_path / "rho.npy"), field)
+    np.testing.assert_array_equal(computed, field)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rho.npy"]
+
+
+def test_density_grid_array_on_a_running_cluster(runner):
+    from delvol.blocks import density_grid_array
+    from delvol.geometry.interpolate import density_grid
+
+    pts = soneira_peebles(2000, seed=8)
+    expected = density_grid(tessellate(pts), 9)
+    address = runner.client.scheduler.address
+    with density_grid_array(pts, 9, blocks=3, scheduler=address, chunks=4) as rho:
+        assert rho.shape == (9, 9, 9) and rho.dtype == np.float64
+        np.testing.assert_allclose(rho.compute(), expected, rtol=1e-9)
+        # A part computes from the blocks it needs; reductions stay on the cluster.
+        np.testing.assert_allclose(rho[:4, 2].compute(), expected[:4, 2], rtol=1e-9)
+        assert float(np.isnan(rho).sum().compute()) == np.isnan(expected).sum()
+    with pytest.raises(TypeError, match="unknown option"):
+        with density_grid_array(pts, 9, colormap="viridis"):
+            pass
+
+
+def test_failed_blocked_grid_leaves_no_output(tmp_path, cloud, capsys, monkeypatch):
+    import errno
+
+    import delvol.blocks.grid
+
+    np.save(tmp_path / "pts.npy", cloud[0])
+    (tmp_path / "rho.npy").write_bytes(b"old")
+    written = []
+
+    def disk_full_after_one_block(array):
+        written.append(int(np.isfinite(array).sum()))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(delvol.blocks.grid, "release_pages", disk_full_after_one_block)
+    args = ["grid", str(tmp_path / "pts.npy"), "--shape", "6", "--blocks", "2", "--workers", "1"]
+    assert main([*args, "-o", str(tmp_path / "rho.npy")]) == 2
+    assert written and written[0] > 0  # it failed part-way through, with samples written
+    assert "disk full" in capsys.readouterr().err
+    assert (tmp_path / "rho.npy").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pts.npy", "rho.npy"]
 
 
 def test_single_build_beyond_memory_points_to_blocks(tmp_path, cloud, capsys, monkeypatch):

@@ -7,14 +7,14 @@ import sys
 
 import numpy as np
 
-from delvol.atomic import atomic_path
+from delvol.atomic import atomic_npy, atomic_path
 from delvol.cli.common import add_input_arguments, check_output, input_scene
 from delvol.cli.dataclass_args import argument_type
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
 from delvol.geometry.interpolate import density_grid
-from delvol.memory import require_memory
+from delvol.memory import in_slabs, require_memory
 from delvol.progress import StageLog
 from delvol.scene.description import Scene
 
@@ -76,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
     if spec is None and args.weighting != "volume":
         raise DelvolError("--weighting applies to --field; the density has no weighting")
     args.field = [spec] if spec is not None else []
-    # The float64 field, plus as much again for the interpolation's per-cell work arrays.
-    require_memory(2 * 8 * float(np.prod(shape, dtype=np.float64)), f"a {'x'.join(map(str, shape))} grid")
     check_output(args.output)
     log = StageLog()
     scene = input_scene(args)
     if scene.tessellation.blocks is not None and spec is None:
-        field, lower, upper = _blocked_density(args, scene, shape, log)
+        lower, upper, outside = _blocked_density(args, scene, shape, log)
+        written = shape
     else:
+        # The float64 field, plus as much again for the interpolation's per-cell work arrays.
+        require_memory(2 * 8 * float(np.prod(shape, dtype=np.float64)), f"a {'x'.join(map(str, shape))} grid")
         # A field needs every point's gradient at once: the blocks are assembled first.
         points, tess = scene.read(log)
         lower, upper = _extent(args, tess)
@@ -92,13 +93,13 @@ def run(args: argparse.Namespace) -> int:
                 field = density_grid(tess, shape, lower, upper)
             else:
                 field = grid_of(spec, points.fields[spec.name], tess, shape, lower, upper, args.weighting)
-    with atomic_path(args.output, suffix=".npy") as tmp:
-        np.save(tmp, field)
-    inside = np.isfinite(field.reshape(*shape, -1)).all(axis=-1)
+        with atomic_path(args.output, suffix=".npy") as tmp:
+            np.save(tmp, field)
+        outside, written = _outside(field), field.shape
     what = "density" if spec is None else str(spec)
     print(
-        f"wrote {args.output}: {what}, shape {field.shape}, extent {lower.tolist()} to {upper.tolist()}, "
-        f"{1 - inside.mean():.1%} outside the hull",
+        f"wrote {args.output}: {what}, shape {written}, extent {lower.tolist()} to {upper.tolist()}, "
+        f"{outside:.1%} outside the hull",
         file=sys.stderr,
     )
     return 0
@@ -127,13 +128,25 @@ def _extent(args: argparse.Namespace, tess) -> tuple[np.ndarray, np.ndarray]:
     return tess.bounds
 
 
+def _outside(field: np.ndarray) -> float:
+    """The fraction of cells outside the hull (NaN in any component), read a slab at a time."""
+    inside = sum(int(np.isfinite(slab.reshape(*slab.shape[:3], -1)).all(axis=-1).sum()) for slab in in_slabs(field))
+    return 1 - inside / float(np.prod(field.shape[:3], dtype=np.float64))
+
+
 def _blocked_density(
     args: argparse.Namespace, scene: Scene, shape: tuple[int, int, int], log: StageLog
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The density grid sampled block by block on the workers (certified like the build)."""
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Sample the density grid block by block on the workers (certified like the build) into the output.
+
+    The output is written through a memory map, block by block, so the client holds about
+    one block's samples, never the grid; its disk space is reserved before the build.
+    Returns the extent and the fraction of cells outside the hull.
+    """
     from delvol.blocks.grid import blocked_grid
 
-    with scene.built_blocks(log) as (_, blocked):
+    with atomic_npy(args.output, shape) as out, scene.built_blocks(log) as (_, blocked):
         lower, upper = _extent(args, blocked)
         with log.stage("interpolate"):
-            return blocked_grid(blocked, shape, lower, upper), lower, upper
+            blocked_grid(blocked, shape, lower, upper, out=out)
+        return lower, upper, _outside(out)
