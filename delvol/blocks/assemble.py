@@ -75,10 +75,14 @@ def assemble(
     n = len(positions)
     per_point = PointArrays(n)
     tets, faces, volumes, vertex_keys = [], [], [], []
+    periodic = box_size is not None
     for r in sorted(results, key=lambda r: r.block):
         per_point.add(r)
-        tets.append(r.vertex_keys[r.tetrahedra])
-        faces.append(r.vertex_keys[r.faces])
+        # Without images every key is an input index, which fits the int32 tables: gather
+        # in int32 at once (a third of the assembly's time went to int64 copies).
+        names = r.vertex_keys if periodic else r.vertex_keys.astype(np.int32)
+        tets.append(names[r.tetrahedra])
+        faces.append(names[r.faces])
         volumes.append(r.tet_volume)
         vertex_keys.append(r.vertex_keys)
     if not per_point.filled.all():
@@ -89,6 +93,8 @@ def assemble(
     tet_keys, face_keys = np.concatenate(tets), np.concatenate(faces)
 
     def renumber(k: np.ndarray) -> np.ndarray:
+        if not periodic:
+            return k
         return np.where(k < n, k, n + np.searchsorted(images, k)).astype(np.int32)
 
     tetrahedra = renumber(tet_keys)

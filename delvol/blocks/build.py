@@ -168,6 +168,7 @@ def gather_shell(job: Job, block: int) -> tuple[PointSet, int, Known]:
     cap = initial_shell(job, block)
     region = initial_region(job, block)
     cell, origin = job.cell_size, job.layout.bounds[0]
+    spacing = local_spacing(region.counts, region.domain)
     parts, held = [core], {}
     for other, code, offset in translates(job, box[0] - cap, box[1] + cap):
         if other == block and code == 0:
@@ -180,7 +181,7 @@ def gather_shell(job: Job, block: int) -> tuple[PointSet, int, Known]:
         ).reshape(-1, 3)
         lo = origin + (start + local) * cell + offset
         gap = np.maximum(box[0] - (lo + cell), 0.0) + np.maximum(lo - box[1], 0.0)
-        width = np.minimum(job.shell * local_spacing(region.counts, region.domain, lo + cell / 2), cap)
+        width = np.minimum(job.shell * spacing(lo + cell / 2), cap)
         take = local[np.einsum("ij,ij->i", gap, gap) <= width * width]
         held[(other, code)] = np.sort((take[:, 0] * shape[1] + take[:, 1]) * shape[2] + take[:, 2])
         parts.append(read_rows(job, other, code, job.cell_rows(other, take + start, take + start)))

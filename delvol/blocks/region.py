@@ -10,6 +10,7 @@ thicker shell would pull in far more points.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import product
 
 import numpy as np
@@ -33,18 +34,22 @@ def count_grid(positions: np.ndarray, bounds: tuple[np.ndarray, np.ndarray], per
     return np.tile(counts, (3, 3, 3)) if periodic else counts
 
 
-def local_spacing(counts: np.ndarray, domain: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The mean interparticle spacing around each position, from the count grid.
+def local_spacing(counts: np.ndarray, domain: tuple[np.ndarray, np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """The mean interparticle spacing around positions, from the count grid: a function of them.
 
-    Averaged over the 3x3x3 cells around it, so that one empty or crowded cell does not
-    decide; infinite where those cells hold no point.
+    Averaged over the 3x3x3 cells around a position, so that one empty or crowded cell does
+    not decide; infinite where those cells hold no point. The average is taken once here.
     """
     res = counts.shape[0]
     cell = (domain[1] - domain[0]) / res
     mean = uniform_filter(counts.astype(np.float64), size=3, mode="nearest")
-    c = np.clip(np.floor((x - domain[0]) / cell).astype(np.int64), 0, res - 1)
-    with np.errstate(divide="ignore"):
-        return np.cbrt(np.prod(cell) / mean[c[:, 0], c[:, 1], c[:, 2]])
+
+    def spacing(x: np.ndarray) -> np.ndarray:
+        c = np.clip(np.floor((x - domain[0]) / cell).astype(np.int64), 0, res - 1)
+        with np.errstate(divide="ignore"):
+            return np.cbrt(np.prod(cell) / mean[c[:, 0], c[:, 1], c[:, 2]])
+
+    return spacing
 
 
 class Region:
