@@ -32,15 +32,16 @@ from scipy.spatial import Delaunay
 
 from delvol.geometry import tessellate
 from delvol.geometry.tessellation import QHULL_OPTIONS
+from delvol.memory import proc_status_kb
 
 _DELAUNAY_ARRAYS = ("points", "simplices", "neighbors", "equations", "coplanar")
 
 
 def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} missing from /proc/self/status")
+    value = proc_status_kb(field)
+    if value is None:
+        raise RuntimeError(f"{field} missing from /proc/self/status")
+    return value
 
 
 def _reset_peak() -> bool:

@@ -20,18 +20,26 @@ SLAB_BYTES = 1 << 24
 """Bytes of a slab in :func:`in_slabs`: 16 MiB, small beside any grid worth mapping."""
 
 
+def proc_status_kb(field: str) -> int | None:
+    """A field of ``/proc/self/status`` in kilobytes (``VmHWM``, ``VmRSS``...), or None where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss() -> int:
     """This process's peak resident memory in bytes, since it started its program.
 
     Linux's ``VmHWM``, not ``ru_maxrss``: the latter carries over ``exec`` from the parent,
     so a child of a big process would report at least the parent's peak.
     """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = proc_status_kb("VmHWM")
+    if peak is not None:
+        return peak * 1024
     try:
         import resource
     except ImportError:  # Windows

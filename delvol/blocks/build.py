@@ -498,7 +498,7 @@ def _emit(
         used[faces] = True
     rows = np.flatnonzero(used)
     if periodic:
-        face_keys, face_positions = _translates(job, bases[faces], origin[faces], code[faces])
+        face_keys, face_positions = _face_translates(job, bases[faces], origin[faces], code[faces])
         vertex_keys, inverse = np.unique(np.concatenate([keys[rows], face_keys.ravel()]), return_inverse=True)
         vertex_position = np.empty((len(vertex_keys), 3))
         vertex_position[inverse[: len(rows)]] = positions[rows]
@@ -533,7 +533,7 @@ def _owned(simplices: np.ndarray, origin: np.ndarray, is_core: np.ndarray) -> np
     return is_core[simplices[np.arange(len(simplices)), first]]
 
 
-def _translates(job: Job, base: np.ndarray, origin: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _face_translates(job: Job, base: np.ndarray, origin: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every translate of each face that reaches into the periodic box, as the single run has them.
 
     The single run draws each face of its padded tessellation whose bounding box meets the
