@@ -563,3 +563,28 @@ def test_fast_jpeg_header_agrees_with_pillow(tmp_path):
     assert jpeg_size(b"\xff\xd8\xff\xda\x00\x08garbage") is None
     assert jpeg_size(b"\x89PNG\r\n\x1a\n") is None
     assert jpeg_size(buffer.getvalue()[:20]) is None
+
+
+def test_opening_to_write_waits_for_a_writer_and_not_for_a_reader(tmp_path):
+    """SQLite refuses the WAL switch at once while another connection writes the new file, and the no-op
+    switch of a WAL store waits out the busy timeout behind any reader: opening to write does neither."""
+    import threading
+
+    db = tmp_path / "s.db"
+    writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")  # as another ingest switching the new file to WAL
+    threading.Timer(0.3, writer.execute, ("COMMIT",)).start()
+    started = time.monotonic()
+    with GalaxyStore(db, "a") as store:
+        assert store.meta == {} and time.monotonic() - started >= 0.25
+        store.prepare("INTEGER", {}, {})
+    writer.close()
+    reader = sqlite3.connect(db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM galaxies").fetchone()  # a long read transaction, as a foreign browser's
+    started = time.monotonic()
+    with GalaxyStore(db, "a") as store:
+        store.set_meta(cosmology="Planck18")
+        assert time.monotonic() - started < 5
+        reader.close()  # else closing waits for it to fold the log
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"

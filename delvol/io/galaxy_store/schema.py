@@ -16,6 +16,7 @@ A store holds three tables:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -197,9 +198,31 @@ def start_writing(conn: sqlite3.Connection, path: Path, new: bool) -> None:
     with sqlite_errors(path):
         if new:
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the store in write-ahead-log mode unless it is already, retrying for up to :data:`BUSY_TIMEOUT_S`.
+
+    Asking for WAL on a WAL store still needs the file to itself, so it would wait out the
+    busy timeout behind any open read transaction and fail: the mode is read first. The
+    switch itself is refused at once, without SQLite's busy handler, while another
+    connection writes or switches the file: two ingests starting together on a new store.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            if (conn.execute("PRAGMA journal_mode").fetchone()[0] or "").lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.2)
 
 
 def read_meta(conn: sqlite3.Connection, path: Path, mode: str) -> dict[str, str]:
