@@ -170,7 +170,7 @@ def test_block_options_are_checked(tmp_path, cloud, capsys):
 
 @pytest.mark.gl
 def test_blocked_render_equals_single_render(runner, cloud):
-    from delvol.blocks.render import accumulate, blocked_scene, render_blocked_image
+    from delvol.blocks.render import blocked_scene, render_blocked_image
     from delvol.blocks.run import prepared_job
     from delvol.gl.context import create_offscreen_context
     from delvol.gl.offscreen import render_image
@@ -197,7 +197,7 @@ def test_blocked_render_equals_single_render(runner, cloud):
         expected = reference.accum.read(channels=4)
         expected_image = render_image(reference, camera, size)
         with prepared_job(pts, None, 5) as prepared, blocked_scene(runner, prepared) as scene:
-            summed = accumulate(scene, view_proj, size, RenderSettings())
+            summed = scene.accumulate(view_proj, size, RenderSettings())
             client_side.centre = scene.centre
             image = render_blocked_image(scene, client_side, camera, size)
         assert expected[..., 0].sum() > 0

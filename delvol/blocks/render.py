@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,16 +26,36 @@ from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
 from delvol.blocks.lod import block_faces
 from delvol.blocks.run import PreparedJob, build_info
+from delvol.blocks.store import read_block, read_points
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
 
-_WORKER: dict[str, Any] = {"ctx": None, "job": None, "renderers": {}}
-"""Per worker process: its EGL context and a renderer per block it has drawn."""
+_WORKER: dict[str, Any] = {"ctx": None, "job": None, "renderers": {}, "points": (None, {})}
+"""Per worker process: its EGL context, a renderer per block it has drawn, a folder's per-point arrays."""
+
+
+class _Framed:
+    """Bounds and centre from the input points, for scenes whose tessellation is held elsewhere."""
+
+    positions: np.ndarray
+    box_lower: np.ndarray | None
+    box_size: float | None
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """As :attr:`Tessellation.bounds`: the periodic box, or the inputs' bounding box."""
+        return data_bounds(self.positions, self.box_size, self.box_lower)
+
+    @property
+    def centre(self) -> np.ndarray:
+        """The point that GL positions are taken relative to: the centre of the bounds."""
+        lower, upper = self.bounds
+        return (lower + upper) / 2
 
 
 @dataclass(eq=False)
-class BlockedScene:
+class BlockedScene(_Framed):
     """Built blocks held on the workers, and the per-point arrays gathered on the client.
 
     Attributes
@@ -50,6 +70,8 @@ class BlockedScene:
         The input points (wrapped into the box when periodic).
     box_lower : ndarray or None
     info : dict
+    box_size : float or None
+        The job's periodic box.
     """
 
     runner: DaskRunner
@@ -59,21 +81,73 @@ class BlockedScene:
     positions: np.ndarray
     box_lower: np.ndarray | None
     info: dict
+    box_size: float | None = None
 
     @property
-    def box_size(self) -> float | None:
-        return self.job.layout.box_size
+    def n_faces(self) -> int:
+        return self.info["blocks"]["n_faces"]
+
+    def accumulate(self, view_proj: np.ndarray, size: tuple[int, int], settings: RenderSettings) -> np.ndarray:
+        """The accumulation image of every block's faces: per-block renders on the workers, summed as a tree."""
+        frame = BlockFrame((self.box_size, self.box_lower), self.centre, view_proj, size, settings)
+        parts = [
+            self.runner.submit(accumulate_block, f, self.job.folder, frame, name=f"render-{b:05d}")
+            for b, f in self.futures.items()
+        ]
+        return tree_sum(self.runner, parts)
+
+
+@dataclass(eq=False)
+class FolderScene(_Framed):
+    """A block folder (:mod:`delvol.blocks.store`) drawn block by block, for folders too large to assemble.
+
+    Each frame reads every block file again and draws it: on the Dask workers of
+    ``runner`` (the folder must be on a filesystem they share), tree-summed, or with no
+    runner one block after another in this process. No process holds more than one
+    block's faces, so any folder that could be written can be drawn.
+
+    Attributes
+    ----------
+    folder : str
+    entries : list of dict
+        The index's block entries.
+    positions : ndarray, shape (N, 3)
+        The input points (wrapped into the box when periodic), to frame the view.
+    box_lower : ndarray or None
+    box_size : float or None
+    runner : DaskRunner or None
+    ctx : moderngl.Context or None
+        Where to draw without a runner: the client's context (one process, one context).
+    """
+
+    folder: str
+    entries: list[dict]
+    positions: np.ndarray
+    box_lower: np.ndarray | None
+    box_size: float | None
+    runner: DaskRunner | None = None
+    ctx: Any = None
 
     @property
-    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """As :attr:`Tessellation.bounds`: the periodic box, or the inputs' bounding box."""
-        return data_bounds(self.positions, self.box_size, self.box_lower)
+    def n_faces(self) -> int:
+        return sum(entry["n_faces"] for entry in self.entries)
 
-    @property
-    def centre(self) -> np.ndarray:
-        """The point that GL positions are taken relative to: the centre of the bounds."""
-        lower, upper = self.bounds
-        return (lower + upper) / 2
+    def accumulate(self, view_proj: np.ndarray, size: tuple[int, int], settings: RenderSettings) -> np.ndarray:
+        """The accumulation image of every block's faces, summed block by block."""
+        frame = BlockFrame((self.box_size, self.box_lower), self.centre, view_proj, size, settings)
+        if self.runner is not None:
+            submit = self.runner.submit
+            parts = [
+                submit(accumulate_folder_block, entry, self.folder, frame, name=f"render-{entry['block']:05d}")
+                for entry in self.entries
+            ]
+            return tree_sum(self.runner, parts)
+        summed = None
+        for entry in self.entries:
+            image = accumulate_folder_block(entry, self.folder, frame, ctx=self.ctx)
+            summed = image if summed is None else summed + image
+        assert summed is not None, "a block folder has blocks"
+        return summed
 
 
 @contextmanager
@@ -94,57 +168,82 @@ def blocked_scene(runner: DaskRunner, prepared: PreparedJob, log: StageLog = QUI
         per_point.add(r)
     np.save(Path(job.folder) / "density.npy", per_point.density)
     np.save(Path(job.folder) / "hull.npy", per_point.hull)
-    yield BlockedScene(runner, job, futures, per_point, pts, lower, build_info(job, results))
+    yield BlockedScene(runner, job, futures, per_point, pts, lower, build_info(job, results), job.layout.box_size)
 
 
-def accumulate_block(
-    result: BlockResult,
-    folder: str,
-    box: tuple[float | None, np.ndarray | None],
-    centre: np.ndarray,
-    view_proj: np.ndarray,
-    size: tuple[int, int],
-    settings: RenderSettings,
-) -> np.ndarray:
+class BlockFrame(NamedTuple):
+    """What a worker needs to draw a block's share of a frame."""
+
+    box: tuple[float | None, np.ndarray | None]
+    """The periodic box size and lower corner, or Nones."""
+    centre: np.ndarray
+    """The whole data's centre, which GL positions are taken relative to."""
+    view_proj: np.ndarray
+    size: tuple[int, int]
+    settings: RenderSettings
+
+
+def accumulate_block(result: BlockResult, folder: str, frame: BlockFrame) -> np.ndarray:
     """One block's accumulation image (float32, (height, width, 4), first row at the top).
 
     Runs on a worker; the EGL context and the block's uploaded faces are kept for the next
     frame of the same job.
     """
-    from delvol.gl.context import create_offscreen_context
     from delvol.gl.renderer import Renderer
 
-    if _WORKER["ctx"] is None:
-        _WORKER["ctx"] = create_offscreen_context()
+    ctx = _worker_context()
     if _WORKER["job"] != folder:
         for renderer in _WORKER["renderers"].values():
             renderer.release()
         _WORKER["job"], _WORKER["renderers"] = folder, {}
     renderer = _WORKER["renderers"].get(result.block)
     if renderer is None:
-        renderer = Renderer(_WORKER["ctx"])
+        renderer = Renderer(ctx)
         density, hull = (np.load(Path(folder) / name, mmap_mode="r") for name in ("density.npy", "hull.npy"))
-        renderer.set_faces(block_faces(result, density, hull, *box), centre)
+        renderer.set_faces(block_faces(result, density, hull, *frame.box), frame.centre)
         _WORKER["renderers"][result.block] = renderer
-    renderer.settings = settings
-    renderer.resize(size)
+    return _accumulation(renderer, frame)
+
+
+def accumulate_folder_block(entry: dict[str, Any], folder: str, frame: BlockFrame, ctx: Any = None) -> np.ndarray:
+    """One block file's accumulation image (as :func:`accumulate_block`); its faces are released afterwards.
+
+    Drawn in ``ctx``, or in the worker's own context. Every input point's density and
+    hull flag are read once per process and folder.
+    """
+    from delvol.gl.renderer import Renderer
+
+    if _WORKER["points"][0] != folder:
+        _WORKER["points"] = (folder, read_points(folder, ("density", "hull")))
+    per_point = _WORKER["points"][1]
+    renderer = Renderer(ctx or _worker_context())
+    try:
+        faces = block_faces(read_block(folder, entry), per_point["density"], per_point["hull"], *frame.box)
+        renderer.set_faces(faces, frame.centre)
+        return _accumulation(renderer, frame)
+    finally:
+        renderer.release()
+
+
+def _worker_context() -> Any:
+    """This process's EGL context for block renders, made on first use."""
+    from delvol.gl.context import create_offscreen_context
+
+    if _WORKER["ctx"] is None:
+        _WORKER["ctx"] = create_offscreen_context()
+    return _WORKER["ctx"]
+
+
+def _accumulation(renderer: Any, frame: BlockFrame) -> np.ndarray:
+    renderer.settings = frame.settings
+    renderer.resize(frame.size)
     renderer.clear()
-    renderer.accumulate(view_proj)
+    renderer.accumulate(frame.view_proj)
     return renderer.accum.read(channels=4).copy()
 
 
-def accumulate(
-    scene: BlockedScene, view_proj: np.ndarray, size: tuple[int, int], settings: RenderSettings
-) -> np.ndarray:
-    """The accumulation image of every block's faces: per-block renders, summed as a tree."""
-    runner = scene.runner
-    box = (scene.box_size, scene.box_lower)
-    parts = [
-        runner.submit(
-            accumulate_block, f, scene.job.folder, box, scene.centre, view_proj, size, settings, name=f"render-{b:05d}"
-        )
-        for b, f in scene.futures.items()
-    ]
+def tree_sum(runner: DaskRunner, parts: list[Any]) -> np.ndarray:
+    """The sum of futures of images, added in pairs on the workers: log2(B) rounds, one image fetched."""
     while len(parts) > 1:
         pairs = [runner.submit(operator.add, a, b, name="sum") for a, b in zip(parts[::2], parts[1::2], strict=False)]
         parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
@@ -152,7 +251,7 @@ def accumulate(
 
 
 def render_blocked_image(
-    scene: BlockedScene, renderer, camera: Camera, size: tuple[int, int], supersample: int = 1
+    scene: BlockedScene | FolderScene, renderer, camera: Camera, size: tuple[int, int], supersample: int = 1
 ) -> np.ndarray:
     """A frame as (height, width, 3) uint8, as :func:`~delvol.gl.offscreen.render_image` draws it.
 
@@ -165,7 +264,7 @@ def render_blocked_image(
 
     width, height = size[0] * supersample, size[1] * supersample
     view_proj = camera.view_projection(width / height)
-    summed = accumulate(scene, view_proj, (width, height), renderer.settings)
+    summed = scene.accumulate(view_proj, (width, height), renderer.settings)
     renderer.resize((width, height))
     renderer.accum.texture.write(np.ascontiguousarray(summed[::-1]).tobytes())
     renderer.drawn = 1.0 if renderer.settings.show_faces else 0.0

@@ -145,17 +145,25 @@ def job_info(job: Job) -> dict[str, Any]:
 
 def build_info(job: Job, results: list[BlockResult]) -> dict[str, Any]:
     """:func:`job_info` plus what the blocks did: duplicates, ghosts, shell rounds, memory."""
-    stats = [r.stats for r in results]
     info = job_info(job)
-    info["n_duplicates"] = int(sum(s["n_duplicates"] for s in stats))
-    info["blocks"].update(
-        n_ghost=int(sum(s["n_ghost"] for s in stats)),
-        regrown=int(sum(s["rounds"] > 1 for s in stats)),
-        max_rounds=int(max(s["rounds"] for s in stats)),
-        peak_rss_mb=float(max(s["peak_rss_mb"] for s in stats)),
-        n_faces=int(sum(s["n_faces"] for s in stats)),
-    )
+    info["blocks"].update(block_totals([r.stats for r in results]))
+    info["n_duplicates"] = info["blocks"].pop("n_duplicates")
     return info
+
+
+def block_totals(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ghosts, blocks regrown, most rounds, largest worker peak, faces and duplicates over every block's stats.
+
+    Block folders written before duplicates were counted per block count none.
+    """
+    return {
+        "n_ghost": int(sum(s["n_ghost"] for s in stats)),
+        "regrown": int(sum(s["rounds"] > 1 for s in stats)),
+        "max_rounds": int(max(s["rounds"] for s in stats)),
+        "peak_rss_mb": float(max(s["peak_rss_mb"] for s in stats)),
+        "n_faces": int(sum(s["n_faces"] for s in stats)),
+        "n_duplicates": int(sum(s.get("n_duplicates", 0) for s in stats)),
+    }
 
 
 @dataclass(eq=False)
@@ -177,6 +185,20 @@ class BlockSummary:
     def n_primary(self) -> int:
         return len(self.density)
 
+    @classmethod
+    def of_counts(
+        cls,
+        density: np.ndarray,
+        hull: np.ndarray,
+        n_tetrahedra: int,
+        n_faces: int,
+        box_size: float | None,
+        info: dict[str, Any],
+    ) -> BlockSummary:
+        """A summary with stand-in arrays of ``n_tetrahedra`` and ``n_faces`` rows."""
+        tetrahedra = np.broadcast_to(np.int32(0), (n_tetrahedra, 4))
+        return cls(density, hull, tetrahedra, np.broadcast_to(np.int32(0), (n_faces, 3)), box_size, info)
+
 
 def summarize_blocks(runner: Runner, job: Job) -> BlockSummary:
     """Build every block and keep only the per-point arrays and the counts."""
@@ -193,14 +215,7 @@ def summarize_blocks(runner: Runner, job: Job) -> BlockSummary:
         results.append(r)
     info = build_info(job, results)
     info["n_images"] = len(images)
-    return BlockSummary(
-        density=per_point.density,
-        hull=per_point.hull,
-        tetrahedra=np.broadcast_to(np.int32(0), (n_tets, 4)),
-        faces=np.broadcast_to(np.int32(0), (n_faces, 3)),
-        box_size=job.layout.box_size,
-        info=info,
-    )
+    return BlockSummary.of_counts(per_point.density, per_point.hull, n_tets, n_faces, job.layout.box_size, info)
 
 
 def tessellate_blocks(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,8 +32,10 @@ from delvol.atomic import atomic_folder
 from delvol.blocks.assemble import PointArrays, assemble
 from delvol.blocks.build import BlockResult, build_block, without_simplices
 from delvol.blocks.job import Job
+from delvol.blocks.run import BlockSummary, block_totals
 from delvol.errors import DelvolError
 from delvol.geometry.tessellation import Tessellation
+from delvol.io.pointset import PointSet
 
 if TYPE_CHECKING:
     from delvol.blocks.run import Runner
@@ -40,7 +43,9 @@ if TYPE_CHECKING:
 INDEX = "index.json"
 FORMAT = "delvol-blocks"
 FORMAT_VERSION = 1
-_ENTRY_STATS = ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb")
+_ENTRY_STATS = ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb", "n_duplicates")
+_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+"""What numpy raises for a missing, truncated or foreign .npz file, or one without an array asked for."""
 _BLOCK_ARRAYS = ("core", "vertex_keys", "vertex_position", "tetrahedra", "tet_volume", "faces")
 
 
@@ -62,13 +67,16 @@ def write_blocks(
     box_size: float | None,
     box_lower: np.ndarray | None,
     info: dict[str, Any],
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build every block and write it where it was built, then the per-point arrays and the index.
 
     Each worker writes its blocks' files itself and sends back only the per-point arrays,
     so no process ever holds more than the block it builds: the folder must be on a
     filesystem the workers share with this process (as the job folder must). Refuses to
-    replace a folder that is not a delvol block folder. Returns the index.
+    replace a folder that is not a delvol block folder. ``metadata`` (the points'
+    :attr:`PointSet.metadata`) keeps what is known of the source: its plain values are
+    stored for :func:`folder_points`. Returns the index.
     """
     with atomic_folder(folder, is_block_folder, "delvol block folder") as tmp:
         per_point = PointArrays(len(positions))
@@ -80,10 +88,7 @@ def write_blocks(
                     "block": r.block,
                     "file": block_file(r.block),
                     "n_core": len(r.core),
-                    **{
-                        k: r.stats[k]
-                        for k in ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb")
-                    },
+                    **{k: r.stats[k] for k in _ENTRY_STATS},
                 }
             )
         np.savez(
@@ -102,6 +107,7 @@ def write_blocks(
             "box_size": box_size,
             "box_lower": None if box_lower is None else [float(v) for v in box_lower],
             "info": info,
+            "metadata": {k: v for k, v in (metadata or {}).items() if isinstance(v, (str, int, float, bool))},
             "blocks": sorted(entries, key=lambda e: e["block"]),
         }
         (tmp / INDEX).write_text(json.dumps(index, indent=1))
@@ -129,17 +135,60 @@ def read_index(folder: str | os.PathLike) -> dict[str, Any]:
 
 def read_block(folder: str | os.PathLike, entry: dict[str, Any]) -> BlockResult:
     """One block of a block folder (its per-point arrays are in ``points.npz``)."""
-    with np.load(Path(folder) / entry["file"], allow_pickle=False) as data:
-        arrays = {key: data[key] for key in _BLOCK_ARRAYS}
+    path = Path(folder) / entry["file"]
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in _BLOCK_ARRAYS}
+    except _NPZ_ERRORS as exc:
+        raise DelvolError(f"unreadable block file ({exc})", path) from None
     empty = np.zeros(0)
     return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
+
+
+def read_points(folder: str | os.PathLike, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Per-point arrays of a block folder (``points``, ``masses``, ``density``, ``cell_volume``, ``hull``)."""
+    path = Path(folder) / "points.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in (data.files if names is None else names)}
+    except _NPZ_ERRORS as exc:
+        raise DelvolError(f"unreadable per-point arrays of a block folder ({exc})", path) from None
+
+
+def folder_points(folder: str | os.PathLike) -> PointSet:
+    """The input points of a block folder, with what its index knows of their source."""
+    index = read_index(folder)
+    arrays = read_points(folder, ("points", "masses"))
+    built_from = index.get("metadata", {})
+    what = "delvol block folder"
+    if "source" in built_from:
+        what += f" of {Path(built_from['source']).name} ({built_from.get('format', '?')})"
+    metadata = {**built_from, "source": str(folder), "format": what}
+    return PointSet(arrays["points"], arrays["masses"], metadata=metadata)
+
+
+def folder_summary(folder: str | os.PathLike) -> BlockSummary:
+    """What ``delvol info`` reports of a block folder, from its index and per-point arrays alone."""
+    index = read_index(folder)
+    arrays = read_points(folder, ("density", "hull"))
+    entries = index["blocks"]
+    info = dict(index["info"])
+    info["blocks"] = {**info.get("blocks", {}), **block_totals(entries)}
+    info["n_duplicates"] = info["blocks"].pop("n_duplicates")
+    return BlockSummary.of_counts(
+        arrays["density"],
+        arrays["hull"],
+        sum(e["n_tetrahedra"] for e in entries),
+        sum(e["n_faces"] for e in entries),
+        index["box_size"],
+        info,
+    )
 
 
 def load_blocks(folder: str | os.PathLike) -> Tessellation:
     """The whole tessellation of a block folder, assembled (neighbours rebuilt) in memory."""
     index = read_index(folder)
-    with np.load(Path(folder) / "points.npz", allow_pickle=False) as data:
-        points = {key: data[key] for key in data.files}
+    points = read_points(folder)
     results = []
     for entry in index["blocks"]:
         r = read_block(folder, entry)

@@ -31,6 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     log = StageLog()
     scene = input_scene(args)
+    folder = scene.block_folder
+    if folder is not None and not args.field:
+        from delvol.blocks.store import folder_summary
+
+        points = scene.read_points(log)
+        with log.stage("read blocks"):
+            summary = folder_summary(folder)
+        print(report(points, summary, log.timings))
+        return 0
     if scene.tessellation.blocks is not None and not args.field:
         points, summary = _summarize_blocks(scene, log)
         print(report(points, summary, log.timings))
@@ -109,7 +118,9 @@ def report(points: PointSet, tess: Tessellation | BlockSummary, timings: dict[st
         lines.append(f"where         {' and '.join(meta['where'])}")
     periodic = "no"
     if tess.box_size is not None:
-        periodic = f"periodic box {tess.box_size:g}, {tess.info.get('n_images', 0):,} image vertices"
+        periodic = f"periodic box {tess.box_size:g}"
+        if "n_images" in tess.info:  # a block folder does not count them
+            periodic += f", {tess.info['n_images']:,} image vertices"
     elif meta.get("box_size") is not None:
         periodic = f"no (the file states a box of {meta['box_size']:g}: add --periodic to wrap it)"
     lines += [

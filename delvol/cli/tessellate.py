@@ -79,7 +79,7 @@ def _run_folder(args: argparse.Namespace, scene: Scene, log: StageLog) -> int:
 
     if scene.tessellation.blocks is None:
         scene = replace(scene, tessellation=replace(scene.tessellation, blocks="auto"))
-    with scene.block_job(log) as (_, runner, (job, pts, m, lower)), log.stage("blocks"):
+    with scene.block_job(log) as (points, runner, (job, pts, m, lower)), log.stage("blocks"):
         index = write_blocks(
             args.output,
             runner,
@@ -89,6 +89,7 @@ def _run_folder(args: argparse.Namespace, scene: Scene, log: StageLog) -> int:
             box_size=job.layout.box_size,
             box_lower=lower,
             info=job_info(job),
+            metadata=points.metadata,
         )
     blocks = index["blocks"]
     print(

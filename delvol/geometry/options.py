@@ -121,10 +121,7 @@ class TessellationOptions:
     )
 
     def __post_init__(self) -> None:
-        if self.blocks is None:
-            for name in ("workers", "scheduler"):
-                if getattr(self, name) is not None:
-                    raise ValueError(f"{name} needs blocks")
+        # workers and scheduler without blocks are refused by the Scene: a block folder takes them.
         if self.workers is not None and self.scheduler is not None:
             raise ValueError("workers start a local cluster; they cannot be combined with a scheduler")
 

@@ -6,12 +6,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import moderngl
 import numpy as np
 
-from delvol.blocks.lod import BlockFaces
+from delvol.blocks.lod import DEFAULT_FACE_BUDGET, BlockFaces
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import FieldCache
@@ -23,6 +23,9 @@ from delvol.memory import require_frame_memory
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.description import Scene
+
+if TYPE_CHECKING:
+    from delvol.blocks.render import BlockedScene, FolderScene
 
 
 def build_renderer(
@@ -143,6 +146,10 @@ def scene_frames(
         with _blocked_frames(scene, log, debug) as frames:
             yield frames
         return
+    if data is None and scene.block_folder is not None and not _assembles(scene):
+        with _folder_frames(scene, log, debug) as frames:
+            yield frames
+        return
     points, tess = data if data is not None else scene.read(log)
     with offscreen_renderer(scene, points, tess, log, debug) as renderer:
         yield Frames(renderer, lambda aspect: scene.camera.fit(tess, aspect, points), len(tess.faces), render_image)
@@ -201,33 +208,74 @@ def blocks_renderer(
     return renderer, partial(scene.camera.fit_box, *blocks.bounds, data=blocks.positions, view=view)
 
 
+def _assembles(scene: Scene) -> bool:
+    """Whether a block folder is drawn assembled (every mode and layer) rather than block by block.
+
+    It is when its faces fit the viewer's default budget and its assembly fits in memory,
+    unless Dask workers are asked for (they draw the blocks).
+    """
+    options = scene.tessellation
+    return options.workers is None and options.scheduler is None and scene.folder_assembles(DEFAULT_FACE_BUDGET)
+
+
 @contextmanager
 def _blocked_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]:
-    """:func:`scene_frames` for blocks: a client-side renderer that tone-maps the workers' summed images."""
-    from functools import partial
+    """:func:`scene_frames` for blocks built on Dask and kept on the workers."""
+    check_blocked(scene)
+    with scene.built_blocks(log) as (points, blocked), _summed_frames(scene, points, blocked, debug) as frames:
+        yield frames
 
-    from delvol.blocks.render import render_blocked_image
-    from delvol.gl.context import create_offscreen_context
+
+@contextmanager
+def _folder_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]:
+    """:func:`scene_frames` for a block folder drawn block by block, on Dask workers when asked for."""
+    from contextlib import nullcontext
+
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.render import FolderScene
+    from delvol.blocks.store import read_index
 
     check_blocked(scene)
-    with scene.built_blocks(log) as (points, blocked):
-        view = blocked_view(scene, points)
-        ctx = create_offscreen_context()
+    folder = scene.block_folder
+    assert folder is not None, "a block folder"
+    points = scene.read_points(log)
+    index = read_index(folder)
+    options = scene.tessellation
+    use_dask = options.workers is not None or options.scheduler is not None
+    box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
+    runners = dask_runner(options.workers, options.scheduler, verbose=log.verbose) if use_dask else nullcontext()
+    with runners as runner:
+        held = FolderScene(str(folder), index["blocks"], points.positions, box_lower, index["box_size"], runner)
+        with _summed_frames(scene, points, held, debug) as frames:
+            yield frames
+
+
+@contextmanager
+def _summed_frames(scene: Scene, points: PointSet, held: BlockedScene | FolderScene, debug: bool) -> Iterator[Frames]:
+    """Frames of blocks drawn elsewhere: a client-side renderer that tone-maps their summed images."""
+    from functools import partial
+
+    from delvol.blocks.render import FolderScene, render_blocked_image
+    from delvol.gl.context import create_offscreen_context
+
+    view = blocked_view(scene, points)
+    ctx = create_offscreen_context()
+    try:
+        if isinstance(held, FolderScene):
+            held.ctx = ctx  # without workers the blocks are drawn here
+        renderer = Renderer(ctx, replace(scene.look), debug=debug)
         try:
-            renderer = Renderer(ctx, replace(scene.look), debug=debug)
-            try:
-                renderer.centre = blocked.centre
-                renderer.settings.fit_cut(*blocked.bounds)
-                for mesh in scene.overlays.meshes():
-                    renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
-                n_faces = blocked.info["blocks"]["n_faces"]
-                # The tessellation stays on the workers; the input points frame the view.
-                fit = partial(scene.camera.fit_box, *blocked.bounds, data=blocked.positions, view=view)
-                yield Frames(renderer, fit, n_faces, partial(render_blocked_image, blocked))
-            finally:
-                renderer.release()
+            renderer.centre = held.centre
+            renderer.settings.fit_cut(*held.bounds)
+            for mesh in scene.overlays.meshes():
+                renderer.add_overlay(mesh.vertices, mesh.triangles, mesh.lines, style=scene.overlays.obj_style)
+            # The tessellation is drawn elsewhere; the input points frame the view.
+            fit = partial(scene.camera.fit_box, *held.bounds, data=held.positions, view=view)
+            yield Frames(renderer, fit, held.n_faces, partial(render_blocked_image, held))
         finally:
-            ctx.release()
+            renderer.release()
+    finally:
+        ctx.release()
 
 
 def render_scene(

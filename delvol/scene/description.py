@@ -507,6 +507,13 @@ class Scene:
     sprites: SpriteOptions = field(default_factory=SpriteOptions)
     survey: SurveyOptions = field(default_factory=SurveyOptions)
 
+    def __post_init__(self) -> None:
+        options = self.tessellation
+        if options.blocks is None and self.block_folder is None:
+            for name in ("workers", "scheduler"):
+                if getattr(options, name) is not None:
+                    raise ValueError(f"{name} needs blocks (or a block folder, whose blocks it draws)")
+
     @classmethod
     def from_options(cls, source: Source, **options: Any) -> Scene:
         """A scene from keyword options, each the name of a field of one of the parts.
@@ -530,9 +537,44 @@ class Scene:
         """The source file, when the source is one."""
         return Path(self.source) if isinstance(self.source, (str, os.PathLike)) else None
 
+    @property
+    def block_folder(self) -> Path | None:
+        """The source when it is a block folder (``delvol tessellate FILE --blocks N -o DIR/``)."""
+        from delvol.blocks.store import is_block_folder
+
+        path = self.path
+        return path if path is not None and is_block_folder(path) else None
+
     def check(self) -> None:
         """Refuse what can be refused before reading (sprites for a file that is no store)."""
         self.sprites.check_source(self.source, self.load.format)
+
+    def _folder_points(self, folder: Path) -> PointSet:
+        """The points of a block folder, refusing the options that apply only while building or reading a file."""
+        from dataclasses import fields
+
+        from delvol.blocks.store import folder_points
+
+        # Dask workers draw a folder's blocks; every other reading or building option has been applied.
+        given: list[tuple[Any, Any, tuple[str, ...]]] = [
+            (self.load, LoadOptions(), ()),
+            (self.tessellation, TessellationOptions(), ("workers", "scheduler", "cache")),
+            (self.survey, SurveyOptions(), ()),
+        ]
+        used = [
+            f"--{f.name.replace('_', '-')}"
+            for part, default, allowed in given
+            for f in fields(part)
+            if f.name not in allowed and getattr(part, f.name) != getattr(default, f.name)
+        ]
+        used += ["--color-by"] * (self.look.color_by is not None)
+        if used:
+            raise DelvolError(
+                f"{', '.join(used)}: a block folder holds its points and densities as they were built "
+                "(give these when tessellating it)",
+                folder,
+            )
+        return folder_points(folder)
 
     def load_options(self) -> LoadOptions:
         """How to read a file: :attr:`load`, also reading the field the look is coloured by."""
@@ -551,7 +593,8 @@ class Scene:
             return source
         if isinstance(source, (str, os.PathLike)):
             with log.stage("read"):
-                return load_points(source, self.load_options())
+                folder = self.block_folder
+                return load_points(source, self.load_options()) if folder is None else self._folder_points(folder)
         return PointSet(np.asarray(source))
 
     def read(self, log: StageLog = QUIET) -> tuple[PointSet, Tessellation]:
@@ -568,6 +611,9 @@ class Scene:
         if isinstance(self.source, Tessellation):
             return self.read_points(log), self.source
         points = self.read_points(log)
+        folder = self.block_folder
+        if folder is not None:
+            return points, self._assemble_folder(folder, log)
         options = self.tessellation
         periodic = options.box_size(points.metadata, self.path)
         if options.blocks is not None:
@@ -652,15 +698,34 @@ class Scene:
     def _read_block_folder(self, face_budget: int, log: StageLog) -> tuple[PointSet, Tessellation | BlockFaces]:
         """:meth:`read_view` of a block folder."""
         from delvol.blocks.lod import read_block_faces
-        from delvol.blocks.store import load_blocks, read_index
 
-        assert self.path is not None, "a block folder is a path"
+        folder = self.block_folder
+        assert folder is not None, "a block folder"
+        points = self.read_points(log)
+        if self.folder_assembles(face_budget):
+            return points, self._assemble_folder(folder, log)
         with log.stage("read blocks"):
-            if sum(entry["n_faces"] for entry in read_index(self.path)["blocks"]) <= face_budget:
-                tess = load_blocks(self.path)
-                return PointSet(tess.points[: tess.n_primary], tess.masses[: tess.n_primary]), tess
-            faces = read_block_faces(self.path)
-            return PointSet(faces.positions), faces
+            return points, read_block_faces(folder)
+
+    def folder_assembles(self, face_budget: int) -> bool:
+        """Whether the source, a block folder, has at most ``face_budget`` faces and fits in memory assembled."""
+        from delvol.blocks.store import read_index
+
+        assert self.block_folder is not None, "a block folder"
+        blocks = read_index(self.block_folder)["blocks"]
+        fits = _assembly_bytes(blocks) <= available_memory()
+        return fits and sum(entry["n_faces"] for entry in blocks) <= face_budget
+
+    def _assemble_folder(self, folder: Path, log: StageLog) -> Tessellation:
+        """Every block of a folder assembled into one tessellation, if memory allows."""
+        from delvol.blocks.store import load_blocks, read_index
+        from delvol.memory import require_memory
+
+        blocks = read_index(folder)["blocks"]
+        what = f"assembling {len(blocks)} blocks (render and view draw a large folder block by block)"
+        require_memory(_assembly_bytes(blocks), what, folder)
+        with log.stage("assemble blocks"):
+            return load_blocks(folder)
 
     @contextmanager
     def input_errors(self) -> Iterator[None]:
@@ -714,6 +779,14 @@ class Scene:
 
         with self.block_job(log) as (points, runner, prepared), blocked_scene(runner, prepared, log) as blocked:
             yield points, blocked
+
+
+def _assembly_bytes(blocks: list[dict[str, Any]]) -> int:
+    """Memory that assembling a block folder's index entries takes, about."""
+    n_tets = sum(entry["n_tetrahedra"] for entry in blocks)
+    # Tetrahedra and their neighbours (int32 x 4 each), volumes, faces, and the per-point arrays.
+    n_points = sum(entry["n_core"] for entry in blocks)
+    return n_tets * (16 + 16 + 8) + sum(entry["n_faces"] for entry in blocks) * 12 + n_points * 64
 
 
 SCENE_PARTS: dict[str, type] = {
