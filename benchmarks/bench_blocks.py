@@ -22,6 +22,12 @@
     built block by block into the folder ``--out``, as ``delvol tessellate --blocks -o
     DIR/`` does; prints the wall time by stage, the driver's and the largest worker's
     peak memory, and the ghost points per core point.
+``python -m benchmarks.bench_blocks folder-render --size 1e6 --blocks 16 --frame 1280x720``
+    One block folder rendered three ways, each in a fresh process: assembled (as a folder
+    that fits is), block by block in the process (as a larger one is), and on a
+    LocalCluster of ``--workers``, tree-summed. Prints each one's peak memory (the
+    process's; the workers' are not counted) and wall time, and the largest pixel
+    difference from the assembled image.
 
 All point sets are the clustered (Soneira–Peebles) sets of :mod:`benchmarks.pointsets`,
 the same script that makes the 4e7-point set. Runs over ~3 GB go under
@@ -268,6 +274,47 @@ def _large_child(points_path: str, out: str, blocks: int, workers: int) -> None:
     )
 
 
+def folder_render(size: float, blocks: int, workers: int, frame: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        from delvol.blocks.run import SerialRunner, job_folder, job_info, prepare_job
+        from delvol.blocks.store import write_blocks
+
+        with job_folder(Path(tmp) / "work") as work:
+            job, pts, m, lower = prepare_job(soneira_peebles(int(size)), None, blocks, work)
+            write_blocks(Path(tmp) / "blocks", SerialRunner(), job, pts, m, box_size=None, box_lower=lower,
+                         info=job_info(job))  # fmt: skip
+        results = {}
+        for mode in ("assembled", "in_process", "dask"):
+            child = [sys.executable, "-m", "benchmarks.bench_blocks", "_folder_render", mode, tmp, frame, str(workers)]
+            out = subprocess.run(child, check=True, capture_output=True, text=True).stdout
+            results[mode] = json.loads(out.strip().splitlines()[-1])
+        reference = np.load(Path(tmp) / "assembled.npy").astype(int)
+        for mode in ("in_process", "dask"):
+            results[mode]["max_pixel_difference"] = int(np.abs(np.load(Path(tmp) / f"{mode}.npy") - reference).max())
+            results[mode]["peak_over_assembled"] = results[mode]["peak_mb"] / results["assembled"]["peak_mb"]
+    print(json.dumps({"points": int(size), "blocks": blocks, "frame": frame, **results}), flush=True)
+
+
+def _folder_render_child(mode: str, tmp: str, frame: str, workers: int) -> None:
+    """In a fresh process: render the folder one way; print the peak and the time, save the image."""
+    import delvol.gl.build
+    from delvol.geometry.options import TessellationOptions
+    from delvol.gl.build import render_scene
+    from delvol.scene.description import Scene
+
+    size = tuple(int(v) for v in frame.split("x"))
+    scene = Scene(Path(tmp) / "blocks")
+    if mode == "dask":
+        scene = Scene(Path(tmp) / "blocks", tessellation=TessellationOptions(workers=workers))
+    elif mode == "in_process":
+        delvol.gl.build.DEFAULT_FACE_BUDGET = 0  # as a folder too large to assemble
+    start = time.perf_counter()
+    picture = render_scene(scene, (size[0], size[1]))
+    seconds = time.perf_counter() - start
+    np.save(Path(tmp) / f"{mode}.npy", picture.image)
+    print(json.dumps({"peak_mb": _peak_mb(), "seconds": seconds, "faces": picture.n_faces}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -305,6 +352,16 @@ def main() -> None:
     p.add_argument("out")
     p.add_argument("blocks", type=int)
     p.add_argument("workers", type=int)
+    p = sub.add_parser("folder-render")
+    p.add_argument("--size", type=float, default=1e6)
+    p.add_argument("--blocks", type=int, default=16)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--frame", default="1280x720")
+    p = sub.add_parser("_folder_render")
+    p.add_argument("mode")
+    p.add_argument("tmp")
+    p.add_argument("frame")
+    p.add_argument("workers", type=int)
     p = sub.add_parser("_memory")
     p.add_argument("mode")
     p.add_argument("path")
@@ -326,6 +383,10 @@ def main() -> None:
         large(args.size, args.blocks, args.workers, args.points, args.out)
     elif args.what == "_large":
         _large_child(args.points, args.out, args.blocks, args.workers)
+    elif args.what == "folder-render":
+        folder_render(args.size, args.blocks, args.workers, args.frame)
+    elif args.what == "_folder_render":
+        _folder_render_child(args.mode, args.tmp, args.frame, args.workers)
     else:
         _memory_child(args.mode, args.path, args.blocks, args.workers, args.engine)
 
