@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 
 import numpy as np
 
 from delvol.atomic import atomic_npy, atomic_path
 from delvol.cli.common import add_input_arguments, check_output, input_scene
-from delvol.cli.dataclass_args import argument_type
+from delvol.cli.dataclass_args import argument_type, from_args, with_flags
 from delvol.errors import DelvolError
 from delvol.geometry import Tessellation
 from delvol.geometry.fields import DERIVED, WEIGHTINGS, FieldSpec, field_grid
 from delvol.geometry.interpolate import density_grid
+from delvol.geometry.options import TessellationOptions
 from delvol.memory import in_slabs, require_memory
 from delvol.progress import StageLog
 from delvol.scene.description import Scene
@@ -78,8 +80,18 @@ def run(args: argparse.Namespace) -> int:
     args.field = [spec] if spec is not None else []
     check_output(args.output)
     log = StageLog()
-    scene = input_scene(args)
-    if scene.tessellation.blocks is not None and spec is None:
+    from delvol.blocks.store import is_block_folder
+
+    if is_block_folder(args.file):
+        if spec is not None:
+            raise DelvolError(
+                "--field: a block folder holds no fields (tessellate -o DIR/ writes the density only); "
+                "grid the point file instead",
+                args.file,
+            )
+        lower, upper, outside = _folder_density(args, shape, log)
+        written = shape
+    elif (scene := input_scene(args)).tessellation.blocks is not None and spec is None:
         lower, upper, outside = _blocked_density(args, scene, shape, log)
         written = shape
     else:
@@ -149,4 +161,35 @@ def _blocked_density(
         lower, upper = _extent(args, blocked)
         with log.stage("interpolate"):
             blocked_grid(blocked, shape, lower, upper, out=out)
+        return lower, upper, _outside(out)
+
+
+def _folder_density(
+    args: argparse.Namespace, shape: tuple[int, int, int], log: StageLog
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Rasterise a block folder's tetrahedra into the output, block by block (on Dask with ``--workers``).
+
+    The folder is checked before the output is opened; the output is a memory map whose
+    pages are dropped as samples arrive. Returns the extent and the fraction of cells
+    outside the hull.
+    """
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.folder_grid import BlockFolder, folder_grid
+
+    try:
+        options = from_args(TessellationOptions, args, blocks="auto")
+    except ValueError as exc:
+        raise DelvolError(with_flags(str(exc), (TessellationOptions,))) from exc
+    with log.stage("read blocks"):
+        folder = BlockFolder.open(args.file)
+        lower, upper = _extent(args, folder)
+    asked = options.periodic
+    if asked not in (None, False) and (folder.box_size is None or asked not in (True, folder.box_size)):
+        built = "without a periodic box" if folder.box_size is None else f"in a periodic box of {folder.box_size:g}"
+        raise DelvolError(f"--periodic: the blocks were built {built}; drop --periodic", args.file)
+    on_dask = options.workers is not None or options.scheduler is not None
+    cluster = dask_runner(options.workers, options.scheduler, verbose=log.verbose) if on_dask else nullcontext()
+    with atomic_npy(args.output, shape) as out, cluster as runner:
+        with log.stage("interpolate"):
+            folder_grid(folder, shape, lower, upper, out=out, runner=runner)
         return lower, upper, _outside(out)
