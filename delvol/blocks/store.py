@@ -136,7 +136,9 @@ def read_index(folder: str | os.PathLike) -> dict[str, Any]:
 
 def read_block(folder: str | os.PathLike, entry: dict[str, Any]) -> BlockResult:
     """One block of a block folder (its per-point arrays are in ``points.npz``)."""
-    arrays = dict(zip(_BLOCK_ARRAYS, block_arrays(Path(folder) / entry["file"], _BLOCK_ARRAYS), strict=True))
+    arrays: dict[str, Any] = dict(
+        zip(_BLOCK_ARRAYS, block_arrays(Path(folder) / entry["file"], _BLOCK_ARRAYS), strict=True)
+    )
     empty = np.zeros(0)
     return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
 
@@ -179,8 +181,7 @@ def point_array(folder: str | os.PathLike, name: str, shape: tuple[int, ...]) ->
                 read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
                 stored, fortran, dtype = read_header(fh)
                 offset = fh.tell()
-            order = "F" if fortran else "C"
-            array = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored, order=order)
+            array = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored, order="F" if fortran else "C")
     except (OSError, ValueError, KeyError, EOFError, struct.error, zipfile.BadZipFile) as exc:
         raise DelvolError(f"unreadable per-point array {name!r} ({_reason(exc)})", path) from None
     if array.shape != shape:
