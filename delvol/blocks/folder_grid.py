@@ -209,6 +209,11 @@ def rasterise(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The linear interpolation of per-corner values at the grid centres inside tetrahedra.
 
+    Each tetrahedron's bounding box is cut into columns along the last axis; in each
+    column the four barycentric coordinates are linear in the cell index, which bounds
+    the cells that can be inside. Only those are tested, each by its barycentric
+    coordinates computed from the nearest corner, as the single run's point location does.
+
     Parameters
     ----------
     corners : ndarray, shape (T, 4, 3)
@@ -238,28 +243,68 @@ def rasterise(
     v0, values = v0[solid], values[solid]
     lo, hi = corners[solid].min(axis=1), corners[solid].max(axis=1)
     for offset, tets in _placements(lo, hi, grid, box_size):
+        # Barycentric coordinates (b0..b3) as affine functions of the cell index: slope @ cell + intercept.
+        slope = inverse[tets] * grid.step
+        intercept = np.einsum("nij,nj->ni", inverse[tets], grid.lower + 0.5 * grid.step - offset - v0[tets])
+        slope = np.concatenate([-slope.sum(axis=1, keepdims=True), slope], axis=1)
+        intercept = np.column_stack([1.0 - intercept.sum(axis=1), intercept])
         # Each tetrahedron's bounding box in cell-centre index space, clipped to the grid.
         first = np.ceil((lo[tets] + offset - grid.lower) / grid.step - 0.5 - _BOX_SLACK).astype(np.int64)
         last = np.floor((hi[tets] + offset - grid.lower) / grid.step - 0.5 + _BOX_SLACK).astype(np.int64)
         first, last = np.maximum(first, 0), np.minimum(last, np.asarray(grid.shape) - 1)
         size = np.maximum(last - first + 1, 0)
-        count = np.prod(size, axis=1)
-        end = np.cumsum(count)
+        columns = size[:, 0] * size[:, 1] * (size[:, 2] > 0)
+        end = np.cumsum(columns)
         for begin in range(0, int(end[-1]) if len(end) else 0, PAIRS_PER_WINDOW):
-            pair = np.arange(begin, min(begin + PAIRS_PER_WINDOW, int(end[-1])))
-            which = np.searchsorted(end, pair, side="right")
-            local = pair - (end[which] - count[which])
-            ny, nz = size[which, 1], size[which, 2]
-            cell = first[which] + np.stack([local // (ny * nz), (local // nz) % ny, local % nz], axis=1)
-            t = tets[which]
-            b = np.einsum("nij,nj->ni", inverse[t], grid.lower + (cell + 0.5) * grid.step - offset - v0[t])
-            b0 = 1.0 - b.sum(axis=1)
-            inside = (b0 >= -INSIDE_TOLERANCE) & np.all(b >= -INSIDE_TOLERANCE, axis=1)
-            if not inside.any():
-                continue
-            t, b, b0, cell = t[inside], b[inside], b0[inside], cell[inside]
-            value = b0 * values[t, 0] + np.einsum("ni,ni->n", b, values[t, 1:])
-            yield np.ravel_multi_index(tuple(cell.T), grid.shape), value
+            column = np.arange(begin, min(begin + PAIRS_PER_WINDOW, int(end[-1])))
+            which = np.searchsorted(end, column, side="right")
+            local = column - (end[which] - columns[which])
+            ij = first[which, :2] + np.column_stack([local // size[which, 1], local % size[which, 1]])
+            along, at = slope[which, :, 2], np.einsum("nmj,nj->nm", slope[which, :, :2], ij) + intercept[which]
+            # Cells k with at + along * k >= -tolerance for all four, widened: the test below decides.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = (-INSIDE_TOLERANCE - at) / along
+            never = (along == 0) & (at < -INSIDE_TOLERANCE)
+            k_lo = np.max(np.where(along > 0, bound, np.where(never, np.inf, -np.inf)), axis=1)
+            k_hi = np.min(np.where(along < 0, bound, np.inf), axis=1)
+            k0 = np.maximum(first[which, 2], np.ceil(k_lo - _BOX_SLACK * grid.shape[2]))
+            k1 = np.minimum(last[which, 2], np.floor(k_hi + _BOX_SLACK * grid.shape[2]))
+            height = np.maximum(k1 - k0 + 1, 0).astype(np.int64)
+            full = height > 0
+            k0 = k0[full].astype(np.int64)
+            yield from _cells(tets[which[full]], ij[full], k0, height[full], (inverse, v0, values), grid, offset)
+
+
+def _cells(
+    tets: np.ndarray,
+    ij: np.ndarray,
+    k0: np.ndarray,
+    height: np.ndarray,
+    tetrahedra: tuple[np.ndarray, np.ndarray, np.ndarray],
+    grid: GridSpec,
+    offset: np.ndarray,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The cells of columns (tetrahedron, i, j, first k, height) inside their tetrahedra, and their values.
+
+    In pieces of at most :data:`PAIRS_PER_WINDOW` cells (a column is never cut).
+    """
+    inverse, v0, values = tetrahedra
+    end = np.cumsum(height)
+    begin = 0
+    while begin < len(height):
+        stop = max(begin + 1, int(np.searchsorted(end, end[begin] - height[begin] + PAIRS_PER_WINDOW, side="right")))
+        n = height[begin:stop]
+        column = np.repeat(np.arange(begin, stop), n)
+        k = k0[column] + np.arange(len(column)) - np.repeat(np.cumsum(n) - n, n)
+        cell = np.column_stack([ij[column], k])
+        t = tets[column]
+        b = np.einsum("nij,nj->ni", inverse[t], grid.lower + (cell + 0.5) * grid.step - offset - v0[t])
+        b0 = 1.0 - b.sum(axis=1)
+        inside = (b0 >= -INSIDE_TOLERANCE) & np.all(b >= -INSIDE_TOLERANCE, axis=1)
+        t, b, b0, cell = t[inside], b[inside], b0[inside], cell[inside]
+        value = b0 * values[t, 0] + np.einsum("ni,ni->n", b, values[t, 1:])
+        yield np.ravel_multi_index(tuple(cell.T), grid.shape), value
+        begin = stop
 
 
 def _placements(
