@@ -2,9 +2,9 @@
 
 A block folder (``delvol tessellate FILE --blocks N -o DIR/``, :mod:`delvol.blocks.store`)
 holds every tetrahedron of the single run once, so nothing needs tessellating again:
-each block's tetrahedra are visited in chunks, the grid-cell centres inside each
-tetrahedron's bounding box are enumerated, and those whose barycentric coordinates are
-all non-negative (up to :data:`INSIDE_TOLERANCE`) take the barycentric blend of the four
+each block's tetrahedra are visited in chunks, the grid-cell centres that can be inside
+each tetrahedron are enumerated column by column of its bounding box, and those whose
+barycentric coordinates are all non-negative (up to :data:`INSIDE_TOLERANCE`) take the barycentric blend of the four
 vertex densities. That is the field :func:`~delvol.geometry.interpolate.density_grid`
 samples in the assembled tessellation; a centre on a face shared by two tetrahedra gets
 the same value from either, since the field is continuous. Cells no tetrahedron holds
@@ -15,8 +15,8 @@ through image vertices: each is also drawn shifted by the whole box sides that b
 over the grid, so the grid wraps as the single run's queries do, for the box itself or
 any other extent.
 
-Candidates are enumerated in windows of at most :data:`PAIRS_PER_WINDOW` (tetrahedron,
-cell) pairs, a large tetrahedron in a void spread over several windows, so memory stays
+Columns and cells are enumerated in windows of at most :data:`PAIRS_PER_WINDOW`, a large
+tetrahedron in a void spread over several windows, so memory stays
 bounded whatever the grid and the tetrahedra. :func:`folder_grid` runs the blocks in this
 process one by one or on Dask workers, writing into the output (a memory map) as the
 samples arrive.
@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 
 TETS_PER_CHUNK = 1 << 15
 """Tetrahedra whose corners, inverse edge matrices and vertex densities are gathered at once."""
-PAIRS_PER_WINDOW = 1 << 18
-"""(tetrahedron, cell centre) pairs tested at once: about 150 bytes of temporaries each."""
+PAIRS_PER_WINDOW = 1 << 15
+"""(tetrahedron, column) or (tetrahedron, cell) pairs handled at once. Measured at 2e5 points
+and 128³: 15-40 MB added to the peak, against 95 MB for 2^18, in the same time."""
 INSIDE_TOLERANCE = 1e-10
 """Least barycentric coordinate of a centre counted inside: a centre on a shared face
 must not slip between both tetrahedra by rounding. Extrapolating this far changes a value
@@ -161,7 +162,7 @@ def folder_grid(
     grid = GridSpec(np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64), grid_shape(shape))
     field = nan_grid(grid.shape, out)
     entries = folder.index["blocks"]
-    task = (str(folder.path), folder.n_points, folder.box_size, grid)
+    task = (str(folder.path.absolute()), folder.n_points, folder.box_size, grid)
     if runner is not None:
         parts = {
             e["block"]: runner.submit(block_samples, *task, e["file"], name=f"folder-grid-{e['block']:05d}")
