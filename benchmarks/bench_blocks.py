@@ -16,7 +16,9 @@
     through a memory map, block by block (as ``delvol grid --blocks`` does), against
     filling the grid in memory and saving it; each in a fresh process, the peak counted
     from after the blocks are built (the cluster, the points and the per-point arrays
-    are the same in both).
+    are the same in both). Beside them, the time and peak of sampling the same blocks
+    written to a folder by rasterising their tetrahedra (``delvol grid DIR/``, here and on
+    the workers), and the blocked grid's time over the folder's.
 ``python -m benchmarks.bench_blocks large --size 4e7 --blocks 32 --points big.npy --out big/``
     One out-of-core run: the clustered set is made (or reused from ``--points``) and
     built block by block into the folder ``--out``, as ``delvol tessellate --blocks -o
@@ -180,42 +182,72 @@ def memory(size: float, blocks: int, workers: int, engine: str) -> None:
 
 
 def _grid_child(mode: str, path: str, shape: int, blocks: int, workers: int) -> None:
-    """In a fresh process: build the blocks, then write the grid one way; print the added peak."""
-    from benchmarks.peak_rss import _reset_peak, _status_kb
-    from delvol.atomic import atomic_npy, atomic_path
+    """In a fresh process: build the blocks, then write the grid one way; print the added peak and the time.
+
+    ``memory`` and ``memmap``: :func:`blocked_grid` on the built scene (each block
+    re-tessellated on a worker), into memory and saved, or through a memory map.
+    ``folder`` and ``folder-dask``: the blocks written to a block folder, then
+    :func:`folder_grid` rasterising its tetrahedra into a memory map, in this process or on
+    the workers (``delvol grid DIR/`` without and with ``--workers``).
+    """
     from delvol.blocks.cluster import dask_runner
-    from delvol.blocks.grid import blocked_grid
-    from delvol.blocks.render import blocked_scene
     from delvol.blocks.run import prepared_job
 
     grid = (shape, shape, shape)
     out = Path(path).with_suffix(f".{mode}.npy")
-    with (
-        dask_runner(workers=workers) as runner,
-        prepared_job(np.load(path), None, blocks) as prepared,
-        blocked_scene(runner, prepared) as scene,
-    ):
-        lower, upper = scene.bounds
-        if not _reset_peak():
-            raise SystemExit("cannot reset the peak (/proc/self/clear_refs)")
-        base = _status_kb("VmRSS")
-        start = time.perf_counter()
-        if mode == "memmap":
-            with atomic_npy(out, grid) as field:
-                blocked_grid(scene, grid, lower, upper, out=field)
-        else:
-            field = blocked_grid(scene, grid, lower, upper)
-            with atomic_path(out) as tmp:
-                np.save(tmp, field)
-        seconds = time.perf_counter() - start
-        added = (_status_kb("VmHWM") - base) / 1024
+    with dask_runner(workers=workers) as runner, prepared_job(np.load(path), None, blocks) as prepared:
+        if mode.startswith("folder"):
+            from delvol.blocks.folder_grid import BlockFolder, folder_grid
+            from delvol.blocks.run import job_info
+            from delvol.blocks.store import write_blocks
+
+            job, pts, m, lower = prepared
+            where = Path(path).with_suffix(".blocks")
+            if not where.exists():
+                write_blocks(where, runner, job, pts, m, box_size=None, box_lower=lower, info=job_info(job))
+            folder = BlockFolder.open(where)
+            on = runner if mode == "folder-dask" else None
+            print(json.dumps(_timed(out, grid, lambda field: folder_grid(folder, grid, *folder.bounds, field, on))))
+            return
+        from delvol.blocks.grid import blocked_grid
+        from delvol.blocks.render import blocked_scene
+
+        with blocked_scene(runner, prepared) as scene:
+            if mode == "memmap":
+                measured = _timed(out, grid, lambda field: blocked_grid(scene, grid, *scene.bounds, out=field))
+            else:
+                measured = _timed(out, grid, None, lambda: blocked_grid(scene, grid, *scene.bounds))
+    print(json.dumps(measured))
+
+
+def _timed(out: Path, grid: tuple[int, int, int], fill, make=None) -> dict:
+    """Write the grid to ``out`` (``fill`` a memory map, or save what ``make`` returns); the added peak and time."""
+    from benchmarks.peak_rss import _reset_peak, _status_kb
+    from delvol.atomic import atomic_npy, atomic_path
+
+    if not _reset_peak():
+        raise SystemExit("cannot reset the peak (/proc/self/clear_refs)")
+    base = _status_kb("VmRSS")
+    start = time.perf_counter()
+    if make is None:
+        with atomic_npy(out, grid) as field:
+            fill(field)
+    else:
+        field = make()
+        with atomic_path(out) as tmp:
+            np.save(tmp, field)
+    seconds = time.perf_counter() - start
+    added = (_status_kb("VmHWM") - base) / 1024
+    checksum = float(np.nansum(np.load(out, mmap_mode="r")))
     out.unlink()
-    print(json.dumps({"added_peak_mb": added, "base_mb": base / 1024, "seconds": seconds}))
+    return {"added_peak_mb": added, "base_mb": base / 1024, "seconds": seconds, "nansum": checksum}
 
 
 def grid(size: float, shape: int, blocks: int, workers: int) -> None:
-    results = _children("grid", ("memory", "memmap"), size, shape, blocks, workers)
+    modes = ("memory", "memmap", "folder", "folder-dask")
+    results = _children("grid", modes, size, shape, blocks, workers)
     grid_mb = 8 * shape**3 / 2**20
+    blocked = results["memmap"]["seconds"]
     print(
         json.dumps(
             {
@@ -224,9 +256,10 @@ def grid(size: float, shape: int, blocks: int, workers: int) -> None:
                 "blocks": blocks,
                 "grid_mb": grid_mb,
                 "block_samples_mb": 16 * shape**3 / blocks / 2**20,
-                "memory": results["memory"],
-                "memmap": results["memmap"],
+                **results,
                 "memmap_over_memory": results["memmap"]["added_peak_mb"] / results["memory"]["added_peak_mb"],
+                "blocked_seconds_over_folder": blocked / results["folder"]["seconds"],
+                "blocked_seconds_over_folder_dask": blocked / results["folder-dask"]["seconds"],
             }
         ),
         flush=True,

@@ -126,23 +126,41 @@ def blocked_grid(
         ``out``, or a new float64 array.
     """
     shape = grid_shape(shape)
-    field = np.empty(shape) if out is None else out
-    if field.shape != shape or not field.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous array of shape {shape}, got {field.shape}")
-    # Cells that no block owns (beyond the data, when the extent is larger) stay NaN.
-    for slab in in_slabs(field):
-        slab[...] = np.nan
-    flat = field.reshape(-1)
+    field = nan_grid(shape, out)
     runner = scene.runner
     lower, upper = np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
     parts = {
         b: runner.submit(sample_block, scene.job, b, f, lower, upper, shape, name=f"grid-{b:05d}")
         for b, f in scene.futures.items()
     }
+    write_block_samples(runner, parts, field)
+    return field
+
+
+def nan_grid(shape: tuple[int, int, int], out: np.ndarray | None) -> np.ndarray:
+    """``out`` (checked to be a C-contiguous array of ``shape``), or a new float64 array, filled with NaN.
+
+    Cells that no block samples (beyond the data, when the extent is larger) stay NaN. A
+    memory map is filled a slab at a time, its pages dropped after each.
+    """
+    field = np.empty(shape) if out is None else out
+    if field.shape != shape or not field.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous array of shape {shape}, got {field.shape}")
+    for slab in in_slabs(field):
+        slab[...] = np.nan
+    return field
+
+
+def write_block_samples(runner: Any, parts: dict[int, Any], field: np.ndarray) -> None:
+    """Write each block's samples, a future of (flat indices, values) on a worker, into ``field`` as it finishes.
+
+    A block in a void owns a large share of the grid: fetched in pieces of
+    :data:`PIECE_SAMPLES`, the client holds one piece of its samples at a time, whatever
+    the blocks' sizes, and a memory map's pages are written out and dropped after each.
+    """
+    flat = field.reshape(-1)
     for _, block, _ in runner.completed(parts, "grid"):
         samples = parts.pop(block)  # popped: the worker frees it once its pieces are here
-        # A block in a void owns a large share of the grid: fetched in pieces, the client
-        # holds one piece of its samples at a time, whatever the blocks' sizes.
         n_samples = runner.submit(_count, samples, name=f"grid-count-{block:05d}").result()
         pieces = [
             runner.submit(_samples_slice, samples, start, start + PIECE_SAMPLES, name=f"grid-piece-{block:05d}")
@@ -154,7 +172,6 @@ def blocked_grid(
             flat[index] = values
             del index, values  # else they live on while the next piece arrives: two at the peak
             release_pages(field)
-    return field
 
 
 def _count(samples: tuple[np.ndarray, np.ndarray]) -> int:

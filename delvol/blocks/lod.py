@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from delvol.blocks.assemble import data_bounds
 from delvol.blocks.build import BlockResult
-from delvol.blocks.store import read_block, read_index
+from delvol.blocks.store import read_block, read_index, read_points
 from delvol.geometry.tessellation import Tessellation
 
 BYTES_PER_FACE = 16
@@ -207,8 +206,7 @@ class BlockFaces:
 def read_block_faces(folder: str | os.PathLike) -> BlockFaces:
     """Every block's faces from a block folder (:mod:`delvol.blocks.store`), without assembling them."""
     index = read_index(folder)
-    with np.load(Path(folder) / "points.npz", allow_pickle=False) as data:
-        positions, density, hull = data["points"], data["density"], data["hull"]
+    positions, density, hull = read_points(folder, ("points", "density", "hull")).values()
     box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
     results = (read_block(folder, entry) for entry in index["blocks"])
     return BlockFaces.from_results(results, positions, density, hull, index["box_size"], box_lower)

@@ -31,8 +31,8 @@ from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
 
-_WORKER: dict[str, Any] = {"ctx": None, "job": None, "renderers": {}, "points": (None, {})}
-"""Per worker process: its EGL context, a renderer per block it has drawn, a folder's per-point arrays."""
+_WORKER: dict[str, Any] = {"ctx": None, "job": None, "renderers": {}}
+"""Per worker process: its EGL context and a renderer per block it has drawn."""
 
 
 class _Framed:
@@ -208,14 +208,11 @@ def accumulate_block(result: BlockResult, folder: str, frame: BlockFrame) -> np.
 def accumulate_folder_block(entry: dict[str, Any], folder: str, frame: BlockFrame, ctx: Any = None) -> np.ndarray:
     """One block file's accumulation image (as :func:`accumulate_block`); its faces are released afterwards.
 
-    Drawn in ``ctx``, or in the worker's own context. Every input point's density and
-    hull flag are read once per process and folder.
+    Drawn in ``ctx``, or in the worker's own context.
     """
     from delvol.gl.renderer import Renderer
 
-    if _WORKER["points"][0] != folder:
-        _WORKER["points"] = (folder, read_points(folder, ("density", "hull")))
-    per_point = _WORKER["points"][1]
+    per_point = read_points(folder, ("density", "hull"))  # memory-mapped: only the block's vertices are read
     renderer = Renderer(ctx or _worker_context())
     try:
         faces = block_faces(read_block(folder, entry), per_point["density"], per_point["hull"], *frame.box)

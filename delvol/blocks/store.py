@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
 from functools import partial
 from pathlib import Path
@@ -124,10 +125,15 @@ def build_and_save(job: Job, block: int, folder: str) -> BlockResult:
 
 def read_index(folder: str | os.PathLike) -> dict[str, Any]:
     """The index of a block folder; DelvolError if it is not one."""
+    path = Path(folder) / INDEX
     try:
-        index = json.loads((Path(folder) / INDEX).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DelvolError(f"not a delvol block folder ({exc})", folder) from None
+        index = json.loads(path.read_text())
+    except OSError as exc:
+        raise DelvolError(f"not a delvol block folder ({exc.strerror or exc})", path) from None
+    except json.JSONDecodeError as exc:
+        raise DelvolError(f"not a delvol block folder (damaged index: {exc})", path) from None
+    if not isinstance(index, dict):
+        raise DelvolError("not a delvol block folder (the index is no JSON object)", path)
     if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
         raise DelvolError(f"not a delvol block folder of format {FORMAT_VERSION}", folder)
     return index
@@ -135,24 +141,21 @@ def read_index(folder: str | os.PathLike) -> dict[str, Any]:
 
 def read_block(folder: str | os.PathLike, entry: dict[str, Any]) -> BlockResult:
     """One block of a block folder (its per-point arrays are in ``points.npz``)."""
-    path = Path(folder) / entry["file"]
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in _BLOCK_ARRAYS}
-    except _NPZ_ERRORS as exc:
-        raise DelvolError(f"unreadable block file ({exc})", path) from None
+    arrays: dict[str, Any] = dict(
+        zip(_BLOCK_ARRAYS, block_arrays(Path(folder) / entry["file"], _BLOCK_ARRAYS), strict=True)
+    )
     empty = np.zeros(0)
     return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
 
 
-def read_points(folder: str | os.PathLike, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """Per-point arrays of a block folder (``points``, ``masses``, ``density``, ``cell_volume``, ``hull``)."""
-    path = Path(folder) / "points.npz"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in (data.files if names is None else names)}
-    except _NPZ_ERRORS as exc:
-        raise DelvolError(f"unreadable per-point arrays of a block folder ({exc})", path) from None
+POINT_ARRAYS = ("points", "masses", "density", "cell_volume", "hull")
+"""The per-point arrays of a block folder's ``points.npz``: (N, 3) points, then (N,) arrays."""
+
+
+def read_points(folder: str | os.PathLike, names: tuple[str, ...] = POINT_ARRAYS) -> dict[str, np.ndarray]:
+    """Per-point arrays of a block folder by name, memory-mapped (:func:`point_array`)."""
+    n = read_index(folder)["n_points"]
+    return {name: point_array(folder, name, (n, 3) if name == "points" else (n,)) for name in names}
 
 
 def folder_points(folder: str | os.PathLike) -> PointSet:
@@ -183,6 +186,58 @@ def folder_summary(folder: str | os.PathLike) -> BlockSummary:
         index["box_size"],
         info,
     )
+
+
+def block_arrays(path: Path, names: tuple[str, ...]) -> list[np.ndarray]:
+    """Some arrays of one block file, read whole; DelvolError naming the file if it is damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return [data[name] for name in names]
+    except _NPZ_ERRORS as exc:
+        raise DelvolError(f"unreadable block file ({_reason(exc)})", path) from None
+
+
+def point_array(folder: str | os.PathLike, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """One per-point array of a folder's ``points.npz``, memory-mapped, checked to be of ``shape``.
+
+    ``np.savez`` stores its members uncompressed, so each is a ``.npy`` at an offset of the
+    archive that can be mapped where it lies: a worker reads only the rows it touches.
+    (A compressed member, from some other writer, is read whole.)
+
+    Raises
+    ------
+    DelvolError
+        Naming ``points.npz``: missing, damaged, without ``name``, or of another shape.
+    """
+    path = Path(folder) / "points.npz"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(name + ".npy")
+        if info.compress_type != zipfile.ZIP_STORED:
+            with np.load(path, allow_pickle=False) as data:
+                array = data[name]
+        else:
+            with open(path, "rb") as fh:
+                fh.seek(info.header_offset + 26)  # the local header's name and extra lengths
+                skip = sum(struct.unpack("<HH", fh.read(4)))
+                fh.seek(info.header_offset + 30 + skip)
+                npy = np.lib.format
+                version = npy.read_magic(fh)
+                read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+                stored, fortran, dtype = read_header(fh)
+                offset = fh.tell()
+            array = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored, order="F" if fortran else "C")
+    except (*_NPZ_ERRORS, struct.error) as exc:
+        raise DelvolError(f"unreadable per-point array {name!r} ({_reason(exc)})", path) from None
+    if array.shape != shape:
+        raise DelvolError(f"{name!r} has shape {array.shape}, the index says {shape}", path)
+    return array
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split())[:120] or type(exc).__name__
 
 
 def load_blocks(folder: str | os.PathLike) -> Tessellation:

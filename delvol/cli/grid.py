@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -79,7 +80,17 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output)
     log = StageLog()
     scene = input_scene(args)
-    if scene.tessellation.blocks is not None and spec is None:
+    if scene.block_folder is not None:
+        if spec is not None:
+            raise DelvolError(
+                "--field: a block folder holds no fields (tessellate -o DIR/ writes the density only); "
+                "grid the point file instead",
+                args.file,
+            )
+        scene.check_folder_options()
+        lower, upper, outside = _folder_density(args, scene, shape, log)
+        written = shape
+    elif scene.tessellation.blocks is not None and spec is None:
         lower, upper, outside = _blocked_density(args, scene, shape, log)
         written = shape
     else:
@@ -149,4 +160,28 @@ def _blocked_density(
         lower, upper = _extent(args, blocked)
         with log.stage("interpolate"):
             blocked_grid(blocked, shape, lower, upper, out=out)
+        return lower, upper, _outside(out)
+
+
+def _folder_density(
+    args: argparse.Namespace, scene: Scene, shape: tuple[int, int, int], log: StageLog
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Rasterise a block folder's tetrahedra into the output, block by block (on Dask with ``--workers``).
+
+    The folder is checked before the output is opened; the output is a memory map whose
+    pages are dropped as samples arrive. Returns the extent and the fraction of cells
+    outside the hull.
+    """
+    from delvol.blocks.cluster import dask_runner
+    from delvol.blocks.folder_grid import BlockFolder, folder_grid
+
+    options = scene.tessellation
+    with log.stage("read blocks"):
+        folder = BlockFolder.open(args.file)
+        lower, upper = _extent(args, folder)
+    on_dask = options.workers is not None or options.scheduler is not None
+    cluster = dask_runner(options.workers, options.scheduler, verbose=log.verbose) if on_dask else nullcontext()
+    with atomic_npy(args.output, shape) as out, cluster as runner:
+        with log.stage("interpolate"):
+            folder_grid(folder, shape, lower, upper, out=out, runner=runner)
         return lower, upper, _outside(out)

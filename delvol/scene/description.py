@@ -551,9 +551,20 @@ class Scene:
 
     def _folder_points(self, folder: Path) -> PointSet:
         """The points of a block folder, refusing the options that apply only while building or reading a file."""
-        from dataclasses import fields
-
         from delvol.blocks.store import folder_points
+
+        self.check_folder_options()
+        return folder_points(folder)
+
+    def check_folder_options(self) -> None:
+        """Refuse, for a block folder, every option that acts while reading a file or building (one line).
+
+        Raises
+        ------
+        DelvolError
+            Naming the folder and the options given.
+        """
+        from dataclasses import fields
 
         # Dask workers draw a folder's blocks; every other reading or building option has been applied.
         given: list[tuple[Any, Any, tuple[str, ...]]] = [
@@ -572,9 +583,8 @@ class Scene:
             raise DelvolError(
                 f"{', '.join(used)}: a block folder holds its points and densities as they were built "
                 "(give these when tessellating it)",
-                folder,
+                self.path,
             )
-        return folder_points(folder)
 
     def load_options(self) -> LoadOptions:
         """How to read a file: :attr:`load`, also reading the field the look is coloured by."""
