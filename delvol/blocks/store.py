@@ -47,8 +47,9 @@ INDEX = "index.json"
 FORMAT = "delvol-blocks"
 FORMAT_VERSION = 1
 _ENTRY_STATS = ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb", "n_duplicates")
-_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
-"""What numpy raises for a missing, truncated or foreign .npz file, or one without an array asked for."""
+_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, MemoryError)
+"""What numpy raises for a missing, truncated or foreign .npz file, one without an array asked for, or one
+whose member claims more than memory holds."""
 _BLOCK_ARRAYS = ("core", "vertex_keys", "vertex_position", "tetrahedra", "tet_volume", "faces")
 
 
