@@ -305,13 +305,13 @@ def _block_problem(arrays: dict[str, np.ndarray], entry: dict[str, Any], n_point
     limits = {"core": n_points, "vertex_keys": n_points * (len(IMAGE_SHIFTS) if periodic else 1)}
     limits |= {"tetrahedra": vertices, "faces": vertices}
     for name, limit in limits.items():
-        array = arrays.get(name)
+        index = arrays.get(name)
         # Seen unsigned, a negative index is past every limit: one pass, not a min and a max.
-        if array is not None and array.size and array.view(array.dtype.str.replace("i", "u")).max() >= limit:
-            return f"{name!r} holds {array.min()}..{array.max()}, beyond 0..{limit - 1}"
+        if index is not None and index.size and index.view(index.dtype.str.replace("i", "u")).max() >= limit:
+            return f"{name!r} holds {index.min()}..{index.max()}, beyond 0..{limit - 1}"
     for name in ("vertex_position", "tet_volume"):
-        array = arrays.get(name)
-        if array is not None and array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        values = arrays.get(name)
+        if values is not None and values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
             return f"{name!r} is not finite"
     return ""
 
