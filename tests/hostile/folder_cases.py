@@ -153,8 +153,8 @@ def _symlink(name: str, target: Callable[[Path], str]) -> Callable[[Path], Path]
     return build
 
 
-def _file_with_slash(d: Path) -> Path:
-    return Path(str(d / FOLDER / "index.json") + "/")
+def _file_with_slash(d: Path) -> str:
+    return f"{d / FOLDER / 'index.json'}/"  # a Path would drop the slash
 
 
 def _duplicate_block(index: dict[str, Any]) -> None:
@@ -180,7 +180,7 @@ def _past_end(key: str) -> Callable[[dict[str, np.ndarray]], None]:
     return change
 
 
-VARIANTS: dict[str, Callable[[Path], Path]] = {
+VARIANTS: dict[str, Callable[[Path], Path | str]] = {
     # index.json
     "index-missing": _remove("index.json"),
     "index-empty": _bytes("index.json", lambda _: b""),
@@ -289,10 +289,13 @@ def _compress(path: Path) -> Path:
     return path.parent
 
 
-def make_case(valid: Path, d: Path, variant: Callable[[Path], Path]) -> Path:
-    """Copy ``valid`` to ``d / FOLDER``, put a valid block 0 and index at ``d / OUTSIDE``, apply ``variant``."""
+def make_case(valid: Path, d: Path, variant: Callable[[Path], Path | str]) -> str:
+    """Copy ``valid`` to ``d / FOLDER``, put a valid block 0 and index at ``d / OUTSIDE``, apply ``variant``.
+
+    Returns the path to give the command, as a string (it may end in a slash).
+    """
     shutil.copytree(valid, d / FOLDER)
     (d / OUTSIDE).mkdir()
     for name in (BLOCK, "index.json"):
         shutil.copy(valid / name, d / OUTSIDE / name)
-    return variant(d)
+    return os.fspath(variant(d))

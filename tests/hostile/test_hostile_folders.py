@@ -53,7 +53,7 @@ def _fails_cleanly(name, valid, commands, tmp_path, capsys, monkeypatch, by_bloc
     work = tmp_path / "case"
     out = work / "out"
     out.mkdir(parents=True)
-    source = str(make_case(valid, work, VARIANTS[name]))
+    source = make_case(valid, work, VARIANTS[name])
     before, around = _tree(work, skip=out), _tree(tmp_path, skip=work)
     runs = [(command, None) for command in commands] + [(command, 1) for command in by_block]
     for command, face_budget in runs:
@@ -96,6 +96,28 @@ def test_valid_variants_give_the_valid_folders_grid(name, valid, tmp_path):
     work = tmp_path / "case"
     work.mkdir()
     source = make_case(valid, work, FOLLOWED[name])
-    assert _run(COMMANDS["info"](str(source), work)) == 0
-    assert _run(COMMANDS["grid"](str(source), work)) == 0
+    assert _run(COMMANDS["info"](source, work)) == 0
+    assert _run(COMMANDS["grid"](source, work)) == 0
     np.testing.assert_array_equal(np.load(work / "g.npy"), expected)
+
+
+MESSAGES = {
+    "index-entry-file-dotdot": ("index.json", "block 0 names '../outside/block-00000.npz', not block-00000.npz"),
+    "index-entry-duplicate": ("index.json", "block 0 is listed twice"),
+    "index-n_points-plus-one": ("index.json", "the blocks' cores hold 600 points, 'n_points' is 601"),
+    "points-nan": ("points.npz", "the points are not all finite"),
+    "block-tetrahedra-past-end": ("block-00000.npz", "damaged block file: 'tetrahedra' holds 0.."),
+    "block-missing": ("block-00000.npz", "block file missing (index.json lists 4 blocks)"),
+    "dir-empty": ("empty", "a folder with no index.json"),
+    "dir-a-file-with-slash": ("index.json", "not a folder, though the name given ends in '/'"),
+}
+
+
+@pytest.mark.parametrize("name", list(MESSAGES))
+def test_the_line_names_the_file_and_the_problem(name, valid, tmp_path, capsys):
+    named, problem = MESSAGES[name]
+    source = make_case(valid, tmp_path, VARIANTS[name])
+    capsys.readouterr()
+    assert _run(["grid", source, "-o", str(tmp_path / "g.npy")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"delvol: error: {tmp_path}/") and f"{named}: " in err and problem in err, err
