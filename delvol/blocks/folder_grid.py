@@ -35,8 +35,7 @@ import numpy as np
 
 from delvol.blocks.assemble import data_bounds
 from delvol.blocks.grid import PIECE_SAMPLES, nan_grid, write_block_samples
-from delvol.blocks.store import block_arrays, point_array, read_index
-from delvol.errors import DelvolError
+from delvol.blocks.store import block_arrays, point_array, read_index, read_points
 from delvol.geometry.interpolate import grid_shape
 from delvol.memory import release_pages
 
@@ -92,19 +91,9 @@ class BlockFolder:
             Naming the index, ``points.npz`` or a block file that is missing or unreadable.
         """
         path = Path(folder)
-        index = read_index(path)
-        try:
-            entries = [(int(e["block"]), str(e["file"])) for e in index["blocks"]]
-            int(index["n_points"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DelvolError(f"not a delvol block folder index (bad entry: {exc})", path / "index.json") from None
-        for _, name in entries:
-            if not (path / name).is_file():
-                raise DelvolError(f"block file missing (index.json lists {len(entries)} blocks)", path / name)
-        opened = cls(path, index)
-        opened.points()  # readable, and one row per input point
-        opened.density()
-        return opened
+        index = read_index(path)  # checked: its keys, types and block files
+        read_points(path)  # every per-point array readable, of its type, one row per input point
+        return cls(path, index)
 
     @property
     def n_points(self) -> int:
@@ -165,15 +154,14 @@ def folder_grid(
     task = (str(folder.path.absolute()), folder.n_points, folder.box_size, grid)
     if runner is not None:
         parts = {
-            e["block"]: runner.submit(block_samples, *task, e["file"], name=f"folder-grid-{e['block']:05d}")
-            for e in entries
+            e["block"]: runner.submit(block_samples, *task, e, name=f"folder-grid-{e['block']:05d}") for e in entries
         }
         write_block_samples(runner, parts, field)
         return field
     flat = field.reshape(-1)
     written = 0
     for e in entries:
-        for index, values in rasterise_block(*task, e["file"]):
+        for index, values in rasterise_block(*task, e):
             flat[index] = values
             written += len(index)
             if written >= PIECE_SAMPLES:  # a block in a void touches much of the grid
@@ -184,20 +172,21 @@ def folder_grid(
 
 
 def block_samples(
-    folder: str, n_points: int, box_size: float | None, grid: GridSpec, file: str
+    folder: str, n_points: int, box_size: float | None, grid: GridSpec, entry: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray]:
     """One block's samples, gathered (a Dask task): (flat cell indices, values)."""
-    pieces = list(rasterise_block(folder, n_points, box_size, grid, file))
+    pieces = list(rasterise_block(folder, n_points, box_size, grid, entry))
     if not pieces:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     return np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
 
 
 def rasterise_block(
-    folder: str, n_points: int, box_size: float | None, grid: GridSpec, file: str
+    folder: str, n_points: int, box_size: float | None, grid: GridSpec, entry: dict[str, Any]
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The grid centres inside one block file's tetrahedra, in pieces: (flat cell indices, values)."""
-    keys, position, tetrahedra = block_arrays(Path(folder) / file, ("vertex_keys", "vertex_position", "tetrahedra"))
+    """The grid centres inside the tetrahedra of a block (its index entry), in pieces: (flat cell indices, values)."""
+    names = ("vertex_keys", "vertex_position", "tetrahedra")
+    keys, position, tetrahedra = block_arrays(folder, entry, names, n_points, box_size)
     density = point_array(folder, "density", (n_points,))
     vertex_density = np.asarray(density[keys % n_points])
     for start in range(0, len(tetrahedra), TETS_PER_CHUNK):

@@ -208,5 +208,5 @@ def read_block_faces(folder: str | os.PathLike) -> BlockFaces:
     index = read_index(folder)
     positions, density, hull = read_points(folder, ("points", "density", "hull")).values()
     box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
-    results = (read_block(folder, entry) for entry in index["blocks"])
+    results = (read_block(folder, entry, index["n_points"], index["box_size"]) for entry in index["blocks"])
     return BlockFaces.from_results(results, positions, density, hull, index["box_size"], box_lower)

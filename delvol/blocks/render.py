@@ -26,7 +26,7 @@ from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
 from delvol.blocks.lod import block_faces
 from delvol.blocks.run import PreparedJob, build_info
-from delvol.blocks.store import read_block, read_points
+from delvol.blocks.store import point_array, read_block
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
@@ -135,16 +135,17 @@ class FolderScene(_Framed):
     def accumulate(self, view_proj: np.ndarray, size: tuple[int, int], settings: RenderSettings) -> np.ndarray:
         """The accumulation image of every block's faces, summed block by block."""
         frame = BlockFrame((self.box_size, self.box_lower), self.centre, view_proj, size, settings)
+        n = len(self.positions)
         if self.runner is not None:
             submit = self.runner.submit
             parts = [
-                submit(accumulate_folder_block, entry, self.folder, frame, name=f"render-{entry['block']:05d}")
+                submit(accumulate_folder_block, entry, self.folder, n, frame, name=f"render-{entry['block']:05d}")
                 for entry in self.entries
             ]
             return tree_sum(self.runner, parts)
         summed = None
         for entry in self.entries:
-            image = accumulate_folder_block(entry, self.folder, frame, ctx=self.ctx)
+            image = accumulate_folder_block(entry, self.folder, n, frame, ctx=self.ctx)
             summed = image if summed is None else summed + image
         assert summed is not None, "a block folder has blocks"
         return summed
@@ -205,17 +206,21 @@ def accumulate_block(result: BlockResult, folder: str, frame: BlockFrame) -> np.
     return _accumulation(renderer, frame)
 
 
-def accumulate_folder_block(entry: dict[str, Any], folder: str, frame: BlockFrame, ctx: Any = None) -> np.ndarray:
+def accumulate_folder_block(
+    entry: dict[str, Any], folder: str, n_points: int, frame: BlockFrame, ctx: Any = None
+) -> np.ndarray:
     """One block file's accumulation image (as :func:`accumulate_block`); its faces are released afterwards.
 
-    Drawn in ``ctx``, or in the worker's own context.
+    ``entry`` is the block's entry in the folder's index of ``n_points`` points. Drawn in
+    ``ctx``, or in the worker's own context.
     """
     from delvol.gl.renderer import Renderer
 
-    per_point = read_points(folder, ("density", "hull"))  # memory-mapped: only the block's vertices are read
+    # Memory-mapped: only the block's vertices are read. The index was checked when the folder was opened.
+    density, hull = (point_array(folder, name, (n_points,)) for name in ("density", "hull"))
     renderer = Renderer(ctx or _worker_context())
     try:
-        faces = block_faces(read_block(folder, entry), per_point["density"], per_point["hull"], *frame.box)
+        faces = block_faces(read_block(folder, entry, n_points, frame.box[0]), density, hull, *frame.box)
         renderer.set_faces(faces, frame.centre)
         return _accumulation(renderer, frame)
     finally:

@@ -19,6 +19,7 @@ leaves no half-written output.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import zipfile
@@ -33,6 +34,7 @@ from delvol.atomic import atomic_folder
 from delvol.blocks.assemble import PointArrays, assemble
 from delvol.blocks.build import BlockResult, build_block, without_simplices
 from delvol.blocks.job import Job
+from delvol.blocks.lookup import IMAGE_SHIFTS
 from delvol.blocks.run import BlockSummary, block_totals
 from delvol.errors import DelvolError
 from delvol.geometry.tessellation import Tessellation
@@ -45,8 +47,9 @@ INDEX = "index.json"
 FORMAT = "delvol-blocks"
 FORMAT_VERSION = 1
 _ENTRY_STATS = ("n_tetrahedra", "n_faces", "n_ghost", "rounds", "seconds", "peak_rss_mb", "n_duplicates")
-_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
-"""What numpy raises for a missing, truncated or foreign .npz file, or one without an array asked for."""
+_NPZ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, MemoryError)
+"""What numpy raises for a missing, truncated or foreign .npz file, one without an array asked for, or one
+whose member claims more than memory holds."""
 _BLOCK_ARRAYS = ("core", "vertex_keys", "vertex_position", "tetrahedra", "tet_volume", "faces")
 
 
@@ -124,25 +127,86 @@ def build_and_save(job: Job, block: int, folder: str) -> BlockResult:
 
 
 def read_index(folder: str | os.PathLike) -> dict[str, Any]:
-    """The index of a block folder; DelvolError if it is not one."""
+    """The index of a block folder, checked (:func:`check_index`); DelvolError if it is not one."""
     path = Path(folder) / INDEX
     try:
         index = json.loads(path.read_text())
     except OSError as exc:
         raise DelvolError(f"not a delvol block folder ({exc.strerror or exc})", path) from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DelvolError(f"not a delvol block folder (damaged index: {exc})", path) from None
     if not isinstance(index, dict):
         raise DelvolError("not a delvol block folder (the index is no JSON object)", path)
     if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
         raise DelvolError(f"not a delvol block folder of format {FORMAT_VERSION}", folder)
+    check_index(index, Path(folder))
     return index
 
 
-def read_block(folder: str | os.PathLike, entry: dict[str, Any]) -> BlockResult:
-    """One block of a block folder (its per-point arrays are in ``points.npz``)."""
+_ENTRY_COUNTS = ("block", "n_core", "n_tetrahedra", "n_faces", "n_ghost", "rounds")
+
+
+def check_index(index: dict[str, Any], folder: Path) -> None:
+    """Refuse an index that the readers could trip over, before any block is read.
+
+    Every key the readers use is there with its type; each block is listed once, under
+    its own file name (``block-NNNNN.npz``, so no entry names a file outside the folder),
+    and that file exists; the blocks' cores add up to ``n_points``. Costs a stat per block.
+
+    Raises
+    ------
+    DelvolError
+        Naming ``index.json`` (or the missing block file) and the first problem found.
+    """
+    path = folder / INDEX
+
+    def require(ok: bool, problem: str) -> None:
+        if not ok:
+            raise DelvolError(f"damaged index: {problem}", path)
+
+    missing = [key for key in ("n_points", "box_size", "box_lower", "info", "blocks") if key not in index]
+    require(not missing, f"no {', '.join(map(repr, missing))}")
+    n, box_size, box_lower, blocks = index["n_points"], index["box_size"], index["box_lower"], index["blocks"]
+    require(_is_count(n) and n > 0, f"'n_points' is {n!r}, not a positive integer")
+    require(box_size is None or (_is_number(box_size) and box_size > 0), f"'box_size' is {box_size!r}")
+    lower_ok = isinstance(box_lower, list) and len(box_lower) == 3 and all(map(_is_number, box_lower))
+    require(box_lower is None or lower_ok, f"'box_lower' is {box_lower!r}, not 3 numbers")
+    info, metadata = index["info"], index.get("metadata", {})
+    require(isinstance(info, dict) and isinstance(info.get("blocks", {}), dict), "'info' is no JSON object")
+    require(isinstance(metadata, dict), "'metadata' is no JSON object")
+    require(isinstance(blocks, list) and len(blocks) > 0, "'blocks' is no list of block entries")
+    seen: set[int] = set()
+    for i, entry in enumerate(blocks):
+        require(isinstance(entry, dict), f"block entry {i} is no JSON object")
+        bad = [key for key in _ENTRY_COUNTS if not _is_count(entry.get(key))]
+        bad += [key for key in ("n_duplicates",) if key in entry and not _is_count(entry[key])]
+        bad += [key for key in ("peak_rss_mb",) if not _is_number(entry.get(key))]
+        require(not bad, f"block entry {i}: {', '.join(bad)} missing or not a count")
+        block = entry["block"]
+        require(block not in seen, f"block {block} is listed twice")
+        seen.add(block)
+        require(
+            entry.get("file") == block_file(block),
+            f"block {block} names {entry.get('file')!r}, not {block_file(block)}",
+        )
+        if not (folder / block_file(block)).is_file():
+            raise DelvolError(f"block file missing (index.json lists {len(blocks)} blocks)", folder / block_file(block))
+    cores = sum(entry["n_core"] for entry in blocks)
+    require(cores == n, f"the blocks' cores hold {cores} points, 'n_points' is {n}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_block(folder: str | os.PathLike, entry: dict[str, Any], n_points: int, box_size: float | None) -> BlockResult:
+    """One block of a block folder, checked (:func:`block_arrays`; its per-point arrays are in ``points.npz``)."""
     arrays: dict[str, Any] = dict(
-        zip(_BLOCK_ARRAYS, block_arrays(Path(folder) / entry["file"], _BLOCK_ARRAYS), strict=True)
+        zip(_BLOCK_ARRAYS, block_arrays(folder, entry, _BLOCK_ARRAYS, n_points, box_size), strict=True)
     )
     empty = np.zeros(0)
     return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
@@ -161,7 +225,7 @@ def read_points(folder: str | os.PathLike, names: tuple[str, ...] = POINT_ARRAYS
 def folder_points(folder: str | os.PathLike) -> PointSet:
     """The input points of a block folder, with what its index knows of their source."""
     index = read_index(folder)
-    arrays = read_points(folder, ("points", "masses"))
+    arrays = read_points(folder)  # every array checked (headers alone, the points' finiteness) before anything runs
     built_from = index.get("metadata", {})
     what = "delvol block folder"
     if "source" in built_from:
@@ -188,13 +252,68 @@ def folder_summary(folder: str | os.PathLike) -> BlockSummary:
     )
 
 
-def block_arrays(path: Path, names: tuple[str, ...]) -> list[np.ndarray]:
-    """Some arrays of one block file, read whole; DelvolError naming the file if it is damaged."""
+def block_arrays(
+    folder: str | os.PathLike, entry: dict[str, Any], names: tuple[str, ...], n_points: int, box_size: float | None
+) -> list[np.ndarray]:
+    """Some arrays of one block file (of an entry :func:`check_index` passed), read whole and checked.
+
+    Their types and shapes, and their counts against the index entry; the vertex
+    indices of ``tetrahedra`` and ``faces``, the point keys and the core indices within
+    range; positions and volumes finite. A pass or two over each array, against the
+    file's read (``benchmarks/bench_folder_checks.py``).
+
+    Raises
+    ------
+    DelvolError
+        Naming the block file: missing, damaged, or failing a check.
+    """
+    path = Path(folder) / block_file(entry["block"])
+    indexed = {"tetrahedra", "faces"} & set(names)
+    wanted = (*names, "vertex_keys") if indexed and "vertex_keys" not in names else names
     try:
         with np.load(path, allow_pickle=False) as data:
-            return [data[name] for name in names]
+            arrays = {name: data[name] for name in wanted}
     except _NPZ_ERRORS as exc:
         raise DelvolError(f"unreadable block file ({_reason(exc)})", path) from None
+    problem = _block_problem(arrays, entry, n_points, box_size is not None)
+    if problem:
+        raise DelvolError(f"damaged block file: {problem}", path)
+    return [arrays[name] for name in names]
+
+
+_BLOCK_LAYOUT = {
+    "core": ("iu", (), "n_core"),
+    "vertex_keys": ("iu", (), None),
+    "vertex_position": ("f", (3,), None),
+    "tetrahedra": ("iu", (4,), "n_tetrahedra"),
+    "tet_volume": ("f", (), "n_tetrahedra"),
+    "faces": ("iu", (3,), "n_faces"),
+}
+"""Each block array's dtype kinds, trailing shape, and the index entry's count of its rows (None: one per vertex)."""
+
+
+def _block_problem(arrays: dict[str, np.ndarray], entry: dict[str, Any], n_points: int, periodic: bool) -> str:
+    """What is wrong with some arrays of a block, or ''."""
+    vertices = next((a.shape[0] for k, a in arrays.items() if k in ("vertex_keys", "vertex_position") and a.ndim), 0)
+    for name, array in arrays.items():
+        kinds, trailing, count = _BLOCK_LAYOUT[name]
+        expected = (vertices if count is None else entry[count], *trailing)
+        if array.dtype.kind not in kinds:
+            return f"{name!r} is of type {array.dtype}"
+        if array.shape != expected:
+            return f"{name!r} has shape {array.shape}, not {expected}"
+    limits = {"core": n_points, "vertex_keys": n_points * (len(IMAGE_SHIFTS) if periodic else 1)}
+    limits |= {"tetrahedra": vertices, "faces": vertices}
+    for name, limit in limits.items():
+        index = arrays.get(name)
+        # Seen unsigned, a negative index is past every limit: one pass, not a min and a max.
+        if index is not None and index.size and index.view(index.dtype.str.replace("i", "u")).max() >= limit:
+            return f"{name!r} holds {index.min()}..{index.max()}, beyond 0..{limit - 1}"
+    for name in ("vertex_position", "tet_volume"):
+        values = arrays.get(name)
+        if values is not None and values.size and not (np.isfinite(values.min()) and np.isfinite(values.max())):
+            return f"{name!r} is not finite"
+    return ""
 
 
 def point_array(folder: str | os.PathLike, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -229,9 +348,16 @@ def point_array(folder: str | os.PathLike, name: str, shape: tuple[int, ...]) ->
             array = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=stored, order="F" if fortran else "C")
     except (*_NPZ_ERRORS, struct.error) as exc:
         raise DelvolError(f"unreadable per-point array {name!r} ({_reason(exc)})", path) from None
+    if array.dtype.kind != _POINT_KINDS[name]:
+        raise DelvolError(f"per-point array {name!r} is of type {array.dtype}", path)
     if array.shape != shape:
         raise DelvolError(f"{name!r} has shape {array.shape}, the index says {shape}", path)
+    if name == "points" and array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        raise DelvolError("the points are not all finite", path)  # min and max: no temporary array
     return array
+
+
+_POINT_KINDS = {"points": "f", "masses": "f", "density": "f", "cell_volume": "f", "hull": "b"}
 
 
 def _reason(exc: BaseException) -> str:
@@ -244,17 +370,22 @@ def load_blocks(folder: str | os.PathLike) -> Tessellation:
     """The whole tessellation of a block folder, assembled (neighbours rebuilt) in memory."""
     index = read_index(folder)
     points = read_points(folder)
+    n, box_size = index["n_points"], index["box_size"]
     results = []
+    covered = np.zeros(n, dtype=bool)
     for entry in index["blocks"]:
-        r = read_block(folder, entry)
+        r = read_block(folder, entry, n, box_size)
         r.density, r.cell_volume, r.hull = (points[k][r.core] for k in ("density", "cell_volume", "hull"))
+        covered[r.core] = True
         results.append(r)
+    if not covered.all():  # the cores add up to n (check_index): some point is in two
+        raise DelvolError(f"{np.count_nonzero(~covered)} points are in no block's core", Path(folder) / INDEX)
     box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
     return assemble(
         results,
         points["points"],
         points["masses"],
-        box_size=index["box_size"],
+        box_size=box_size,
         box_lower=box_lower,
         info=index["info"],
     )

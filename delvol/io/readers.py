@@ -136,8 +136,12 @@ def load_points(path: str | os.PathLike, options: LoadOptions | None = None) -> 
     if not p.exists() and member:
         p = Path(member.group(1))
         options = replace(options, dataset=member.group(2))
+    if p.is_dir():
+        raise DelvolError("a folder with no index.json: neither a point file nor a delvol block folder", p)
     if not p.is_file():
         raise DelvolError("no such file" if not p.exists() else "not a regular file", p)
+    if os.fspath(path).endswith(("/", os.sep)):  # Path drops the slash that asked for a folder
+        raise DelvolError("not a folder, though the name given ends in '/'", p)
     name = options.format or detect_format(p)
     fmt = FORMATS.get(name)
     if fmt is None:
