@@ -318,8 +318,14 @@ def test_render_command_with_blocks_equals_single_render(tmp_path, cloud, capsys
     single = np.asarray(Image.open(tmp_path / "single.png"), dtype=int)
     image = np.asarray(Image.open(tmp_path / "blocked.png"), dtype=int)
     assert single.sum() > 0 and np.abs(image - single).max() <= 1
-    # What needs every face at once is one line, exit 2.
-    assert main([*blocked[:-2], "--mode", "integral", "-o", str(tmp_path / "x.png")]) == 2
+    # The exact line integral adds up block by block; the sorted opacity needs every tetrahedron at once.
+    assert main(["render", *common, "--mode", "integral", "-o", str(tmp_path / "single-integral.png")]) == 0
+    assert main([*blocked[:-2], "--mode", "integral", "-o", str(tmp_path / "blocked-integral.png")]) == 0
+    single, image = (np.asarray(Image.open(tmp_path / f"{n}-integral.png"), dtype=int) for n in ("single", "blocked"))
+    difference = np.abs(image - single)
+    assert single.sum() > 0 and np.mean(difference > 1) < 2e-3 and difference.max() <= 6
+    capsys.readouterr()
+    assert main([*blocked[:-2], "--mode", "opacity", "-o", str(tmp_path / "x.png")]) == 2
     assert "mode is not available with blocks" in capsys.readouterr().err
 
 

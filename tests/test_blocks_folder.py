@@ -111,9 +111,23 @@ def test_a_large_folder_renders_block_by_block(which, request, tmp_path, capsys,
     # orientation than the single run, and renders as the blocks do; 3 of 20,736 values differ, by at most 4.
     assert np.mean(difference > 1) < 1e-3
     # What needs every tetrahedron at once is one line, exit 2.
-    assert main(["render", str(folder), "--mode", "integral", "-o", str(tmp_path / "x.png")]) == 2
+    assert main(["render", str(folder), "--mode", "opacity", "-o", str(tmp_path / "x.png")]) == 2
     assert "mode is not available with blocks" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("which", ["clustered", "periodic"])
+def test_the_exact_line_integral_adds_up_block_by_block(which, request, tmp_path, monkeypatch):
+    """Each tetrahedron is in one block: the blocks' integral images sum to the whole one's."""
+    _, folder, _ = request.getfixturevalue(which)
+    common = ["render", str(folder), "--size", "96x72", "--mode", "integral"]
+    assert main([*common, "-o", str(tmp_path / "assembled.png")]) == 0
+    monkeypatch.setattr("delvol.gl.build.DEFAULT_FACE_BUDGET", 1)
+    _forbid_assembly(monkeypatch)
+    assert main([*common, "-o", str(tmp_path / "blocks.png")]) == 0
+    whole, blocks = (np.asarray(Image.open(tmp_path / f"{n}.png"), dtype=int) for n in ("assembled", "blocks"))
+    assert whole.sum() > 0 and np.abs(blocks - whole).max() <= 1  # float sums in another order
 
 
 @pytest.mark.gl

@@ -34,9 +34,14 @@ NEAR = 0.1
 
 
 def block_faces(
-    result: BlockResult, density: np.ndarray, hull: np.ndarray, box_size: float | None, box_lower: np.ndarray | None
+    result: BlockResult,
+    density: np.ndarray,
+    hull: np.ndarray,
+    box_size: float | None,
+    box_lower: np.ndarray | None,
+    tetrahedra: bool = False,
 ) -> Tessellation:
-    """A block's faces as a :class:`Tessellation` the volume visual can draw (no tetrahedra).
+    """A block's faces as a :class:`Tessellation` the volume visual can draw (its tetrahedra if asked for).
 
     Parameters
     ----------
@@ -46,16 +51,18 @@ def block_faces(
         Every input point's density and hull flag (memory-mapped arrays will do).
     box_size, box_lower
         The periodic box, or None: faces are clipped to it when drawn.
+    tetrahedra : bool
+        Keep the block's tetrahedra, for the exact ``integral`` mode (no neighbour table).
     """
     origin = result.vertex_keys % len(density)
     no_tets = np.zeros((0, 4), dtype=np.int32)
     return Tessellation(
         points=result.vertex_position,
         masses=np.ones(len(origin)),
-        tetrahedra=no_tets,
+        tetrahedra=result.tetrahedra if tetrahedra else no_tets,
         neighbors=no_tets,
         faces=result.faces,
-        tet_volume=np.zeros(0),
+        tet_volume=result.tet_volume if tetrahedra else np.zeros(0),
         cell_volume=np.zeros(len(origin)),
         density=np.asarray(density[origin]),
         hull=np.asarray(hull[origin]),

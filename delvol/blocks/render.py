@@ -201,7 +201,7 @@ def accumulate_block(result: BlockResult, folder: str, frame: BlockFrame) -> np.
     if renderer is None:
         renderer = Renderer(ctx)
         density, hull = (np.load(Path(folder) / name, mmap_mode="r") for name in ("density.npy", "hull.npy"))
-        renderer.set_faces(block_faces(result, density, hull, *frame.box), frame.centre)
+        renderer.set_faces(block_faces(result, density, hull, *frame.box, tetrahedra=True), frame.centre)
         _WORKER["renderers"][result.block] = renderer
     return _accumulation(renderer, frame)
 
@@ -220,7 +220,9 @@ def accumulate_folder_block(
     density, hull = (point_array(folder, name, (n_points,)) for name in ("density", "hull"))
     renderer = Renderer(ctx or _worker_context())
     try:
-        faces = block_faces(read_block(folder, entry, n_points, frame.box[0]), density, hull, *frame.box)
+        faces = block_faces(
+            read_block(folder, entry, n_points, frame.box[0]), density, hull, *frame.box, tetrahedra=True
+        )
         renderer.set_faces(faces, frame.centre)
         return _accumulation(renderer, frame)
     finally:

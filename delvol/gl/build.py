@@ -160,22 +160,27 @@ BLOCKED_LIMITS = (
     ("points", lambda s: s.look.show_points),
     ("color_by", lambda s: s.look.color_by is not None),
     ("weighting", lambda s: s.look.weighting != "sum"),
-    ("mode", lambda s: s.look.mode != "faces"),
     ("iso_levels", lambda s: bool(s.look.iso_levels)),
 )
 """What a blocked render cannot draw: each needs every point, face or tetrahedron at once."""
 
 
-def check_blocked(scene: Scene) -> None:
-    """Refuse what blocks cannot draw (:data:`BLOCKED_LIMITS`), before anything is built."""
-    for name, used in BLOCKED_LIMITS:
+def check_blocked(scene: Scene, summed: bool = True) -> None:
+    """Refuse what blocks cannot draw (:data:`BLOCKED_LIMITS`), before anything is built.
+
+    Images of blocks drawn apart and ``summed`` also give the ``integral`` mode, which adds
+    each tetrahedron's line integral (every tetrahedron is in one block); ``opacity`` sorts
+    every tetrahedron at once, and the viewer's level of detail draws faces only.
+    """
+    limits = [*BLOCKED_LIMITS, ("mode", lambda s: s.look.mode not in (("faces", "integral") if summed else ("faces",)))]
+    for name, used in limits:
         if used(scene):
             raise DelvolError(f"{name} is not available with blocks (it needs every point or face at once)")
 
 
-def blocked_view(scene: Scene, points: PointSet) -> str | None:
+def blocked_view(scene: Scene, points: PointSet, summed: bool = True) -> str | None:
     """The scene's view of blocked data (:meth:`CameraOptions.view_for`), refusing what blocks cannot draw."""
-    check_blocked(scene)
+    check_blocked(scene, summed)
     view = scene.camera.view_for(points)
     if view == "wedge":
         # The wedge hides the faces outside its slice, which the blocks' faces do not know.
@@ -192,7 +197,7 @@ def blocks_renderer(
     """
     from functools import partial
 
-    view = blocked_view(scene, points)
+    view = blocked_view(scene, points, summed=False)
     try:
         blocks.strides(blocks.lower.mean(axis=0), budget)  # a budget too small for any view fails now
     except ValueError as exc:

@@ -109,10 +109,12 @@ class Renderer:
 
         Every block of a blocked render uses the whole data's centre, so that its vertices
         become the same float32 values as in a single render. Faces touching ``hidden``
-        vertices are left out.
+        vertices are left out. The tessellation's tetrahedra, if it has any, are uploaded
+        when an exact mode first draws (a block's share of the ``integral`` mode).
         """
         self.centre = np.asarray(centre, dtype=np.float64)
         self.volume.set_data(tess, self.centre, hidden=hidden)
+        self._tess, self._tetra_ready = tess, False
         self.auto_clim = None
         self.field_label = None
         self._field_values = None

@@ -154,10 +154,10 @@ class TetraVisual:
         self._spheres = None
         self._tets = (points, tets)
         self._faces = faces.astype(np.uint32)
-        primary = tess.density[: tess.n_primary]
-        lower, upper = tess.bounds
-        self.spacing = float(np.prod(np.maximum(upper - lower, 1e-300)) / max(tess.n_primary, 1)) ** (1 / 3)
-        self.density_window = density_window(primary)
+        if tess.n_primary:  # the opacity mode's scales; a block's faces and tetrahedra may have no point of their own
+            lower, upper = tess.bounds
+            self.spacing = float(np.prod(np.maximum(upper - lower, 1e-300)) / tess.n_primary) ** (1 / 3)
+            self.density_window = density_window(tess.density[: tess.n_primary])
 
     def set_field(self, values: np.ndarray | None) -> None:
         """Carry a field in the ``integral`` mode: the integral of rho * f goes into the blue channel.
