@@ -198,3 +198,18 @@ def test_dask_workers_draw_a_folder(clustered, tmp_path, capsys, monkeypatch):
     assert "Dask scheduler tcp://127.0.0.1:" in err and f"{len(single.faces):,} faces" in err
     here, dask = (np.asarray(Image.open(tmp_path / f"{n}.png"), dtype=int) for n in ("here", "dask"))
     assert here.sum() > 0 and np.abs(dask - here).max() <= 1  # tree-summed in another order
+
+
+def test_a_damaged_block_on_a_dask_worker_is_one_line(clustered, tmp_path, capfd):
+    import shutil
+
+    _, folder, _ = clustered
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    data = (broken / "block-00001.npz").read_bytes()
+    (broken / "block-00001.npz").write_bytes(data[: len(data) // 2])
+    assert main(["render", str(broken), "--workers", "1", "-o", str(tmp_path / "x.png")]) == 2
+    err = capfd.readouterr().err  # the workers' stderr too: no "Compute Failed" log with its traceback
+    lines = [line for line in err.strip().splitlines() if not line.startswith("delvol: Dask scheduler")]
+    assert len(lines) == 1 and "block-00001.npz: unreadable block file" in lines[0], err
+    assert not (tmp_path / "x.png").exists()

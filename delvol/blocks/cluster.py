@@ -208,7 +208,9 @@ def dask_runner(
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
+            # A failed task's error comes back to the client, which reports it in one line; the workers'
+            # own "Compute Failed" log (ERROR, with a traceback) would only repeat it.
+            silence_logs=logging.CRITICAL,
         )
         client = Client(cluster, set_as_default=False)
     try:
