@@ -213,3 +213,12 @@ def test_a_damaged_block_on_a_dask_worker_is_one_line(clustered, tmp_path, capfd
     lines = [line for line in err.strip().splitlines() if not line.startswith("delvol: Dask scheduler")]
     assert len(lines) == 1 and "block-00001.npz: unreadable block file" in lines[0], err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_the_viewer_refuses_dask_workers_for_a_folder(clustered):
+    from delvol.errors import DelvolError
+    from delvol.scene.description import Scene
+
+    _, folder, _ = clustered
+    with pytest.raises(DelvolError, match="the viewer draws a block folder on this machine"):
+        Scene.from_options(folder, workers=2).read_view(10)

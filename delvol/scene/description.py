@@ -711,6 +711,8 @@ class Scene:
 
         folder = self.block_folder
         assert folder is not None, "a block folder"
+        if self.tessellation.workers is not None or self.tessellation.scheduler is not None:
+            raise DelvolError("--workers/--scheduler: the viewer draws a block folder on this machine", folder)
         points = self.read_points(log)
         if self.folder_assembles(face_budget):
             return points, self._assemble_folder(folder, log)
