@@ -35,7 +35,7 @@ import numpy as np
 
 from delvol.blocks.assemble import data_bounds
 from delvol.blocks.grid import PIECE_SAMPLES, nan_grid, write_block_samples
-from delvol.blocks.store import block_arrays, point_array, read_index, read_points
+from delvol.blocks.store import block_arrays, box_lower_of, point_array, read_index, read_points
 from delvol.geometry.interpolate import grid_shape
 from delvol.memory import release_pages
 
@@ -92,7 +92,7 @@ class BlockFolder:
         """
         path = Path(folder)
         index = read_index(path)  # checked: its keys, types and block files
-        read_points(path)  # every per-point array readable, of its type, one row per input point
+        read_points(path, index["n_points"])  # every per-point array readable, of its type, one row per input point
         return cls(path, index)
 
     @property
@@ -114,8 +114,7 @@ class BlockFolder:
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """As :attr:`Tessellation.bounds`: the periodic box, or the inputs' bounding box."""
-        lower = self.index["box_lower"]
-        return data_bounds(self.points(), self.box_size, None if lower is None else np.array(lower))
+        return data_bounds(self.points(), self.box_size, box_lower_of(self.index))
 
 
 def folder_grid(

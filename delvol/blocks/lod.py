@@ -19,7 +19,7 @@ import numpy as np
 
 from delvol.blocks.assemble import data_bounds
 from delvol.blocks.build import BlockResult
-from delvol.blocks.store import read_block, read_index, read_points
+from delvol.blocks.store import box_lower_of, read_block, read_index, read_points
 from delvol.geometry.tessellation import Tessellation
 
 BYTES_PER_FACE = 16
@@ -213,7 +213,7 @@ class BlockFaces:
 def read_block_faces(folder: str | os.PathLike) -> BlockFaces:
     """Every block's faces from a block folder (:mod:`delvol.blocks.store`), without assembling them."""
     index = read_index(folder)
-    positions, density, hull = read_points(folder, ("points", "density", "hull")).values()
-    box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
-    results = (read_block(folder, entry, index["n_points"], index["box_size"]) for entry in index["blocks"])
-    return BlockFaces.from_results(results, positions, density, hull, index["box_size"], box_lower)
+    n, box_size = index["n_points"], index["box_size"]
+    positions, density, hull = read_points(folder, n, ("points", "density", "hull")).values()
+    results = (read_block(folder, entry, n, box_size) for entry in index["blocks"])
+    return BlockFaces.from_results(results, positions, density, hull, box_size, box_lower_of(index))

@@ -26,7 +26,7 @@ from delvol.blocks.cluster import DaskRunner
 from delvol.blocks.job import Job
 from delvol.blocks.lod import block_faces
 from delvol.blocks.run import PreparedJob, build_info
-from delvol.blocks.store import point_array, read_block
+from delvol.blocks.store import read_block, read_points
 from delvol.progress import QUIET, StageLog
 from delvol.scene.camera import Camera
 from delvol.scene.settings import RenderSettings
@@ -217,7 +217,7 @@ def accumulate_folder_block(
     from delvol.gl.renderer import Renderer
 
     # Memory-mapped: only the block's vertices are read. The index was checked when the folder was opened.
-    density, hull = (point_array(folder, name, (n_points,)) for name in ("density", "hull"))
+    density, hull = read_points(folder, n_points, ("density", "hull")).values()
     renderer = Renderer(ctx or _worker_context())
     try:
         faces = block_faces(

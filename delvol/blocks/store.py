@@ -212,20 +212,30 @@ def read_block(folder: str | os.PathLike, entry: dict[str, Any], n_points: int, 
     return BlockResult(block=entry["block"], density=empty, cell_volume=empty, hull=empty.astype(bool), **arrays)
 
 
-POINT_ARRAYS = ("points", "masses", "density", "cell_volume", "hull")
-"""The per-point arrays of a block folder's ``points.npz``: (N, 3) points, then (N,) arrays."""
+_POINT_KINDS = {"points": "f", "masses": "f", "density": "f", "cell_volume": "f", "hull": "b"}
+"""The per-point arrays of a block folder's ``points.npz`` ((N, 3) points, then (N,) arrays) and their dtype kinds."""
 
 
-def read_points(folder: str | os.PathLike, names: tuple[str, ...] = POINT_ARRAYS) -> dict[str, np.ndarray]:
-    """Per-point arrays of a block folder by name, memory-mapped (:func:`point_array`)."""
-    n = read_index(folder)["n_points"]
-    return {name: point_array(folder, name, (n, 3) if name == "points" else (n,)) for name in names}
+def read_points(
+    folder: str | os.PathLike, n_points: int, names: tuple[str, ...] = tuple(_POINT_KINDS)
+) -> dict[str, np.ndarray]:
+    """Per-point arrays of a block folder by name, memory-mapped (:func:`point_array`).
+
+    ``n_points`` is the count of the folder's index, which the caller has read.
+    """
+    return {name: point_array(folder, name, (n_points, 3) if name == "points" else (n_points,)) for name in names}
+
+
+def box_lower_of(index: dict[str, Any]) -> np.ndarray | None:
+    """The lower corner of a checked index's periodic box, or None."""
+    return None if index["box_lower"] is None else np.array(index["box_lower"])
 
 
 def folder_points(folder: str | os.PathLike) -> PointSet:
     """The input points of a block folder, with what its index knows of their source."""
     index = read_index(folder)
-    arrays = read_points(folder)  # every array checked (headers alone, the points' finiteness) before anything runs
+    # Every array checked (headers alone, the points' finiteness) before anything runs.
+    arrays = read_points(folder, index["n_points"])
     built_from = index.get("metadata", {})
     what = "delvol block folder"
     if "source" in built_from:
@@ -237,7 +247,7 @@ def folder_points(folder: str | os.PathLike) -> PointSet:
 def folder_summary(folder: str | os.PathLike) -> BlockSummary:
     """What ``delvol info`` reports of a block folder, from its index and per-point arrays alone."""
     index = read_index(folder)
-    arrays = read_points(folder, ("density", "hull"))
+    arrays = read_points(folder, index["n_points"], ("density", "hull"))
     entries = index["blocks"]
     info = dict(index["info"])
     info["blocks"] = {**info.get("blocks", {}), **block_totals(entries)}
@@ -357,9 +367,6 @@ def point_array(folder: str | os.PathLike, name: str, shape: tuple[int, ...]) ->
     return array
 
 
-_POINT_KINDS = {"points": "f", "masses": "f", "density": "f", "cell_volume": "f", "hull": "b"}
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
@@ -369,8 +376,8 @@ def _reason(exc: BaseException) -> str:
 def load_blocks(folder: str | os.PathLike) -> Tessellation:
     """The whole tessellation of a block folder, assembled (neighbours rebuilt) in memory."""
     index = read_index(folder)
-    points = read_points(folder)
     n, box_size = index["n_points"], index["box_size"]
+    points = read_points(folder, n)
     results = []
     covered = np.zeros(n, dtype=bool)
     for entry in index["blocks"]:
@@ -380,12 +387,11 @@ def load_blocks(folder: str | os.PathLike) -> Tessellation:
         results.append(r)
     if not covered.all():  # the cores add up to n (check_index): some point is in two
         raise DelvolError(f"{np.count_nonzero(~covered)} points are in no block's core", Path(folder) / INDEX)
-    box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
     return assemble(
         results,
         points["points"],
         points["masses"],
         box_size=box_size,
-        box_lower=box_lower,
+        box_lower=box_lower_of(index),
         info=index["info"],
     )

@@ -238,7 +238,7 @@ def _folder_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]
 
     from delvol.blocks.cluster import dask_runner
     from delvol.blocks.render import FolderScene
-    from delvol.blocks.store import read_index
+    from delvol.blocks.store import box_lower_of, read_index
 
     check_blocked(scene)
     folder = scene.block_folder
@@ -247,10 +247,10 @@ def _folder_frames(scene: Scene, log: StageLog, debug: bool) -> Iterator[Frames]
     index = read_index(folder)
     options = scene.tessellation
     use_dask = options.workers is not None or options.scheduler is not None
-    box_lower = None if index["box_lower"] is None else np.array(index["box_lower"])
     runners = dask_runner(options.workers, options.scheduler, verbose=log.verbose) if use_dask else nullcontext()
     with runners as runner:
-        held = FolderScene(str(folder), index["blocks"], points.positions, box_lower, index["box_size"], runner)
+        box = (box_lower_of(index), index["box_size"])
+        held = FolderScene(str(folder), index["blocks"], points.positions, *box, runner)
         with _summed_frames(scene, points, held, debug) as frames:
             yield frames
 
