@@ -97,8 +97,8 @@ class Renderer:
         """
         lower, upper = tess.bounds
         self.settings.fit_cut(lower, upper)
-        self.set_faces(tess, (lower + upper) / 2, hidden)
-        self._tess, self._tetra_ready, self._iso_levels = tess, False, ()
+        self.set_faces(tess, (lower + upper) / 2, hidden)  # keeps the tetrahedra for the exact modes
+        self._iso_levels = ()
         n = tess.n_primary
         shown = slice(None) if hidden is None else ~hidden[:n]
         self.points.set_data(tess.points[:n][shown], tess.density[:n][shown], self.centre)
